@@ -1,0 +1,111 @@
+//! onestop's embedded default storage: SQLite through sqlx.
+//!
+//! The database runs in WAL mode with a busy timeout and foreign keys on. Every write transaction
+//! begins `IMMEDIATE`, so it takes the single writer lock up front and never fails half-way on a
+//! snapshot upgrade; transactions are kept short. Timestamps are stored as canonical RFC 3339 text
+//! (see [`onestop_store::canonical_timestamp`]).
+
+mod dump;
+mod idempotency;
+
+use async_trait::async_trait;
+use onestop_store::dump::{DumpError, DumpSummary};
+use onestop_store::{Backend, PoolStats, StoreError, SystemStore};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Sqlite, Transaction};
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+/// How long a connection waits for the writer lock before giving up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The migrations of this backend, embedded at build time from `migrations/`.
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// A onestop store on an SQLite database file.
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens (creating it and its folder if missing) the database at `url`, e.g.
+    /// `sqlite://./data/onestop.db`. Does not migrate: call [`SqliteStore::migrate`].
+    pub async fn connect(url: &str, max_connections: u32) -> Result<Self, StoreError> {
+        let options = SqliteConnectOptions::from_str(url)
+            .map_err(|e| StoreError::Other(format!("bad SQLite URL {url:?}: {e}")))?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(BUSY_TIMEOUT)
+            .foreign_keys(true);
+        let file = options.get_filename().to_owned();
+        if let Some(parent) = file.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent)
+                .map_err(|e| StoreError::Other(format!("cannot create folder {}: {e}", parent.display())))?;
+        }
+        let pool = SqlitePoolOptions::new()
+            .max_connections(max_connections.max(1))
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options)
+            .await
+            .map_err(|e| StoreError::Other(format!("cannot open SQLite database {}: {e}", file.display())))?;
+        Ok(Self { pool })
+    }
+
+    /// Applies the migrations not yet applied.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        MIGRATOR.run(&self.pool).await.map_err(|e| StoreError::Other(format!("migration failed: {e}")))
+    }
+
+    /// Begins a write transaction that holds the writer lock from its first statement.
+    async fn begin_write(&self) -> Result<Transaction<'static, Sqlite>, StoreError> {
+        self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(db)
+    }
+}
+
+/// Maps a driver error onto the storage contract's errors.
+pub(crate) fn db(error: sqlx::Error) -> StoreError {
+    match &error {
+        sqlx::Error::RowNotFound => StoreError::NotFound("record".into()),
+        sqlx::Error::Database(e) if e.is_unique_violation() => StoreError::Conflict(e.message().to_owned()),
+        _ => StoreError::Other(error.to_string()),
+    }
+}
+
+#[async_trait]
+impl SystemStore for SqliteStore {
+    fn backend(&self) -> Backend {
+        Backend::Sqlite
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await.map(|_| ()).map_err(db)
+    }
+
+    async fn schema_version(&self) -> Result<Option<i64>, StoreError> {
+        dump::schema_version(&self.pool).await
+    }
+
+    fn pool_stats(&self) -> PoolStats {
+        PoolStats {
+            size: self.pool.size(),
+            idle: u32::try_from(self.pool.num_idle()).unwrap_or(u32::MAX),
+            max: self.pool.options().get_max_connections(),
+        }
+    }
+
+    async fn export_dump(&self, dir: &Path) -> Result<DumpSummary, DumpError> {
+        dump::export(&self.pool, dir).await
+    }
+
+    async fn import_dump(&self, dir: &Path) -> Result<DumpSummary, DumpError> {
+        let tx = self.begin_write().await?;
+        dump::import(tx, dir).await
+    }
+
+    async fn close(&self) {
+        self.pool.close().await;
+    }
+}

@@ -1,0 +1,11 @@
+//! The storage contract on SQLite and on PostgreSQL.
+
+onestop_store_tests::contract_tests!(
+    migrations_are_applied,
+    idempotency_keys_replay_the_first_answer,
+    idempotency_keys_expire_release_and_purge,
+    idempotency_key_races_have_one_winner,
+    dumps_round_trip,
+    imports_refuse_a_database_with_data,
+    broken_dumps_write_nothing,
+);

@@ -1,0 +1,142 @@
+//! The storage contract of onestop.
+//!
+//! The traits here speak the domain (`claim_idempotency_key`, later `issue_ticket`, `book_slot`), not
+//! generic CRUD. Each backend crate (`onestop-store-sqlite`, `onestop-store-postgres`) implements them
+//! in its own SQL; `onestop-store-tests` holds the one contract suite both must pass. Row types stay
+//! inside the backends. This crate depends on neither sqlx nor axum.
+
+pub mod dump;
+
+use async_trait::async_trait;
+use jiff::Timestamp;
+use onestop_domain::idempotency::{Claim, IdempotencyKey, RequestFingerprint, StoredResponse};
+use std::path::Path;
+
+/// What went wrong in storage, in terms the layers above can act on.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The record asked for does not exist.
+    #[error("{0} not found")]
+    NotFound(String),
+    /// The change conflicts with what is stored (a unique key, a state that moved on).
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// Anything else: the database is unreachable, a driver error, a broken invariant.
+    #[error("storage error: {0}")]
+    Other(String),
+}
+
+/// Which database a store runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// The embedded SQLite default.
+    Sqlite,
+    /// The scale-out PostgreSQL backend.
+    Postgres,
+}
+
+impl Backend {
+    /// The backend's name as shown in health answers and logs.
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+/// A snapshot of a connection pool, for the metrics endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolStats {
+    /// Connections open, busy or idle.
+    pub size: u32,
+    /// Connections open and idle.
+    pub idle: u32,
+    /// The most connections the pool will open.
+    pub max: u32,
+}
+
+/// The store's own upkeep: liveness, schema, pool, and the portable dump.
+#[async_trait]
+pub trait SystemStore: Send + Sync {
+    /// Which database this is.
+    fn backend(&self) -> Backend;
+
+    /// Answers when the database does: used by `/readyz`.
+    async fn ping(&self) -> Result<(), StoreError>;
+
+    /// The version of the newest migration applied, if any.
+    async fn schema_version(&self) -> Result<Option<i64>, StoreError>;
+
+    /// The pool as it is now.
+    fn pool_stats(&self) -> PoolStats;
+
+    /// Writes every table to `dir` in the portable dump format (see [`dump`]).
+    async fn export_dump(&self, dir: &Path) -> Result<dump::DumpSummary, dump::DumpError>;
+
+    /// Loads a dump made by [`SystemStore::export_dump`] on either backend into this empty,
+    /// migrated database, in one transaction: all of it or nothing.
+    async fn import_dump(&self, dir: &Path) -> Result<dump::DumpSummary, dump::DumpError>;
+
+    /// Closes the pool, waiting for connections in use to be returned.
+    async fn close(&self);
+}
+
+/// Idempotency keys of creating POSTs (see [`onestop_domain::idempotency`]).
+#[async_trait]
+pub trait IdempotencyStore: Send + Sync {
+    /// Atomically claims `key` within `scope` for a request with `fingerprint`: records it when new
+    /// (or expired) and answers what the request may do. Two racing claims of one key never both
+    /// get [`Claim::Fresh`].
+    async fn claim_idempotency_key(
+        &self,
+        scope: &str,
+        key: &IdempotencyKey,
+        fingerprint: &RequestFingerprint,
+        now: Timestamp,
+    ) -> Result<Claim, StoreError>;
+
+    /// Stores the answer of the request that claimed `key`, for retries to replay.
+    async fn complete_idempotency_key(
+        &self,
+        scope: &str,
+        key: &IdempotencyKey,
+        response: &StoredResponse,
+    ) -> Result<(), StoreError>;
+
+    /// Releases a claim whose request failed before answering, so a retry may run afresh.
+    async fn release_idempotency_key(&self, scope: &str, key: &IdempotencyKey) -> Result<(), StoreError>;
+
+    /// Deletes records created before `cutoff`; answers how many went.
+    async fn purge_idempotency_keys(&self, cutoff: Timestamp) -> Result<u64, StoreError>;
+}
+
+/// Everything a onestop backend provides. The server holds one as `Arc<dyn Store>`.
+pub trait Store: SystemStore + IdempotencyStore {}
+
+impl<T: SystemStore + IdempotencyStore> Store for T {}
+
+/// Formats a timestamp the one way both backends store and dump it: RFC 3339 in UTC with exactly
+/// six fractional digits (`2026-11-28T09:05:00.000000Z`), so text order is time order.
+pub fn canonical_timestamp(ts: Timestamp) -> String {
+    ts.strftime("%Y-%m-%dT%H:%M:%S.%6fZ").to_string()
+}
+
+/// Parses a timestamp in any RFC 3339 form.
+pub fn parse_timestamp(text: &str) -> Result<Timestamp, StoreError> {
+    text.parse().map_err(|e| StoreError::Other(format!("bad stored timestamp {text:?}: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn canonical_timestamps_are_fixed_width_utc() {
+        let ts: Timestamp = "2026-11-28T13:05:00+04:00".parse().unwrap();
+        assert_eq!(canonical_timestamp(ts), "2026-11-28T09:05:00.000000Z");
+        let ts: Timestamp = "2026-01-02T03:04:05.123456789Z".parse().unwrap();
+        assert_eq!(canonical_timestamp(ts), "2026-01-02T03:04:05.123456Z");
+        assert_eq!(parse_timestamp("2026-01-02T03:04:05.123456Z").unwrap().as_microsecond(), ts.as_microsecond());
+    }
+}
