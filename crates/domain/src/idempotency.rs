@@ -113,7 +113,11 @@ pub enum Claim {
 }
 
 /// Decides what a request may do, given the record already held for its key (if any).
-pub fn decide(existing: Option<&IdempotencyRecord>, fingerprint: &RequestFingerprint, now: Timestamp) -> Claim {
+pub fn decide(
+    existing: Option<&IdempotencyRecord>,
+    fingerprint: &RequestFingerprint,
+    now: Timestamp,
+) -> Claim {
     let Some(record) = existing else {
         return Claim::Fresh;
     };

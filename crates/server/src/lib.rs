@@ -1,1 +1,8 @@
-//! placeholder
+//! The `onestop` binary's library: configuration, telemetry, opening the database, and running
+//! the server with graceful shutdown. `main.rs` holds only the command line.
+
+pub mod clock;
+pub mod config;
+pub mod db;
+pub mod serve;
+pub mod telemetry;

@@ -2,7 +2,9 @@
 
 use crate::db;
 use onestop_store::StoreError;
-use onestop_store::dump::{Column, ColumnKind, DumpError, DumpReader, DumpSummary, DumpWriter, Value, import_order};
+use onestop_store::dump::{
+    Column, ColumnKind, DumpError, DumpReader, DumpSummary, DumpWriter, Value, import_order,
+};
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, PgPool, Row};
 use std::collections::BTreeMap;
@@ -144,7 +146,8 @@ pub(crate) async fn export(pool: &PgPool, dir: &Path) -> Result<DumpSummary, Dum
                 .map(order_expr)
                 .collect()
         };
-        let sql = format!("SELECT {} FROM {} ORDER BY {}", select.join(", "), quote(&table.name), order.join(", "));
+        let sql =
+            format!("SELECT {} FROM {} ORDER BY {}", select.join(", "), quote(&table.name), order.join(", "));
         let mut out = writer.table(&table.name, table.columns.clone())?;
         let rows = sqlx::query(&sql).fetch_all(&mut *tx).await.map_err(db)?;
         for row in rows {
@@ -183,7 +186,8 @@ pub(crate) async fn import(pool: &PgPool, dir: &Path) -> Result<DumpSummary, Dum
         return Err(DumpError::SchemaMismatch { dump: reader.manifest().schema_version, database });
     }
     let infos = tables(&mut tx).await?;
-    let by_name: BTreeMap<String, Vec<Column>> = infos.iter().map(|t| (t.name.clone(), t.columns.clone())).collect();
+    let by_name: BTreeMap<String, Vec<Column>> =
+        infos.iter().map(|t| (t.name.clone(), t.columns.clone())).collect();
     reader.check_tables(&by_name)?;
     let references: Vec<(String, String)> = sqlx::query_as(
         "SELECT tc.table_name::text, ccu.table_name::text FROM information_schema.table_constraints tc
@@ -209,7 +213,12 @@ pub(crate) async fn import(pool: &PgPool, dir: &Path) -> Result<DumpSummary, Dum
         let columns = &by_name[&name];
         let column_list: Vec<_> = columns.iter().map(|c| quote(&c.name)).collect();
         let values: Vec<_> = columns.iter().enumerate().map(|(i, c)| placeholder(i + 1, c.kind)).collect();
-        let sql = format!("INSERT INTO {} ({}) VALUES ({})", quote(&name), column_list.join(", "), values.join(", "));
+        let sql = format!(
+            "INSERT INTO {} ({}) VALUES ({})",
+            quote(&name),
+            column_list.join(", "),
+            values.join(", ")
+        );
         for row in reader.rows(&name)? {
             let mut query = sqlx::query(&sql);
             for (value, column) in row?.into_iter().zip(columns) {

@@ -50,7 +50,10 @@ impl IdempotencyStore for PgStore {
         let existing = IdempotencyRecord {
             fingerprint: RequestFingerprint::from_stored(row.get("fingerprint")),
             created_at: parse_timestamp(row.get("created_at"))?,
-            response: status.map(|s| StoredResponse { status: u16::try_from(s).unwrap_or(500), body: body.unwrap_or_default() }),
+            response: status.map(|s| StoredResponse {
+                status: u16::try_from(s).unwrap_or(500),
+                body: body.unwrap_or_default(),
+            }),
         };
         let claim = decide(Some(&existing), fingerprint, now);
         if claim == Claim::Fresh {
@@ -95,12 +98,14 @@ impl IdempotencyStore for PgStore {
     }
 
     async fn release_idempotency_key(&self, scope: &str, key: &IdempotencyKey) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM idempotency_keys WHERE scope = $1 AND idem_key = $2 AND response_status IS NULL")
-            .bind(scope)
-            .bind(key.as_str())
-            .execute(&self.pool)
-            .await
-            .map_err(db)?;
+        sqlx::query(
+            "DELETE FROM idempotency_keys WHERE scope = $1 AND idem_key = $2 AND response_status IS NULL",
+        )
+        .bind(scope)
+        .bind(key.as_str())
+        .execute(&self.pool)
+        .await
+        .map_err(db)?;
         Ok(())
     }
 

@@ -26,7 +26,11 @@ pub struct PgStore {
 impl PgStore {
     /// Connects to the database at `url` (`postgres://user:password@host:port/db`, or with
     /// `?host=/socket/dir`). Fails within `connect_timeout` when the server does not answer.
-    pub async fn connect(url: &str, max_connections: u32, connect_timeout: Duration) -> Result<Self, StoreError> {
+    pub async fn connect(
+        url: &str,
+        max_connections: u32,
+        connect_timeout: Duration,
+    ) -> Result<Self, StoreError> {
         let options = PgConnectOptions::from_str(url)
             .map_err(|e| StoreError::Other(format!("bad PostgreSQL URL: {e}")))?
             .application_name("onestop");

@@ -1,7 +1,9 @@
 //! The portable dump on SQLite: reads the schema from `sqlite_schema` and the table pragmas.
 
 use crate::db;
-use onestop_store::dump::{Column, ColumnKind, DumpError, DumpReader, DumpSummary, DumpWriter, Value, import_order};
+use onestop_store::dump::{
+    Column, ColumnKind, DumpError, DumpReader, DumpSummary, DumpWriter, Value, import_order,
+};
 use onestop_store::{StoreError, canonical_timestamp, parse_timestamp};
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, Sqlite, SqliteConnection, SqlitePool, Transaction};
@@ -100,11 +102,12 @@ fn read_value(row: &SqliteRow, index: usize, kind: ColumnKind) -> Result<Value, 
 pub(crate) async fn export(pool: &SqlitePool, dir: &Path) -> Result<DumpSummary, DumpError> {
     // One read transaction: the dump is a consistent snapshot even while the server writes.
     let mut tx = pool.begin().await.map_err(db)?;
-    let version = sqlx::query_scalar::<_, Option<i64>>("SELECT MAX(version) FROM _sqlx_migrations WHERE success")
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(db)?
-        .unwrap_or(0);
+    let version =
+        sqlx::query_scalar::<_, Option<i64>>("SELECT MAX(version) FROM _sqlx_migrations WHERE success")
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db)?
+            .unwrap_or(0);
     let mut writer = DumpWriter::create(dir, version)?;
     for table in tables(&mut tx).await? {
         let select: Vec<_> = table.columns.iter().map(|c| quote(&c.name)).collect();
@@ -113,7 +116,8 @@ pub(crate) async fn export(pool: &SqlitePool, dir: &Path) -> Result<DumpSummary,
         } else {
             table.primary_key.iter().map(|c| quote(c)).collect()
         };
-        let sql = format!("SELECT {} FROM {} ORDER BY {}", select.join(", "), quote(&table.name), order.join(", "));
+        let sql =
+            format!("SELECT {} FROM {} ORDER BY {}", select.join(", "), quote(&table.name), order.join(", "));
         let mut out = writer.table(&table.name, table.columns.clone())?;
         let rows = sqlx::query(&sql).fetch_all(&mut *tx).await.map_err(db)?;
         for row in rows {
@@ -131,18 +135,23 @@ pub(crate) async fn export(pool: &SqlitePool, dir: &Path) -> Result<DumpSummary,
     writer.finish()
 }
 
-pub(crate) async fn import(mut tx: Transaction<'static, Sqlite>, dir: &Path) -> Result<DumpSummary, DumpError> {
+pub(crate) async fn import(
+    mut tx: Transaction<'static, Sqlite>,
+    dir: &Path,
+) -> Result<DumpSummary, DumpError> {
     let reader = DumpReader::open(dir)?;
-    let database = sqlx::query_scalar::<_, Option<i64>>("SELECT MAX(version) FROM _sqlx_migrations WHERE success")
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(db)?
-        .unwrap_or(0);
+    let database =
+        sqlx::query_scalar::<_, Option<i64>>("SELECT MAX(version) FROM _sqlx_migrations WHERE success")
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db)?
+            .unwrap_or(0);
     if reader.manifest().schema_version != database {
         return Err(DumpError::SchemaMismatch { dump: reader.manifest().schema_version, database });
     }
     let infos = tables(&mut tx).await?;
-    let by_name: BTreeMap<String, Vec<Column>> = infos.iter().map(|t| (t.name.clone(), t.columns.clone())).collect();
+    let by_name: BTreeMap<String, Vec<Column>> =
+        infos.iter().map(|t| (t.name.clone(), t.columns.clone())).collect();
     reader.check_tables(&by_name)?;
 
     let mut references = Vec::new();

@@ -89,12 +89,14 @@ impl IdempotencyStore for SqliteStore {
 
     async fn release_idempotency_key(&self, scope: &str, key: &IdempotencyKey) -> Result<(), StoreError> {
         let mut tx = self.begin_write().await?;
-        sqlx::query("DELETE FROM idempotency_keys WHERE scope = ? AND idem_key = ? AND response_status IS NULL")
-            .bind(scope)
-            .bind(key.as_str())
-            .execute(&mut *tx)
-            .await
-            .map_err(db)?;
+        sqlx::query(
+            "DELETE FROM idempotency_keys WHERE scope = ? AND idem_key = ? AND response_status IS NULL",
+        )
+        .bind(scope)
+        .bind(key.as_str())
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
         tx.commit().await.map_err(db)
     }
 

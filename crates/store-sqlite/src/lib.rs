@@ -11,7 +11,9 @@ mod idempotency;
 use async_trait::async_trait;
 use onestop_store::dump::{DumpError, DumpSummary};
 use onestop_store::{Backend, PoolStats, StoreError, SystemStore};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
 use sqlx::{Sqlite, Transaction};
 use std::path::Path;
 use std::str::FromStr;

@@ -55,7 +55,10 @@ pub async fn idempotency_keys_replay_the_first_answer(db: &TestDb) {
     let answer = StoredResponse { status: 201, body: vec![0, 159, 146, 150, b'{', b'}'] };
     store.complete_idempotency_key("tickets", &k, &answer).await.unwrap();
     let later = now + SignedDuration::from_mins(5);
-    assert_eq!(store.claim_idempotency_key("tickets", &k, &fp, later).await.unwrap(), Claim::Replay(answer.clone()));
+    assert_eq!(
+        store.claim_idempotency_key("tickets", &k, &fp, later).await.unwrap(),
+        Claim::Replay(answer.clone())
+    );
     assert_eq!(store.claim_idempotency_key("tickets", &k, &other, later).await.unwrap(), Claim::Mismatch);
     // Completing twice would overwrite the first answer: refused.
     assert!(store.complete_idempotency_key("tickets", &k, &answer).await.is_err());
@@ -74,7 +77,10 @@ pub async fn idempotency_keys_expire_release_and_purge(db: &TestDb) {
     store.complete_idempotency_key("s", &key("old"), &answer).await.unwrap();
     let next_day = now + SignedDuration::from_hours(24);
     assert_eq!(store.claim_idempotency_key("s", &key("old"), &other, next_day).await.unwrap(), Claim::Fresh);
-    assert_eq!(store.claim_idempotency_key("s", &key("old"), &other, next_day).await.unwrap(), Claim::InFlight);
+    assert_eq!(
+        store.claim_idempotency_key("s", &key("old"), &other, next_day).await.unwrap(),
+        Claim::InFlight
+    );
 
     assert_eq!(store.claim_idempotency_key("s", &key("failed"), &fp, now).await.unwrap(), Claim::Fresh);
     store.release_idempotency_key("s", &key("failed")).await.unwrap();
@@ -82,7 +88,10 @@ pub async fn idempotency_keys_expire_release_and_purge(db: &TestDb) {
 
     let purged = store.purge_idempotency_keys(now + SignedDuration::from_hours(1)).await.unwrap();
     assert_eq!(purged, 1, "only the key claimed at `now` and not renewed is older than the cutoff");
-    assert_eq!(store.claim_idempotency_key("s", &key("old"), &other, next_day).await.unwrap(), Claim::InFlight);
+    assert_eq!(
+        store.claim_idempotency_key("s", &key("old"), &other, next_day).await.unwrap(),
+        Claim::InFlight
+    );
     assert_eq!(store.claim_idempotency_key("s", &key("failed"), &fp, next_day).await.unwrap(), Claim::Fresh);
 }
 
@@ -113,13 +122,19 @@ pub async fn fill_for_dump(store: &Arc<dyn Store>) {
     for (i, name) in ["Zeta", "alpha", "Émile", "ağac", "Ω-9", "_x", "a b"].iter().enumerate() {
         let fp = RequestFingerprint::of("POST", "/fill", name.as_bytes());
         let when = base + SignedDuration::from_micros(i as i64 * 1_000_001);
-        assert_eq!(store.claim_idempotency_key("fill", &key(&format!("k-{i}")), &fp, when).await.unwrap(), Claim::Fresh);
+        assert_eq!(
+            store.claim_idempotency_key("fill", &key(&format!("k-{i}")), &fp, when).await.unwrap(),
+            Claim::Fresh
+        );
         let scope = format!("scope-{name}");
         let k = key(&format!("key-{i}"));
         assert_eq!(store.claim_idempotency_key(&scope, &k, &fp, when).await.unwrap(), Claim::Fresh);
         if i % 2 == 0 {
             let body = [name.as_bytes(), &[0, 255, 254]].concat();
-            store.complete_idempotency_key(&scope, &k, &StoredResponse { status: 200 + i as u16, body }).await.unwrap();
+            store
+                .complete_idempotency_key(&scope, &k, &StoredResponse { status: 200 + i as u16, body })
+                .await
+                .unwrap();
         }
     }
 }
@@ -148,7 +163,12 @@ pub fn assert_same_dump(a: &Path, b: &Path) {
     let names = |t: &[(String, Vec<u8>)]| t.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>();
     assert_eq!(names(&a), names(&b), "the dumps hold different files");
     for ((name, x), (_, y)) in a.iter().zip(&b) {
-        assert!(x == y, "{name} differs:\n{}\n---\n{}", String::from_utf8_lossy(x), String::from_utf8_lossy(y));
+        assert!(
+            x == y,
+            "{name} differs:\n{}\n---\n{}",
+            String::from_utf8_lossy(x),
+            String::from_utf8_lossy(y)
+        );
     }
 }
 
@@ -161,7 +181,8 @@ pub async fn dumps_round_trip(db: &TestDb) {
     let summary = store.export_dump(&first).await.unwrap();
     assert_eq!(summary.rows, 14);
 
-    let target = if db.url.starts_with("sqlite:") { TestDb::sqlite() } else { TestDb::postgres().await.unwrap() };
+    let target =
+        if db.url.starts_with("sqlite:") { TestDb::sqlite() } else { TestDb::postgres().await.unwrap() };
     let copy = target.store().await;
     assert_eq!(copy.import_dump(&first).await.unwrap(), summary);
     let second = dir.path().join("second");
@@ -170,7 +191,10 @@ pub async fn dumps_round_trip(db: &TestDb) {
 
     // The copy behaves like the original: a replayed answer is still replayed.
     let fp = RequestFingerprint::of("POST", "/fill", "Zeta".as_bytes());
-    let claim = copy.claim_idempotency_key("scope-Zeta", &key("key-0"), &fp, at("2026-11-28T06:00:00Z")).await.unwrap();
+    let claim = copy
+        .claim_idempotency_key("scope-Zeta", &key("key-0"), &fp, at("2026-11-28T06:00:00Z"))
+        .await
+        .unwrap();
     assert_eq!(claim, Claim::Replay(StoredResponse { status: 200, body: b"Zeta\0\xff\xfe".to_vec() }));
 
     // Rows come out in primary-key order, by bytes: "Zeta" before "_x" before "a b" before "alpha".
@@ -208,7 +232,8 @@ pub async fn broken_dumps_write_nothing(db: &TestDb) {
     lines[last] = lines[last].replace(".000000Z", "not a time").replacen("Z\"", "+99:99\"", 1);
     std::fs::write(&file, lines.join("\n") + "\n").unwrap();
 
-    let target = if db.url.starts_with("sqlite:") { TestDb::sqlite() } else { TestDb::postgres().await.unwrap() };
+    let target =
+        if db.url.starts_with("sqlite:") { TestDb::sqlite() } else { TestDb::postgres().await.unwrap() };
     let copy = target.store().await;
     let err = copy.import_dump(&dump).await.unwrap_err().to_string();
     assert!(err.contains(&format!("idempotency_keys.jsonl line {}", last + 1)), "{err}");

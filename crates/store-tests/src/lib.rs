@@ -55,7 +55,8 @@ impl TestDb {
             store.migrate().await.expect("migrate SQLite");
             Arc::new(store)
         } else {
-            let store = PgStore::connect(&self.url, 8, Duration::from_secs(10)).await.expect("open PostgreSQL");
+            let store =
+                PgStore::connect(&self.url, 8, Duration::from_secs(10)).await.expect("open PostgreSQL");
             store.migrate().await.expect("migrate PostgreSQL");
             Arc::new(store)
         }

@@ -14,10 +14,12 @@ static NEXT_DATABASE: AtomicU32 = AtomicU32::new(0);
 /// Creates a new, empty database and answers its URL.
 pub(crate) async fn new_database() -> Result<String, String> {
     let admin = SERVER.get_or_init(server).clone()?;
-    let name = format!("onestop_test_{}_{}", std::process::id(), NEXT_DATABASE.fetch_add(1, Ordering::Relaxed));
-    let store = onestop_store_postgres::PgStore::connect(admin.as_str(), 1, std::time::Duration::from_secs(10))
-        .await
-        .map_err(|e| format!("cannot reach the test server: {e}"))?;
+    let name =
+        format!("onestop_test_{}_{}", std::process::id(), NEXT_DATABASE.fetch_add(1, Ordering::Relaxed));
+    let store =
+        onestop_store_postgres::PgStore::connect(admin.as_str(), 1, std::time::Duration::from_secs(10))
+            .await
+            .map_err(|e| format!("cannot reach the test server: {e}"))?;
     store.create_database(&name).await.map_err(|e| format!("cannot create database {name}: {e}"))?;
     onestop_store::SystemStore::close(&store).await;
     let mut url = admin.clone();
@@ -45,7 +47,9 @@ fn find_binaries() -> Result<PathBuf, String> {
     candidates
         .into_iter()
         .find(|dir| dir.join("initdb").is_file() && dir.join("postgres").is_file())
-        .ok_or_else(|| "no PostgreSQL binaries (initdb and postgres) in /usr/lib/postgresql/*/bin or on PATH".into())
+        .ok_or_else(|| {
+            "no PostgreSQL binaries (initdb and postgres) in /usr/lib/postgresql/*/bin or on PATH".into()
+        })
 }
 
 /// The user a cluster runs as: `postgres` when this process is root (initdb refuses root).
@@ -55,10 +59,9 @@ fn run_as() -> Result<Option<(u32, u32)>, String> {
     }
     let id = |flag: &str| -> Result<u32, String> {
         let out = Command::new("id").args([flag, "postgres"]).output().map_err(|e| format!("id: {e}"))?;
-        String::from_utf8_lossy(&out.stdout)
-            .trim()
-            .parse()
-            .map_err(|_| "running as root and there is no postgres user to run the test cluster as".to_string())
+        String::from_utf8_lossy(&out.stdout).trim().parse().map_err(|_| {
+            "running as root and there is no postgres user to run the test cluster as".to_string()
+        })
     };
     Ok(Some((id("-u")?, id("-g")?)))
 }
@@ -88,11 +91,14 @@ fn start_cluster(bin: &Path) -> Result<Url, String> {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     if let Some((uid, gid)) = owner {
-        std::os::unix::fs::chown(&dir, Some(uid), Some(gid)).map_err(|e| format!("chown {}: {e}", dir.display()))?;
+        std::os::unix::fs::chown(&dir, Some(uid), Some(gid))
+            .map_err(|e| format!("chown {}: {e}", dir.display()))?;
     }
     let data = dir.join("data");
     let mut initdb = Command::new(bin.join("initdb"));
-    initdb.args(["--auth=trust", "--username=postgres", "--encoding=UTF8", "--locale=C", "--no-sync", "-D"]).arg(&data);
+    initdb
+        .args(["--auth=trust", "--username=postgres", "--encoding=UTF8", "--locale=C", "--no-sync", "-D"])
+        .arg(&data);
     as_owner(&mut initdb, owner);
     let out = initdb.output().map_err(|e| format!("cannot run initdb: {e}"))?;
     if !out.status.success() {
@@ -140,7 +146,8 @@ fn start_cluster(bin: &Path) -> Result<Url, String> {
                 }
             }
             if !ready {
-                let _ = ready_tx.send(Err(format!("postgres stopped before it was ready: {}", log.join(" | "))));
+                let _ =
+                    ready_tx.send(Err(format!("postgres stopped before it was ready: {}", log.join(" | "))));
             }
             let _ = child.wait();
         })

@@ -134,11 +134,13 @@ impl Value {
                 Value::Bytes(BASE64.decode(s).map_err(|e| format!("bad base64: {e}"))?)
             }
             (ColumnKind::Timestamp, J::String(s)) => {
-                let ts = crate::parse_timestamp(s).map_err(|_| format!("{s:?} is not an RFC 3339 timestamp"))?;
+                let ts =
+                    crate::parse_timestamp(s).map_err(|_| format!("{s:?} is not an RFC 3339 timestamp"))?;
                 Value::Timestamp(crate::canonical_timestamp(ts))
             }
             (ColumnKind::Date, J::String(s)) => {
-                let date: jiff::civil::Date = s.parse().map_err(|_| format!("{s:?} is not a YYYY-MM-DD date"))?;
+                let date: jiff::civil::Date =
+                    s.parse().map_err(|_| format!("{s:?} is not a YYYY-MM-DD date"))?;
                 Value::Date(date.to_string())
             }
             (kind, other) => return Err(format!("expected {kind:?} value, found {other}").to_lowercase()),
@@ -319,7 +321,9 @@ impl DumpReader {
         }
         match header.get("format_version").and_then(|v| v.as_u64()) {
             Some(v) if v == u64::from(FORMAT_VERSION) => {}
-            Some(v) => return Err(DumpError::UnsupportedVersion { found: u32::try_from(v).unwrap_or(u32::MAX) }),
+            Some(v) => {
+                return Err(DumpError::UnsupportedVersion { found: u32::try_from(v).unwrap_or(u32::MAX) });
+            }
             None => return Err(format_error("format_version is missing".into())),
         }
         let manifest: Manifest = serde_json::from_value(header).map_err(|e| format_error(e.to_string()))?;
@@ -461,7 +465,10 @@ pub fn import_order(tables: &[String], references: &[(String, String)]) -> Resul
         let ready: Vec<&str> = waiting_on.iter().filter(|(_, d)| d.is_empty()).map(|(t, _)| *t).collect();
         if ready.is_empty() {
             let cycle: Vec<_> = waiting_on.keys().copied().collect();
-            return Err(DumpError::TableMismatch(format!("foreign keys form a cycle among {}", cycle.join(", "))));
+            return Err(DumpError::TableMismatch(format!(
+                "foreign keys form a cycle among {}",
+                cycle.join(", ")
+            )));
         }
         for table in ready {
             waiting_on.remove(table);
@@ -494,8 +501,12 @@ mod tests {
         let mut t = writer.table("things", columns()).unwrap();
         let names: Vec<_> = t.columns().iter().map(|c| c.name.as_str()).collect();
         assert_eq!(names, ["a_id", "m_blob", "z_when"]);
-        t.row(&[Value::Integer(1), Value::Bytes(vec![0, 255]), Value::Timestamp("2026-11-28T09:05:00.000000Z".into())])
-            .unwrap();
+        t.row(&[
+            Value::Integer(1),
+            Value::Bytes(vec![0, 255]),
+            Value::Timestamp("2026-11-28T09:05:00.000000Z".into()),
+        ])
+        .unwrap();
         t.row(&[Value::Integer(2), Value::Null, Value::Null]).unwrap();
         t.finish().unwrap();
         let summary = writer.finish().unwrap();
@@ -532,12 +543,16 @@ mod tests {
         let mut writer = DumpWriter::create(&out, 1).unwrap();
         writer.table("things", columns()).unwrap().finish().unwrap();
         writer.finish().unwrap();
-        let manifest = std::fs::read_to_string(out.join(MANIFEST)).unwrap().replace("\"rows\": 0", "\"rows\": 2");
+        let manifest =
+            std::fs::read_to_string(out.join(MANIFEST)).unwrap().replace("\"rows\": 0", "\"rows\": 2");
         std::fs::write(out.join(MANIFEST), manifest).unwrap();
         std::fs::write(out.join("tables/things.jsonl"), "[1,null,null]\n[2,null,\"yesterday\"]\n").unwrap();
         let reader = DumpReader::open(&out).unwrap();
         let err = reader.rows("things").unwrap().find_map(Result::err).unwrap().to_string();
-        assert!(err.ends_with("things.jsonl line 2: column z_when: \"yesterday\" is not an RFC 3339 timestamp"), "{err}");
+        assert!(
+            err.ends_with("things.jsonl line 2: column z_when: \"yesterday\" is not an RFC 3339 timestamp"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -548,7 +563,10 @@ mod tests {
         assert!(Value::from_json(ColumnKind::Integer, &json!("5")).is_err());
         assert!(Value::from_json(ColumnKind::Boolean, &json!(1)).is_err());
         assert!(Value::from_json(ColumnKind::Date, &json!("2026-02-30")).is_err());
-        assert_eq!(Value::from_json(ColumnKind::Date, &json!("2026-02-28")), Ok(Value::Date("2026-02-28".into())));
+        assert_eq!(
+            Value::from_json(ColumnKind::Date, &json!("2026-02-28")),
+            Ok(Value::Date("2026-02-28".into()))
+        );
         assert_eq!(
             Value::from_json(ColumnKind::Timestamp, &json!("2026-11-28T13:05:00+04:00")),
             Ok(Value::Timestamp("2026-11-28T09:05:00.000000Z".into()))
@@ -558,8 +576,9 @@ mod tests {
     #[test]
     fn tables_are_ordered_after_what_they_reference() {
         let tables: Vec<String> = ["tickets", "centres", "windows", "audit"].map(String::from).to_vec();
-        let refs = [("windows", "centres"), ("tickets", "windows"), ("tickets", "centres"), ("audit", "audit")]
-            .map(|(a, b)| (a.to_owned(), b.to_owned()));
+        let refs =
+            [("windows", "centres"), ("tickets", "windows"), ("tickets", "centres"), ("audit", "audit")]
+                .map(|(a, b)| (a.to_owned(), b.to_owned()));
         assert_eq!(import_order(&tables, &refs).unwrap(), ["audit", "centres", "windows", "tickets"]);
         let cycle = [("a", "b"), ("b", "a")].map(|(a, b)| (a.to_owned(), b.to_owned()));
         assert!(import_order(&["a".into(), "b".into()], &cycle).is_err());

@@ -137,6 +137,9 @@ mod tests {
         assert_eq!(canonical_timestamp(ts), "2026-11-28T09:05:00.000000Z");
         let ts: Timestamp = "2026-01-02T03:04:05.123456789Z".parse().unwrap();
         assert_eq!(canonical_timestamp(ts), "2026-01-02T03:04:05.123456Z");
-        assert_eq!(parse_timestamp("2026-01-02T03:04:05.123456Z").unwrap().as_microsecond(), ts.as_microsecond());
+        assert_eq!(
+            parse_timestamp("2026-01-02T03:04:05.123456Z").unwrap().as_microsecond(),
+            ts.as_microsecond()
+        );
     }
 }

@@ -1,0 +1,435 @@
+//! Configuration: built-in defaults, then an optional TOML file, then `ONESTOP_*` environment
+//! variables, then command-line flags; each layer overrides the one before.
+//!
+//! Every key has a default, so the set of keys is the shape of [`Config::default`]. A file key or
+//! an `ONESTOP_*` variable outside that set is an error naming it. A key's environment variable is
+//! `ONESTOP_` and its dotted path in upper case with `_` for `.`: `database.url` is
+//! `ONESTOP_DATABASE_URL`. Variables starting `ONESTOP_TEST_` belong to the test suite and are
+//! left alone.
+
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use toml::{Table, Value};
+
+/// The database a fresh install uses: an SQLite file under `./data/`.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://./data/onestop.db";
+/// The database `onestop demo` uses unless one is configured, kept apart from real data.
+pub const DEMO_DATABASE_URL: &str = "sqlite://./data/demo.db";
+
+/// The effective configuration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// The HTTP server.
+    pub server: ServerConfig,
+    /// The database.
+    pub database: DatabaseConfig,
+    /// Logging.
+    pub log: LogConfig,
+}
+
+/// `[server]`: the HTTP server.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerConfig {
+    /// The address to listen on, `IP:PORT`.
+    pub listen: String,
+    /// Seconds a request may take before it is answered 408.
+    pub request_timeout_secs: u64,
+    /// The largest request body accepted, in bytes.
+    pub body_limit_bytes: u64,
+    /// Seconds in-flight requests get to finish after SIGTERM or ctrl-c.
+    pub shutdown_grace_secs: u64,
+}
+
+/// `[database]`: where the data lives.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseConfig {
+    /// `sqlite://PATH` (the embedded default) or `postgres://USER:PASSWORD@HOST:PORT/DB`.
+    pub url: String,
+    /// The most connections the pool opens.
+    pub max_connections: u32,
+    /// Seconds to wait for the database to answer before giving up.
+    pub connect_timeout_secs: u64,
+}
+
+/// `[log]`: what the server logs and how.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogConfig {
+    /// `text` for people, `json` for log collectors.
+    pub format: LogFormat,
+    /// A tracing filter such as `info` or `onestop_web=debug,info`; `RUST_LOG` overrides it.
+    pub level: String,
+}
+
+/// How logs are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            server: ServerConfig {
+                listen: "127.0.0.1:8080".into(),
+                request_timeout_secs: 30,
+                body_limit_bytes: 1024 * 1024,
+                shutdown_grace_secs: 20,
+            },
+            database: DatabaseConfig {
+                url: DEFAULT_DATABASE_URL.into(),
+                max_connections: 16,
+                connect_timeout_secs: 5,
+            },
+            log: LogConfig { format: LogFormat::Text, level: "info".into() },
+        }
+    }
+}
+
+/// Why the configuration could not be built. Each names the key or file at fault.
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read config file {path}: {reason}")]
+    Unreadable {
+        /// The file.
+        path: PathBuf,
+        /// The operating system's reason.
+        reason: String,
+    },
+    /// The file is not valid TOML.
+    #[error("config file {path} is not valid TOML: {reason}")]
+    Syntax {
+        /// The file.
+        path: PathBuf,
+        /// The parser's message, with line and column.
+        reason: String,
+    },
+    /// A key that does not exist.
+    #[error("unknown config key `{key}` in {origin}")]
+    UnknownKey {
+        /// The dotted key.
+        key: String,
+        /// Where it was found.
+        origin: String,
+    },
+    /// An `ONESTOP_*` variable that names no key.
+    #[error("unknown environment variable {0}: no config key is called that")]
+    UnknownVariable(String),
+    /// A value of the wrong type or out of range.
+    #[error("config key `{key}` in {origin}: {reason}")]
+    BadValue {
+        /// The dotted key.
+        key: String,
+        /// Where the value came from.
+        origin: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+}
+
+/// Values given on the command line; they override everything else.
+#[derive(Debug, Clone, Default)]
+pub struct Flags {
+    /// `--listen`.
+    pub listen: Option<String>,
+    /// `--database-url`.
+    pub database_url: Option<String>,
+    /// `--log-format`.
+    pub log_format: Option<LogFormat>,
+}
+
+impl Config {
+    /// Builds the effective configuration from the layers.
+    pub fn load(
+        file: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+        flags: &Flags,
+    ) -> Result<Config, ConfigError> {
+        let mut merged = Value::try_from(Config::default()).expect("defaults serialise");
+        if let Some(path) = file {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| ConfigError::Unreadable { path: path.to_owned(), reason: e.to_string() })?;
+            let table: Table = text.parse().map_err(|e: toml::de::Error| ConfigError::Syntax {
+                path: path.to_owned(),
+                reason: one_line(&e),
+            })?;
+            let source = format!("config file {}", path.display());
+            merge(as_table(&mut merged), table, "", &source)?;
+        }
+        let leaves = leaves(&merged);
+        let mut vars: Vec<(String, String)> = env
+            .into_iter()
+            .filter(|(k, _)| k.starts_with("ONESTOP_") && !k.starts_with("ONESTOP_TEST_"))
+            .collect();
+        vars.sort();
+        for (name, raw) in vars {
+            let key = leaves
+                .iter()
+                .find(|key| env_name(key) == name)
+                .ok_or_else(|| ConfigError::UnknownVariable(name.clone()))?;
+            set(&mut merged, key, &raw, &format!("environment variable {name}"))?;
+        }
+        let flag_values = [
+            ("server.listen", "--listen", flags.listen.clone()),
+            ("database.url", "--database-url", flags.database_url.clone()),
+            (
+                "log.format",
+                "--log-format",
+                flags.log_format.map(|f| if f == LogFormat::Json { "json" } else { "text" }.into()),
+            ),
+        ];
+        for (key, flag, value) in flag_values {
+            if let Some(value) = value {
+                set(&mut merged, key, &value, &format!("flag {flag}"))?;
+            }
+        }
+        let config: Config = merged.try_into().map_err(|e: toml::de::Error| ConfigError::BadValue {
+            key: "?".into(),
+            origin: "the merged configuration".into(),
+            reason: one_line(&e),
+        })?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let bad = |key: &str, reason: String| ConfigError::BadValue {
+            key: key.into(),
+            origin: "the configuration".into(),
+            reason,
+        };
+        self.server.listen.parse::<SocketAddr>().map_err(|_| {
+            bad("server.listen", format!("{:?} is not an address like 127.0.0.1:8080", self.server.listen))
+        })?;
+        crate::db::DatabaseUrl::parse(&self.database.url).map_err(|e| bad("database.url", e.to_string()))?;
+        if self.database.max_connections == 0 {
+            return Err(bad("database.max_connections", "must be at least 1".into()));
+        }
+        if self.server.request_timeout_secs == 0 {
+            return Err(bad("server.request_timeout_secs", "must be at least 1".into()));
+        }
+        if self.server.body_limit_bytes == 0 {
+            return Err(bad("server.body_limit_bytes", "must be at least 1".into()));
+        }
+        tracing_subscriber::EnvFilter::try_new(&self.log.level)
+            .map_err(|e| bad("log.level", format!("{:?} is not a log filter: {e}", self.log.level)))?;
+        Ok(())
+    }
+
+    /// The listen address (checked by [`Config::load`]).
+    pub fn listen_addr(&self) -> SocketAddr {
+        self.server.listen.parse().expect("validated on load")
+    }
+
+    /// The configuration as TOML with secrets (database passwords) replaced by `***`.
+    pub fn redacted_toml(&self) -> String {
+        let mut shown = self.clone();
+        shown.database.url = crate::db::redact(&shown.database.url);
+        toml::to_string_pretty(&shown).expect("config serialises")
+    }
+}
+
+fn one_line(error: &toml::de::Error) -> String {
+    error.to_string().split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn as_table(value: &mut Value) -> &mut Table {
+    value.as_table_mut().expect("the config root is a table")
+}
+
+fn type_name(value: &Value) -> &'static str {
+    match value {
+        Value::String(_) => "a string",
+        Value::Integer(_) => "an integer",
+        Value::Float(_) => "a number",
+        Value::Boolean(_) => "true or false",
+        Value::Datetime(_) => "a date-time",
+        Value::Array(_) => "a list",
+        Value::Table(_) => "a table",
+    }
+}
+
+/// Overlays `layer` on `base`, refusing keys `base` lacks and values of another type.
+fn merge(base: &mut Table, layer: Table, prefix: &str, source: &str) -> Result<(), ConfigError> {
+    for (name, value) in layer {
+        let key = if prefix.is_empty() { name.clone() } else { format!("{prefix}.{name}") };
+        let Some(slot) = base.get_mut(&name) else {
+            return Err(ConfigError::UnknownKey { key, origin: source.into() });
+        };
+        match (slot, value) {
+            (Value::Table(inner), Value::Table(layer)) => merge(inner, layer, &key, source)?,
+            (slot, value) if std::mem::discriminant(slot) == std::mem::discriminant(&value) => *slot = value,
+            (slot, value) => {
+                return Err(ConfigError::BadValue {
+                    key,
+                    origin: source.into(),
+                    reason: format!("expected {}, found {}", type_name(slot), type_name(&value)),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The dotted paths of every leaf key.
+fn leaves(value: &Value) -> Vec<String> {
+    fn walk(value: &Value, prefix: &str, out: &mut Vec<String>) {
+        match value {
+            Value::Table(table) => {
+                for (name, inner) in table {
+                    let key = if prefix.is_empty() { name.clone() } else { format!("{prefix}.{name}") };
+                    walk(inner, &key, out);
+                }
+            }
+            _ => out.push(prefix.to_owned()),
+        }
+    }
+    let mut out = Vec::new();
+    walk(value, "", &mut out);
+    out
+}
+
+/// The environment variable of a dotted key.
+pub fn env_name(key: &str) -> String {
+    format!("ONESTOP_{}", key.replace('.', "_").to_ascii_uppercase())
+}
+
+/// Sets the leaf at `key` from text, parsed as the type the leaf already has.
+fn set(root: &mut Value, key: &str, raw: &str, source: &str) -> Result<(), ConfigError> {
+    let slot = key.split('.').try_fold(root, |v, part| v.get_mut(part)).expect("key comes from the defaults");
+    let bad = |reason: String| ConfigError::BadValue { key: key.into(), origin: source.into(), reason };
+    *slot = match slot {
+        Value::String(_) => Value::String(raw.to_owned()),
+        Value::Integer(_) => {
+            Value::Integer(raw.trim().parse().map_err(|_| bad(format!("{raw:?} is not an integer")))?)
+        }
+        Value::Boolean(_) => Value::Boolean(match raw.trim() {
+            "true" | "1" | "yes" => true,
+            "false" | "0" | "no" => false,
+            _ => return Err(bad(format!("{raw:?} is not true or false"))),
+        }),
+        other => return Err(bad(format!("cannot be set from text (expected {})", type_name(other)))),
+    };
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    fn file(text: &str) -> tempfile::NamedTempFile {
+        let f = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(f.path(), text).unwrap();
+        f
+    }
+
+    #[test]
+    fn defaults_stand_alone() {
+        let config = Config::load(None, env(&[("HOME", "/root")]), &Flags::default()).unwrap();
+        assert_eq!(config, Config::default());
+        assert_eq!(config.database.url, "sqlite://./data/onestop.db");
+        assert_eq!(config.listen_addr().to_string(), "127.0.0.1:8080");
+    }
+
+    #[test]
+    fn each_layer_overrides_the_one_before() {
+        let f = file(
+            "[server]\nlisten = \"0.0.0.0:9000\"\nrequest_timeout_secs = 5\n[database]\nurl = \"sqlite://./from-file.db\"\n",
+        );
+        let vars = env(&[("ONESTOP_DATABASE_URL", "sqlite://./from-env.db"), ("ONESTOP_LOG_FORMAT", "json")]);
+        let config = Config::load(Some(f.path()), vars.clone(), &Flags::default()).unwrap();
+        assert_eq!(config.server.listen, "0.0.0.0:9000");
+        assert_eq!(config.server.request_timeout_secs, 5);
+        assert_eq!(config.database.url, "sqlite://./from-env.db");
+        assert_eq!(config.log.format, LogFormat::Json);
+
+        let flags = Flags {
+            database_url: Some("sqlite://./from-flag.db".into()),
+            log_format: Some(LogFormat::Text),
+            ..Flags::default()
+        };
+        let config = Config::load(Some(f.path()), vars, &flags).unwrap();
+        assert_eq!(config.database.url, "sqlite://./from-flag.db");
+        assert_eq!(config.log.format, LogFormat::Text);
+        assert_eq!(config.server.listen, "0.0.0.0:9000");
+    }
+
+    #[test]
+    fn unknown_keys_are_named() {
+        let f = file("[server]\nlisten = \"127.0.0.1:1\"\nlisen = \"oops\"\n");
+        let err = Config::load(Some(f.path()), env(&[]), &Flags::default()).unwrap_err();
+        assert!(matches!(&err, ConfigError::UnknownKey { key, .. } if key == "server.lisen"), "{err}");
+
+        let f = file("[smtp]\nhost = \"x\"\n");
+        let err = Config::load(Some(f.path()), env(&[]), &Flags::default()).unwrap_err();
+        assert!(err.to_string().starts_with("unknown config key `smtp` in config file"), "{err}");
+
+        let err = Config::load(None, env(&[("ONESTOP_DATABASE_URI", "x")]), &Flags::default()).unwrap_err();
+        assert_eq!(err, ConfigError::UnknownVariable("ONESTOP_DATABASE_URI".into()));
+        // The test suite's own variables are not configuration.
+        assert!(Config::load(None, env(&[("ONESTOP_TEST_POSTGRES_URL", "x")]), &Flags::default()).is_ok());
+    }
+
+    #[test]
+    fn bad_values_are_named() {
+        let f = file("[server]\nrequest_timeout_secs = \"soon\"\n");
+        let err = Config::load(Some(f.path()), env(&[]), &Flags::default()).unwrap_err().to_string();
+        assert!(
+            err.contains("`server.request_timeout_secs`")
+                && err.contains("expected an integer, found a string"),
+            "{err}"
+        );
+
+        let err = Config::load(None, env(&[("ONESTOP_DATABASE_MAX_CONNECTIONS", "many")]), &Flags::default())
+            .unwrap_err();
+        assert!(err.to_string().contains("environment variable ONESTOP_DATABASE_MAX_CONNECTIONS"), "{err}");
+
+        let f = file("[server\nlisten=");
+        let err = Config::load(Some(f.path()), env(&[]), &Flags::default()).unwrap_err();
+        assert!(matches!(err, ConfigError::Syntax { .. }));
+        assert!(!err.to_string().contains('\n'));
+
+        let flags = Flags { listen: Some("localhost".into()), ..Flags::default() };
+        let err = Config::load(None, env(&[]), &flags).unwrap_err().to_string();
+        assert!(err.contains("`server.listen`") && err.contains("not an address"), "{err}");
+
+        let flags = Flags { database_url: Some("mysql://db/x".into()), ..Flags::default() };
+        let err = Config::load(None, env(&[]), &flags).unwrap_err().to_string();
+        assert!(err.contains("`database.url`") && err.contains("mysql"), "{err}");
+
+        let err = Config::load(None, env(&[("ONESTOP_LOG_FORMAT", "xml")]), &Flags::default()).unwrap_err();
+        assert!(err.to_string().contains("xml"), "{err}");
+    }
+
+    #[test]
+    fn every_key_has_a_variable() {
+        let keys = leaves(&Value::try_from(Config::default()).unwrap());
+        assert!(keys.contains(&"database.url".to_string()));
+        assert_eq!(env_name("database.url"), "ONESTOP_DATABASE_URL");
+        assert_eq!(env_name("server.shutdown_grace_secs"), "ONESTOP_SERVER_SHUTDOWN_GRACE_SECS");
+    }
+
+    #[test]
+    fn printing_hides_passwords() {
+        let flags = Flags {
+            database_url: Some("postgres://onestop:s3cret@db.example:5432/onestop".into()),
+            ..Flags::default()
+        };
+        let shown = Config::load(None, env(&[]), &flags).unwrap().redacted_toml();
+        assert!(!shown.contains("s3cret"), "{shown}");
+        assert!(shown.contains("postgres://onestop:***@db.example:5432/onestop"), "{shown}");
+    }
+}

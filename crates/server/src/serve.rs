@@ -1,0 +1,102 @@
+//! Running the HTTP server until a shutdown signal, then letting in-flight requests finish.
+
+use crate::config::Config;
+use jiff::SignedDuration;
+use onestop_domain::idempotency::RETENTION;
+use onestop_store::Store;
+use onestop_web::{AppState, HttpLimits};
+use std::future::{Future, IntoFuture};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+
+/// How often expired idempotency records are purged.
+const PURGE_EVERY: Duration = Duration::from_secs(3600);
+
+/// Binds the configured address. A separate step so callers (and tests) learn the bound address,
+/// e.g. of `127.0.0.1:0`, before serving.
+pub async fn bind(config: &Config) -> Result<TcpListener, String> {
+    let addr = config.listen_addr();
+    TcpListener::bind(addr).await.map_err(|e| format!("cannot listen on {addr}: {e}"))
+}
+
+/// Serves `store` on `listener` until `shutdown` completes, then stops accepting connections and
+/// gives in-flight requests the configured grace to finish; finally closes the database pool.
+pub async fn run(
+    config: &Config,
+    listener: TcpListener,
+    store: Arc<dyn Store>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), String> {
+    let limits = HttpLimits {
+        request_timeout: Duration::from_secs(config.server.request_timeout_secs),
+        body_limit_bytes: usize::try_from(config.server.body_limit_bytes).unwrap_or(usize::MAX),
+    };
+    let app = onestop_web::app(AppState::new(Arc::clone(&store)), limits);
+    let addr: SocketAddr = listener.local_addr().map_err(|e| e.to_string())?;
+    tracing::info!(%addr, database = store.backend().name(), "onestop is listening on http://{addr}");
+
+    let purger = tokio::spawn(purge_idempotency_keys(Arc::clone(&store)));
+    let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
+    let server = axum::serve(listener, app)
+        .with_graceful_shutdown(async move {
+            let _ = stop_rx.changed().await;
+        })
+        .into_future();
+    tokio::pin!(server);
+    let grace = Duration::from_secs(config.server.shutdown_grace_secs);
+    let outcome = tokio::select! {
+        served = &mut server => served.map_err(|e| e.to_string()),
+        () = shutdown => {
+            tracing::info!("shutting down: finishing in-flight requests");
+            let _ = stop_tx.send(true);
+            match tokio::time::timeout(grace, &mut server).await {
+                Ok(served) => served.map_err(|e| e.to_string()),
+                Err(_) => {
+                    tracing::warn!(grace_secs = grace.as_secs(), "in-flight requests did not finish in time; stopping");
+                    Ok(())
+                }
+            }
+        }
+    };
+    purger.abort();
+    store.close().await;
+    tracing::info!("database closed; onestop stopped");
+    outcome
+}
+
+/// Completes on SIGTERM or ctrl-c (SIGINT).
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}
+
+async fn purge_idempotency_keys(store: Arc<dyn Store>) {
+    let mut every = tokio::time::interval(PURGE_EVERY);
+    loop {
+        every.tick().await;
+        let cutoff = crate::clock::now() - SignedDuration::from(RETENTION);
+        match store.purge_idempotency_keys(cutoff).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(purged = n, "expired idempotency keys removed"),
+            Err(e) => tracing::warn!(error = %e, "purging idempotency keys failed"),
+        }
+    }
+}

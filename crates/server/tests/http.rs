@@ -1,0 +1,178 @@
+//! Black-box HTTP tests against the real application on 127.0.0.1:0, on both databases.
+
+use onestop_server::config::{Config, Flags};
+use onestop_store_tests::TestDb;
+use serde_json::Value;
+use std::sync::Arc;
+
+struct TestApp {
+    base: String,
+    client: reqwest::Client,
+    store: Arc<dyn onestop_store::Store>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    server: tokio::task::JoinHandle<Result<(), String>>,
+}
+
+impl TestApp {
+    async fn spawn(db: &TestDb) -> TestApp {
+        let flags = Flags {
+            listen: Some("127.0.0.1:0".into()),
+            database_url: Some(db.url.clone()),
+            ..Flags::default()
+        };
+        let mut config = Config::load(None, Vec::new(), &flags).unwrap();
+        config.server.body_limit_bytes = 4096;
+        let store = db.store().await;
+        let listener = onestop_server::serve::bind(&config).await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let served = Arc::clone(&store);
+        let server = tokio::spawn(async move {
+            onestop_server::serve::run(&config, listener, served, async move {
+                let _ = stopped.await;
+            })
+            .await
+        });
+        TestApp { base, client: reqwest::Client::new(), store, stop: Some(stop), server }
+    }
+
+    async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(format!("{}{path}", self.base)).send().await.unwrap()
+    }
+
+    async fn stop(mut self) {
+        let _ = self.stop.take().unwrap().send(());
+        self.server.await.unwrap().unwrap();
+    }
+}
+
+async fn problem(response: reqwest::Response, status: u16) -> Value {
+    assert_eq!(response.status().as_u16(), status);
+    assert_eq!(response.headers()["content-type"], "application/problem+json");
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["status"], status);
+    assert_eq!(body["type"], "about:blank");
+    body
+}
+
+macro_rules! on_both_databases {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() { super::$name(&onestop_store_tests::TestDb::sqlite()).await; })*
+        }
+        mod postgres {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                let Some(db) = onestop_store_tests::TestDb::postgres().await else { return };
+                super::$name(&db).await;
+            })*
+        }
+    };
+}
+
+on_both_databases!(
+    health_and_readiness_answer,
+    readiness_fails_when_the_database_does,
+    errors_are_problem_documents,
+    request_ids_are_kept_or_made,
+    metrics_count_requests_by_route,
+    the_openapi_document_describes_the_routes,
+);
+
+async fn health_and_readiness_answer(db: &TestDb) {
+    let app = TestApp::spawn(db).await;
+    let health: Value = app.get("/healthz").await.json().await.unwrap();
+    assert_eq!(health["status"], "ok");
+    assert_eq!(health["version"], env!("CARGO_PKG_VERSION"));
+
+    let response = app.get("/readyz").await;
+    assert_eq!(response.status(), 200);
+    let ready: Value = response.json().await.unwrap();
+    assert_eq!(ready["status"], "ready");
+    let backend = if db.url.starts_with("sqlite:") { "sqlite" } else { "postgres" };
+    assert_eq!(ready["database"], backend);
+    assert_eq!(ready["schema_version"], app.store.schema_version().await.unwrap().unwrap());
+    app.stop().await;
+}
+
+async fn readiness_fails_when_the_database_does(db: &TestDb) {
+    let app = TestApp::spawn(db).await;
+    app.store.close().await;
+    let body = problem(app.get("/readyz").await, 503).await;
+    assert_eq!(body["detail"], "the database does not answer");
+    assert_eq!(app.get("/healthz").await.status(), 200, "the process is still up");
+    app.stop().await;
+}
+
+async fn errors_are_problem_documents(db: &TestDb) {
+    let app = TestApp::spawn(db).await;
+    let body = problem(app.get("/api/v1/no-such-thing").await, 404).await;
+    assert_eq!(body["title"], "Not Found");
+    assert_eq!(body["detail"], "there is nothing at /api/v1/no-such-thing");
+
+    let response = app.client.delete(format!("{}/healthz", app.base)).send().await.unwrap();
+    let body = problem(response, 405).await;
+    assert_eq!(body["detail"], "/healthz does not take DELETE");
+
+    let response =
+        app.client.post(format!("{}/healthz", app.base)).body(vec![b'x'; 10_000]).send().await.unwrap();
+    let body = problem(response, 413).await;
+    assert!(body["detail"].as_str().unwrap().contains("length limit"), "{body}");
+    app.stop().await;
+}
+
+async fn request_ids_are_kept_or_made(db: &TestDb) {
+    let app = TestApp::spawn(db).await;
+    let response = app
+        .client
+        .get(format!("{}/healthz", app.base))
+        .header("x-request-id", "desk-7-0001")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["x-request-id"], "desk-7-0001");
+    let first = app.get("/nowhere").await.headers()["x-request-id"].to_str().unwrap().to_owned();
+    let second = app.get("/nowhere").await.headers()["x-request-id"].to_str().unwrap().to_owned();
+    assert_eq!(first.len(), 36, "a UUID: {first}");
+    assert_ne!(first, second);
+    app.stop().await;
+}
+
+async fn metrics_count_requests_by_route(db: &TestDb) {
+    let app = TestApp::spawn(db).await;
+    for _ in 0..3 {
+        app.get("/healthz").await;
+    }
+    app.get("/readyz").await;
+    let response = app.get("/metrics").await;
+    assert!(response.headers()["content-type"].to_str().unwrap().starts_with("text/plain"));
+    let text = response.text().await.unwrap();
+    assert!(
+        text.contains(r#"onestop_http_requests_total{method="GET",route="/healthz",status="200"} 3"#),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#"onestop_http_requests_total{method="GET",route="/readyz",status="200"} 1"#),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#"onestop_http_request_duration_seconds_count{method="GET",route="/healthz"} 3"#),
+        "{text}"
+    );
+    assert!(text.contains("onestop_db_pool_max_connections 8"), "{text}");
+    assert!(text.contains("# TYPE onestop_db_pool_connections gauge"), "{text}");
+    app.stop().await;
+}
+
+async fn the_openapi_document_describes_the_routes(db: &TestDb) {
+    let app = TestApp::spawn(db).await;
+    let doc: Value = app.get("/api/v1/openapi.json").await.json().await.unwrap();
+    assert_eq!(doc["openapi"], "3.1.0");
+    assert_eq!(doc["info"]["title"], "onestop API");
+    assert_eq!(doc["paths"]["/healthz"]["get"]["operationId"], "healthz");
+    let ready = &doc["paths"]["/readyz"]["get"]["responses"];
+    assert!(ready["503"]["content"]["application/problem+json"].is_object(), "{ready}");
+    assert!(doc["components"]["schemas"]["Problem"].is_object());
+    app.stop().await;
+}
