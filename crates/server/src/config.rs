@@ -89,7 +89,7 @@ impl Default for Config {
                 max_connections: 16,
                 connect_timeout_secs: 5,
             },
-            log: LogConfig { format: LogFormat::Text, level: "info".into() },
+            log: LogConfig { format: LogFormat::Text, level: "info,sqlx=warn".into() },
         }
     }
 }

@@ -1,0 +1,269 @@
+//! The `onestop` binary as an operator runs it: exit codes, messages, files, signals.
+
+use onestop_store_tests::TestDb;
+use onestop_store_tests::contract::{assert_same_dump, fill_for_dump};
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+fn onestop(cwd: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_onestop"))
+        .current_dir(cwd)
+        .args(args)
+        .env("ONESTOP_DATABASE_CONNECT_TIMEOUT_SECS", "2")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
+/// Asserts the command failed with exit code 2 and one line on stderr containing `needle`.
+fn fails_with(output: &Output, needle: &str) -> String {
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert_eq!(output.status.code(), Some(2), "stderr: {stderr}");
+    assert_eq!(stderr.lines().count(), 1, "one line, not: {stderr}");
+    assert!(stderr.starts_with("error: ") && stderr.contains(needle), "{stderr:?} should mention {needle:?}");
+    stderr
+}
+
+fn stdout(output: &Output) -> String {
+    assert!(output.status.success(), "failed: {}", String::from_utf8_lossy(&output.stderr));
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn files_in(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir).unwrap().flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect()
+}
+
+#[test]
+fn bad_database_urls_are_one_line_errors_that_create_nothing() {
+    let cwd = tempfile::tempdir().unwrap();
+    fails_with(
+        &onestop(cwd.path(), &["migrate", "--database-url", "mysql://localhost/onestop"]),
+        "\"mysql\"",
+    );
+    fails_with(
+        &onestop(cwd.path(), &["serve", "--database-url", "data/onestop.db"]),
+        "is not a database URL",
+    );
+    fails_with(&onestop(cwd.path(), &["serve", "--database-url", "sqlite://"]), "names no SQLite file");
+    fails_with(
+        &onestop(cwd.path(), &["serve", "--database-url", "postgres://[::1/x"]),
+        "malformed PostgreSQL URL",
+    );
+    fails_with(
+        &onestop(cwd.path(), &["export", "--out", "dump", "--database-url", "sqlite://./nothing.db"]),
+        "there is no SQLite database at ./nothing.db",
+    );
+    assert!(files_in(cwd.path()).is_empty(), "{:?}", files_in(cwd.path()));
+}
+
+#[test]
+fn an_unreachable_postgres_is_a_clear_error() {
+    let cwd = tempfile::tempdir().unwrap();
+    let output = onestop(cwd.path(), &["serve", "--database-url", "postgres://onestop@127.0.0.1:1/onestop"]);
+    fails_with(&output, "cannot reach PostgreSQL");
+    assert!(files_in(cwd.path()).is_empty());
+}
+
+#[test]
+fn config_files_with_unknown_keys_are_refused_by_name() {
+    let cwd = tempfile::tempdir().unwrap();
+    std::fs::write(
+        cwd.path().join("onestop.toml"),
+        "[server]\nlisten = \"127.0.0.1:9999\"\nlisen = \"typo\"\n",
+    )
+    .unwrap();
+    fails_with(
+        &onestop(cwd.path(), &["serve", "--config", "onestop.toml"]),
+        "unknown config key `server.lisen`",
+    );
+    std::fs::write(cwd.path().join("broken.toml"), "[server\n").unwrap();
+    fails_with(&onestop(cwd.path(), &["config", "print", "--config", "broken.toml"]), "is not valid TOML");
+    fails_with(
+        &onestop(cwd.path(), &["config", "print", "--config", "missing.toml"]),
+        "cannot read config file missing.toml",
+    );
+    let output = Command::new(env!("CARGO_BIN_EXE_onestop"))
+        .current_dir(cwd.path())
+        .args(["config", "print"])
+        .env("ONESTOP_SERVER_LISTN", "127.0.0.1:1")
+        .output()
+        .unwrap();
+    fails_with(&output, "unknown environment variable ONESTOP_SERVER_LISTN");
+    assert_eq!(files_in(cwd.path()).len(), 2);
+}
+
+#[test]
+fn config_print_shows_every_layer_and_hides_secrets() {
+    let cwd = tempfile::tempdir().unwrap();
+    std::fs::write(cwd.path().join("onestop.toml"), "[server]\nrequest_timeout_secs = 12\n").unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_onestop"))
+        .current_dir(cwd.path())
+        .args([
+            "config",
+            "print",
+            "--config",
+            "onestop.toml",
+            "--database-url",
+            "postgres://agency:hunter2@db:5432/onestop",
+        ])
+        .env("ONESTOP_LOG_LEVEL", "debug")
+        .output()
+        .unwrap();
+    let text = stdout(&output);
+    let printed: toml::Table = text.parse().unwrap();
+    assert_eq!(printed["server"]["request_timeout_secs"].as_integer(), Some(12));
+    assert_eq!(printed["log"]["level"].as_str(), Some("debug"));
+    assert_eq!(printed["database"]["url"].as_str(), Some("postgres://agency:***@db:5432/onestop"));
+    assert!(!text.contains("hunter2"));
+}
+
+#[test]
+fn migrate_creates_the_database_and_its_folder() {
+    let cwd = tempfile::tempdir().unwrap();
+    let text = stdout(&onestop(cwd.path(), &["migrate"]));
+    assert!(cwd.path().join("data/onestop.db").is_file());
+    assert!(text.starts_with("database at schema version 2026"), "{text}");
+    assert_eq!(stdout(&onestop(cwd.path(), &["migrate"])), text, "migrating twice changes nothing");
+}
+
+/// Starts `onestop ARGS` and waits for it to log its address; answers the child and the address.
+fn start(cwd: &Path, args: &[&str]) -> (std::process::Child, String, std::sync::mpsc::Receiver<String>) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_onestop"))
+        .current_dir(cwd)
+        .args(args)
+        .args(["--listen", "127.0.0.1:0", "--log-format", "json"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (lines_tx, lines) = std::sync::mpsc::channel();
+    let stderr = child.stderr.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if lines_tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    loop {
+        let line = lines.recv_timeout(Duration::from_secs(60)).expect("the server logs its address");
+        let entry: serde_json::Value = serde_json::from_str(&line).unwrap_or_default();
+        if let Some(addr) = entry["addr"].as_str() {
+            return (child, addr.to_owned(), lines);
+        }
+    }
+}
+
+async fn serves_then_stops_on_sigterm(cwd: &Path, args: &[&str], database: &str) {
+    let (mut child, addr, lines) = start(cwd, args);
+    let health = reqwest::get(format!("http://{addr}/healthz")).await.unwrap();
+    assert_eq!(health.status(), 200);
+    let ready: serde_json::Value =
+        reqwest::get(format!("http://{addr}/readyz")).await.unwrap().json().await.unwrap();
+    assert_eq!(ready["database"], database);
+
+    let killed = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(killed.success());
+    let status = child.wait().unwrap();
+    assert!(status.success(), "a SIGTERM is a clean stop, not {status}");
+    let log: Vec<String> = lines.try_iter().collect();
+    assert!(log.iter().any(|l| l.contains("shutting down")), "{log:?}");
+    assert!(log.last().is_some_and(|l| l.contains("database closed; onestop stopped")), "{log:?}");
+}
+
+#[tokio::test]
+async fn serve_on_sqlite_answers_and_stops_cleanly() {
+    let cwd = tempfile::tempdir().unwrap();
+    serves_then_stops_on_sigterm(cwd.path(), &["serve"], "sqlite").await;
+    assert!(cwd.path().join("data/onestop.db").is_file());
+}
+
+#[tokio::test]
+async fn demo_uses_its_own_database() {
+    let cwd = tempfile::tempdir().unwrap();
+    serves_then_stops_on_sigterm(cwd.path(), &["demo"], "sqlite").await;
+    assert!(cwd.path().join("data/demo.db").is_file());
+    assert!(!cwd.path().join("data/onestop.db").exists());
+}
+
+#[tokio::test]
+async fn serve_on_postgres_answers_and_stops_cleanly() {
+    let Some(db) = TestDb::postgres().await else { return };
+    let cwd = tempfile::tempdir().unwrap();
+    serves_then_stops_on_sigterm(cwd.path(), &["serve", "--database-url", &db.url], "postgres").await;
+    assert!(files_in(cwd.path()).is_empty(), "no SQLite file beside a PostgreSQL server");
+}
+
+#[tokio::test]
+async fn an_agency_moves_from_sqlite_to_postgres() {
+    let Some(pg) = TestDb::postgres().await else { return };
+    let sqlite = TestDb::sqlite();
+    fill_for_dump(&sqlite.store().await).await;
+    let cwd = tempfile::tempdir().unwrap();
+
+    let text =
+        stdout(&onestop(cwd.path(), &["export", "--out", "from-sqlite", "--database-url", &sqlite.url]));
+    assert_eq!(text.trim(), "exported 14 rows of 1 tables to from-sqlite");
+    let text = stdout(&onestop(cwd.path(), &["import", "from-sqlite", "--database-url", &pg.url]));
+    assert_eq!(text.trim(), "imported 14 rows of 1 tables from from-sqlite");
+    stdout(&onestop(cwd.path(), &["export", "--out", "from-postgres", "--database-url", &pg.url]));
+    assert_same_dump(&cwd.path().join("from-sqlite"), &cwd.path().join("from-postgres"));
+
+    // Importing twice is refused: the database is no longer empty.
+    fails_with(
+        &onestop(cwd.path(), &["import", "from-sqlite", "--database-url", &pg.url]),
+        "is not empty (table idempotency_keys has rows)",
+    );
+    // Exporting over an earlier dump is refused.
+    fails_with(
+        &onestop(cwd.path(), &["export", "--out", "from-sqlite", "--database-url", &pg.url]),
+        "export into a new folder",
+    );
+}
+
+#[tokio::test]
+async fn bad_dumps_are_refused_and_leave_nothing() {
+    let sqlite = TestDb::sqlite();
+    fill_for_dump(&sqlite.store().await).await;
+    let cwd = tempfile::tempdir().unwrap();
+    stdout(&onestop(cwd.path(), &["export", "--out", "good", "--database-url", &sqlite.url]));
+
+    let copy = |name: &str| {
+        let to = cwd.path().join(name);
+        std::fs::create_dir_all(to.join("tables")).unwrap();
+        for file in ["manifest.json", "tables/idempotency_keys.jsonl"] {
+            std::fs::copy(cwd.path().join("good").join(file), to.join(file)).unwrap();
+        }
+        to
+    };
+    let future = copy("future");
+    let manifest = std::fs::read_to_string(future.join("manifest.json")).unwrap();
+    std::fs::write(
+        future.join("manifest.json"),
+        manifest.replace("\"format_version\": 1", "\"format_version\": 7"),
+    )
+    .unwrap();
+    let broken = copy("broken");
+    let rows = std::fs::read_to_string(broken.join("tables/idempotency_keys.jsonl")).unwrap();
+    std::fs::write(broken.join("tables/idempotency_keys.jsonl"), rows.replacen("[", "[\"not a number\",", 3))
+        .unwrap();
+
+    let target = TestDb::sqlite();
+    fails_with(
+        &onestop(cwd.path(), &["import", "future", "--database-url", &target.url]),
+        "unsupported dump format version 7",
+    );
+    fails_with(
+        &onestop(cwd.path(), &["import", "broken", "--database-url", &target.url]),
+        "idempotency_keys.jsonl line 1: 7 values for 6 columns",
+    );
+    fails_with(
+        &onestop(cwd.path(), &["import", "nowhere", "--database-url", &target.url]),
+        "nowhere/manifest.json",
+    );
+    let text = stdout(&onestop(cwd.path(), &["export", "--out", "after", "--database-url", &target.url]));
+    assert_eq!(text.trim(), "exported 0 rows of 1 tables to after");
+}
