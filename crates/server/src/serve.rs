@@ -1,7 +1,6 @@
 //! Running the HTTP server until a shutdown signal, then letting in-flight requests finish.
 
 use crate::config::Config;
-use jiff::SignedDuration;
 use onestop_domain::idempotency::RETENTION;
 use onestop_store::Store;
 use onestop_web::{AppState, HttpLimits};
@@ -92,7 +91,7 @@ async fn purge_idempotency_keys(store: Arc<dyn Store>) {
     let mut every = tokio::time::interval(PURGE_EVERY);
     loop {
         every.tick().await;
-        let cutoff = crate::clock::now() - SignedDuration::from(RETENTION);
+        let cutoff = crate::clock::now() - RETENTION;
         match store.purge_idempotency_keys(cutoff).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(purged = n, "expired idempotency keys removed"),

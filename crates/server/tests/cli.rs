@@ -1,5 +1,7 @@
 //! The `onestop` binary as an operator runs it: exit codes, messages, files, signals.
 
+#![allow(clippy::unwrap_used)]
+
 use onestop_store_tests::TestDb;
 use onestop_store_tests::contract::{assert_same_dump, fill_for_dump};
 use std::io::{BufRead, BufReader};
@@ -128,6 +130,7 @@ fn migrate_creates_the_database_and_its_folder() {
     assert_eq!(stdout(&onestop(cwd.path(), &["migrate"])), text, "migrating twice changes nothing");
 }
 
+#[allow(clippy::zombie_processes)] // The caller waits for it.
 /// Starts `onestop ARGS` and waits for it to log its address; answers the child and the address.
 fn start(cwd: &Path, args: &[&str]) -> (std::process::Child, String, std::sync::mpsc::Receiver<String>) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_onestop"))

@@ -1,5 +1,7 @@
 //! Black-box HTTP tests against the real application on 127.0.0.1:0, on both databases.
 
+#![allow(clippy::unwrap_used)]
+
 use onestop_server::config::{Config, Flags};
 use onestop_store_tests::TestDb;
 use serde_json::Value;

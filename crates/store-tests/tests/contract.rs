@@ -1,5 +1,7 @@
 //! The storage contract on SQLite and on PostgreSQL.
 
+#![allow(clippy::unwrap_used)]
+
 onestop_store_tests::contract_tests!(
     migrations_are_applied,
     idempotency_keys_replay_the_first_answer,

@@ -1,5 +1,7 @@
 //! Moving an agency from SQLite to PostgreSQL, and the migration folders that make it possible.
 
+#![allow(clippy::unwrap_used)]
+
 use onestop_store_tests::TestDb;
 use onestop_store_tests::contract::{assert_same_dump, fill_for_dump};
 use std::path::Path;
