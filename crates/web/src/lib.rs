@@ -70,11 +70,6 @@ impl Default for HttpLimits {
 )]
 struct ApiDoc;
 
-/// The OpenAPI 3.1 document of every annotated route.
-pub fn openapi() -> utoipa::openapi::OpenApi {
-    api_routes().split_for_parts().1
-}
-
 fn api_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(health::healthz))
