@@ -9,5 +9,6 @@ pub mod idempotency;
 pub mod identity;
 pub mod password;
 pub mod pii;
+pub mod session;
 pub mod throttle;
 pub mod token;

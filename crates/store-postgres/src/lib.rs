@@ -3,8 +3,10 @@
 //! Timestamps are `TIMESTAMPTZ`; SQL that leans on PostgreSQL's strengths (`SKIP LOCKED`,
 //! `LISTEN/NOTIFY`, partial indexes) lives here and only here.
 
+mod audit;
 mod dump;
 mod idempotency;
+mod identity;
 
 use async_trait::async_trait;
 use onestop_store::dump::{DumpError, DumpSummary};
@@ -52,10 +54,35 @@ impl PgStore {
         sqlx::query(&format!("CREATE DATABASE \"{name}\"")).execute(&self.pool).await.map(|_| ()).map_err(db)
     }
 
+    /// Begins a write transaction.
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, StoreError> {
+        self.pool.begin().await.map_err(db)
+    }
+
     /// Applies the migrations not yet applied.
     pub async fn migrate(&self) -> Result<(), StoreError> {
         MIGRATOR.run(&self.pool).await.map_err(|e| StoreError::Other(format!("migration failed: {e}")))
     }
+}
+
+/// A timestamp as this backend binds it.
+pub(crate) fn ts(at: jiff::Timestamp) -> jiff_sqlx::Timestamp {
+    jiff_sqlx::Timestamp::from(at)
+}
+
+/// Reads a `TIMESTAMPTZ` column.
+pub(crate) fn read_ts(row: &sqlx::postgres::PgRow, column: &str) -> Result<jiff::Timestamp, StoreError> {
+    use sqlx::Row;
+    row.try_get::<jiff_sqlx::Timestamp, _>(column).map(|t| t.to_jiff()).map_err(db)
+}
+
+/// Reads a nullable `TIMESTAMPTZ` column.
+pub(crate) fn opt_ts(
+    row: &sqlx::postgres::PgRow,
+    column: &str,
+) -> Result<Option<jiff::Timestamp>, StoreError> {
+    use sqlx::Row;
+    row.try_get::<Option<jiff_sqlx::Timestamp>, _>(column).map(|t| t.map(|t| t.to_jiff())).map_err(db)
 }
 
 /// Maps a driver error onto the storage contract's errors.

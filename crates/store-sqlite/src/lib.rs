@@ -5,10 +5,13 @@
 //! snapshot upgrade; transactions are kept short. Timestamps are stored as canonical RFC 3339 text
 //! (see [`onestop_store::canonical_timestamp`]).
 
+mod audit;
 mod dump;
 mod idempotency;
+mod identity;
 
 use async_trait::async_trait;
+use jiff::Timestamp;
 use onestop_store::dump::{DumpError, DumpSummary};
 use onestop_store::{Backend, PoolStats, StoreError, SystemStore};
 use sqlx::sqlite::{
@@ -65,6 +68,11 @@ impl SqliteStore {
     async fn begin_write(&self) -> Result<Transaction<'static, Sqlite>, StoreError> {
         self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(db)
     }
+}
+
+/// A timestamp as this backend stores it.
+pub(crate) fn ts(at: Timestamp) -> String {
+    onestop_store::canonical_timestamp(at)
 }
 
 /// Maps a driver error onto the storage contract's errors.

@@ -3,9 +3,14 @@
 
 use crate::TestDb;
 use jiff::{SignedDuration, Timestamp};
+use onestop_domain::audit::{self, AuditEvent, ChainVerifier, Outcome};
 use onestop_domain::idempotency::{Claim, IdempotencyKey, RequestFingerprint, StoredResponse};
-use onestop_store::Store;
+use onestop_domain::identity::{DeviceKind, Role, Scope};
+use onestop_domain::pii::{Fin, Phone};
+use onestop_domain::session::SessionTimes;
+use onestop_domain::throttle::Throttle;
 use onestop_store::dump::DumpError;
+use onestop_store::{AuditFilter, NewSession, NewStaff, Store, StoreError};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -116,8 +121,59 @@ pub async fn idempotency_key_races_have_one_winner(db: &TestDb) {
 }
 
 /// Fills a store with rows of every shape the dump must carry: NULLs, raw bytes, micro-second
-/// timestamps and text whose byte order differs from a locale's order.
-pub async fn fill_for_dump(store: &Arc<dyn Store>) {
+/// timestamps, booleans and text whose byte order differs from a locale's order; in every table.
+/// Answers the number of rows written.
+pub async fn fill_for_dump(store: &Arc<dyn Store>) -> u64 {
+    fill_idempotency(store).await;
+    let now = at("2026-11-28T05:06:07.123456Z");
+    let admin = store
+        .create_staff(
+            &new_staff("ağa", Role::AgencyAdmin, None, None, Some("5ZK7Q2M")),
+            now,
+            event("staff.create"),
+        )
+        .await
+        .unwrap();
+    store
+        .create_staff(
+            &new_staff("Zeynab", Role::Officer, Some("AZ-B1"), Some("MIA"), None),
+            now,
+            event("staff.create"),
+        )
+        .await
+        .unwrap();
+    let session = NewSession {
+        staff_id: admin.id,
+        token_hash: "a".repeat(64),
+        csrf_token: "c".repeat(43),
+        times: SessionTimes::start(now),
+        origin: Some("127.0.0.1".into()),
+    };
+    store.start_session("ağa", &session, event("session.start")).await.unwrap();
+    let (throttle, _) = Throttle::default().after_failure(now);
+    store.record_sign_in_failure("nobody", throttle, event("sign_in.fail").refused()).await.unwrap();
+    let scope = Scope { centre: Some("AZ-B1".into()), provider: None, window: Some("7".into()) };
+    let tablet = store
+        .issue_device_token(
+            DeviceKind::Tablet,
+            &scope,
+            "Tablet at window 7",
+            &"d".repeat(64),
+            now,
+            event("device.issue"),
+        )
+        .await
+        .unwrap();
+    store.revoke_device_token(tablet.id, now, event("device.revoke")).await.unwrap();
+    let key = ed25519_dalek::SigningKey::from_bytes(&[3; 32]);
+    let head = store.audit_head().await.unwrap().unwrap();
+    store.store_audit_signature(&audit::sign(&key, &head, now)).await.unwrap();
+    // 14 idempotency keys, 2 persons, 2 staff, 1 session, 1 throttle, 1 device token,
+    // 6 audit entries and 1 signature.
+    28
+}
+
+async fn fill_idempotency(store: &Arc<dyn Store>) {
     let base = at("2026-11-28T05:06:07.123456Z");
     for (i, name) in ["Zeta", "alpha", "Émile", "ağac", "Ω-9", "_x", "a b"].iter().enumerate() {
         let fp = RequestFingerprint::of("POST", "/fill", name.as_bytes());
@@ -179,7 +235,7 @@ pub async fn dumps_round_trip(db: &TestDb) {
     let dir = tempfile::tempdir().unwrap();
     let first = dir.path().join("first");
     let summary = store.export_dump(&first).await.unwrap();
-    assert_eq!(summary.rows, 14);
+    assert_eq!(summary.rows, 28);
 
     let target =
         if db.url.starts_with("sqlite:") { TestDb::sqlite() } else { TestDb::postgres().await.unwrap() };
@@ -213,7 +269,7 @@ pub async fn imports_refuse_a_database_with_data(db: &TestDb) {
     let dump = dir.path().join("dump");
     store.export_dump(&dump).await.unwrap();
     let err = store.import_dump(&dump).await.unwrap_err();
-    assert!(matches!(&err, DumpError::NotEmpty(t) if t == "idempotency_keys"), "{err}");
+    assert!(matches!(&err, DumpError::NotEmpty(_)), "{err}");
     let again = dir.path().join("again");
     store.export_dump(&again).await.unwrap();
     assert_same_dump(&dump, &again);
@@ -239,4 +295,313 @@ pub async fn broken_dumps_write_nothing(db: &TestDb) {
     assert!(err.contains(&format!("idempotency_keys.jsonl line {}", last + 1)), "{err}");
     let empty = dir.path().join("empty");
     assert_eq!(copy.export_dump(&empty).await.unwrap().rows, 0, "the failed import left rows behind");
+}
+
+fn event(action: &str) -> AuditEvent {
+    AuditEvent::new(at("2026-11-28T09:00:00Z"), "cli:root", action, format!("{action} in a test"))
+        .with_origin(Some("cli".into()))
+}
+
+fn new_staff(
+    login: &str,
+    role: Role,
+    centre: Option<&str>,
+    provider: Option<&str>,
+    fin: Option<&str>,
+) -> NewStaff {
+    NewStaff {
+        login: login.into(),
+        full_name: format!("{login} Əliyev"),
+        fin: fin.map(|f| Fin::parse(f).unwrap()),
+        phone: fin.map(|_| Phone::parse("+994501234567").unwrap()),
+        role,
+        scope: Scope { centre: centre.map(Into::into), provider: provider.map(Into::into), window: None },
+        password_hash: onestop_domain::password::hash("a long enough password", &[1; 16]),
+    }
+}
+
+/// Verifies the whole chain as `onestop audit verify` does.
+async fn verify_chain(
+    store: &Arc<dyn Store>,
+    key: Option<ed25519_dalek::VerifyingKey>,
+) -> Result<audit::Verified, audit::Broken> {
+    let mut verifier = ChainVerifier::new(key, store.audit_signatures().await.unwrap());
+    let mut after = 0;
+    loop {
+        let page = store.audit_entries(after, 3).await.unwrap();
+        let Some(last) = page.last() else { break };
+        after = last.seq;
+        for entry in &page {
+            verifier.push(entry)?;
+        }
+    }
+    verifier.finish()
+}
+
+/// Accounts are created once per login and per person, and each creation is audited.
+pub async fn staff_accounts_are_created_once(db: &TestDb) {
+    let store = db.store().await;
+    let now = at("2026-11-28T09:00:00Z");
+    let officer = store
+        .create_staff(
+            &new_staff("rashad", Role::Officer, Some("AZ-B1"), Some("MIA"), Some("5ZK7Q2M")),
+            now,
+            event("staff.create"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(officer.login, "rashad");
+    assert_eq!(officer.role, Role::Officer);
+    assert_eq!(officer.scope.provider.as_deref(), Some("MIA"));
+    assert_eq!(officer.fin.as_ref().map(Fin::reveal), Some("5ZK7Q2M"));
+    assert_eq!(officer.phone.as_ref().map(Phone::reveal), Some("+994501234567"));
+    assert!(officer.active && !officer.must_change_password);
+    assert_eq!(officer.created_at, now);
+
+    let again = store
+        .create_staff(
+            &new_staff("rashad", Role::InfoDesk, Some("AZ-B1"), None, None),
+            now,
+            event("staff.create"),
+        )
+        .await;
+    assert!(matches!(again, Err(StoreError::Conflict(m)) if m.contains("login rashad")));
+    let same_person = store
+        .create_staff(
+            &new_staff("rashad2", Role::InfoDesk, Some("AZ-B1"), None, Some("5zk7q2m")),
+            now,
+            event("staff.create"),
+        )
+        .await;
+    assert!(matches!(same_person, Err(StoreError::Conflict(m)) if m.contains("FIN")));
+    store
+        .create_staff(
+            &new_staff("leyla", Role::InfoDesk, Some("AZ-B2"), None, None),
+            now,
+            event("staff.create"),
+        )
+        .await
+        .unwrap();
+
+    let (found, hash) = store.staff_by_login("rashad").await.unwrap().unwrap();
+    assert_eq!(found, officer);
+    assert!(onestop_domain::password::verify("a long enough password", &hash));
+    assert!(store.staff_by_login("nobody").await.unwrap().is_none());
+    let all: Vec<_> = store.list_staff(None).await.unwrap().into_iter().map(|s| s.login).collect();
+    assert_eq!(all, ["leyla", "rashad"]);
+    let b2: Vec<_> = store.list_staff(Some("AZ-B2")).await.unwrap().into_iter().map(|s| s.login).collect();
+    assert_eq!(b2, ["leyla"]);
+    // Two creations were audited; the refused ones wrote nothing.
+    assert_eq!(store.audit_head().await.unwrap().unwrap().seq, 2);
+}
+
+/// Sessions are found by their token's hash and end by sign-out, suspension or a password change.
+pub async fn sessions_end_when_they_should(db: &TestDb) {
+    let store = db.store().await;
+    let now = at("2026-11-28T09:00:00Z");
+    let staff = store
+        .create_staff(
+            &new_staff("nigar", Role::CentreManager, Some("AZ-B1"), None, None),
+            now,
+            event("staff.create"),
+        )
+        .await
+        .unwrap();
+    let start = |n: char| NewSession {
+        staff_id: staff.id,
+        token_hash: n.to_string().repeat(64),
+        csrf_token: format!("csrf-{n}"),
+        times: SessionTimes::start(now),
+        origin: None,
+    };
+    let a = store.start_session("nigar", &start('a'), event("session.start")).await.unwrap();
+    let b = store.start_session("nigar", &start('b'), event("session.start")).await.unwrap();
+    let c = store.start_session("nigar", &start('c'), event("session.start")).await.unwrap();
+    let found = store.session_by_token(&"a".repeat(64)).await.unwrap().unwrap();
+    assert_eq!((found.id, found.staff.login.as_str(), found.csrf_token.as_str()), (a, "nigar", "csrf-a"));
+    assert_eq!(found.times, SessionTimes::start(now));
+    assert!(store.session_by_token(&"z".repeat(64)).await.unwrap().is_none());
+
+    let later = now + SignedDuration::from_mins(5);
+    store.touch_session(a, later).await.unwrap();
+    assert_eq!(store.session_by_token(&"a".repeat(64)).await.unwrap().unwrap().times.last_seen_at, later);
+
+    store.end_session(b, later, event("session.end")).await.unwrap();
+    assert_eq!(store.session_by_token(&"b".repeat(64)).await.unwrap().unwrap().times.revoked_at, Some(later));
+
+    // A password change keeps the session that made it and ends the others.
+    store.set_password("nigar", "new-hash", false, Some(a), later, event("staff.password")).await.unwrap();
+    assert_eq!(store.session_by_token(&"a".repeat(64)).await.unwrap().unwrap().times.revoked_at, None);
+    let ended = store.session_by_token(&"c".repeat(64)).await.unwrap().unwrap();
+    assert_eq!((ended.id, ended.times.revoked_at), (c, Some(later)));
+    assert_eq!(store.staff_by_login("nigar").await.unwrap().unwrap().1, "new-hash");
+
+    // Suspension ends every session and shows on the account.
+    let suspended = store.set_staff_active("nigar", false, later, event("staff.suspend")).await.unwrap();
+    assert!(!suspended.active);
+    assert!(store.session_by_token(&"a".repeat(64)).await.unwrap().unwrap().times.revoked_at.is_some());
+    assert!(matches!(
+        store.set_staff_active("ghost", false, later, event("staff.suspend")).await,
+        Err(StoreError::NotFound(_))
+    ));
+
+    let d = store.start_session("nigar", &start('d'), event("session.start")).await.unwrap();
+    assert_eq!(store.end_staff_sessions("nigar", later, event("session.end_all")).await.unwrap(), 1);
+    assert!(
+        store.session_by_token(&"d".repeat(64)).await.unwrap().unwrap().times.revoked_at.is_some(),
+        "session {d}"
+    );
+}
+
+/// Failed sign-ins are remembered per login until a success clears them.
+pub async fn sign_in_throttles_are_kept(db: &TestDb) {
+    let store = db.store().await;
+    let now = at("2026-11-28T09:00:00Z");
+    assert_eq!(store.sign_in_throttle("samir").await.unwrap(), Throttle::default());
+    let (once, _) = Throttle::default().after_failure(now);
+    let (twice, _) = once.after_failure(now + SignedDuration::from_secs(1));
+    store.record_sign_in_failure("samir", once, event("sign_in.fail").refused()).await.unwrap();
+    store.record_sign_in_failure("samir", twice, event("sign_in.fail").refused()).await.unwrap();
+    assert_eq!(store.sign_in_throttle("samir").await.unwrap(), twice);
+    let locked = Throttle {
+        failures: 0,
+        last_failure: Some(now),
+        locked_until: Some(now + SignedDuration::from_mins(15)),
+    };
+    store.record_sign_in_failure("samir", locked, event("sign_in.lock").refused()).await.unwrap();
+    assert_eq!(store.sign_in_throttle("samir").await.unwrap(), locked);
+
+    let staff = store
+        .create_staff(
+            &new_staff("samir", Role::InfoDesk, Some("AZ-B1"), None, None),
+            now,
+            event("staff.create"),
+        )
+        .await
+        .unwrap();
+    let session = NewSession {
+        staff_id: staff.id,
+        token_hash: "s".repeat(64),
+        csrf_token: "x".into(),
+        times: SessionTimes::start(now),
+        origin: None,
+    };
+    store.start_session("samir", &session, event("session.start")).await.unwrap();
+    assert_eq!(store.sign_in_throttle("samir").await.unwrap(), Throttle::default());
+}
+
+/// Device tokens are found by hash, listed, and revoked once.
+pub async fn device_tokens_are_issued_and_revoked(db: &TestDb) {
+    let store = db.store().await;
+    let now = at("2026-11-28T09:00:00Z");
+    let scope = Scope { centre: Some("AZ-B1".into()), provider: None, window: None };
+    let kiosk = store
+        .issue_device_token(
+            DeviceKind::Kiosk,
+            &scope,
+            "Entrance kiosk",
+            &"k".repeat(64),
+            now,
+            event("device.issue"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (kiosk.kind, kiosk.scope.clone(), kiosk.label.as_str(), kiosk.revoked_at),
+        (DeviceKind::Kiosk, scope, "Entrance kiosk", None)
+    );
+    assert_eq!(store.device_by_token(&"k".repeat(64)).await.unwrap(), Some(kiosk.clone()));
+    assert_eq!(store.device_by_token(&"q".repeat(64)).await.unwrap(), None);
+    let later = now + SignedDuration::from_hours(1);
+    let revoked = store.revoke_device_token(kiosk.id, later, event("device.revoke")).await.unwrap();
+    assert_eq!(revoked.revoked_at, Some(later));
+    assert!(matches!(
+        store.revoke_device_token(kiosk.id, later, event("device.revoke")).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert!(matches!(
+        store.revoke_device_token(999, later, event("device.revoke")).await,
+        Err(StoreError::NotFound(_))
+    ));
+    assert_eq!(store.list_device_tokens().await.unwrap(), vec![revoked]);
+    let issued = store
+        .search_audit(&AuditFilter { action: Some("device.issue".into()), ..AuditFilter::default() }, 10)
+        .await
+        .unwrap();
+    assert_eq!(issued[0].event.record.as_deref(), Some(format!("device:{}", kiosk.id).as_str()));
+}
+
+/// The chain verifies, is searchable, and carries its signatures.
+pub async fn the_audit_chain_verifies_and_searches(db: &TestDb) {
+    let store = db.store().await;
+    let t0 = at("2026-11-28T09:00:00Z");
+    for (i, (actor, action, outcome)) in [
+        ("staff:admin", "staff.create", Outcome::Done),
+        ("staff:admin", "staff.suspend", Outcome::Done),
+        ("anonymous", "sign_in.fail", Outcome::Refused),
+        ("staff:nigar", "access.refused", Outcome::Refused),
+        ("staff:admin", "staffing.plan", Outcome::Done),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let mut e =
+            AuditEvent::new(t0 + SignedDuration::from_mins(i as i64), actor, action, format!("event {i}"));
+        e.outcome = outcome;
+        store.append_audit(e.with_record(format!("r:{i}"))).await.unwrap();
+    }
+    let key = ed25519_dalek::SigningKey::from_bytes(&[5; 32]);
+    let head = store.audit_head().await.unwrap().unwrap();
+    assert_eq!(head.seq, 5);
+    store.store_audit_signature(&audit::sign(&key, &head, t0)).await.unwrap();
+    assert_eq!(store.last_audit_signature().await.unwrap().unwrap().seq, 5);
+    assert_eq!(
+        verify_chain(&store, Some(key.verifying_key())).await,
+        Ok(audit::Verified { entries: 5, signatures: 1 })
+    );
+
+    let search = |filter: AuditFilter| {
+        let store = Arc::clone(&store);
+        async move {
+            store.search_audit(&filter, 10).await.unwrap().into_iter().map(|e| e.seq).collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(
+        search(AuditFilter { actor: Some("staff:admin".into()), ..Default::default() }).await,
+        [5, 2, 1]
+    );
+    // "staff" matches staff.create and staff.suspend but not staffing.plan.
+    assert_eq!(search(AuditFilter { action: Some("staff".into()), ..Default::default() }).await, [2, 1]);
+    assert_eq!(search(AuditFilter { outcome: Some(Outcome::Refused), ..Default::default() }).await, [4, 3]);
+    assert_eq!(search(AuditFilter { record: Some("r:3".into()), ..Default::default() }).await, [4]);
+    let window = AuditFilter {
+        from: Some(t0 + SignedDuration::from_mins(1)),
+        to: Some(t0 + SignedDuration::from_mins(3)),
+        ..Default::default()
+    };
+    assert_eq!(search(window).await, [3, 2]);
+    assert_eq!(search(AuditFilter { before_seq: Some(3), ..Default::default() }).await, [2, 1]);
+    let entry = &store.audit_entries(3, 1).await.unwrap()[0];
+    assert_eq!(
+        (entry.seq, entry.event.actor.as_str(), entry.event.outcome),
+        (4, "staff:nigar", Outcome::Refused)
+    );
+    assert_eq!(entry.event.at, t0 + SignedDuration::from_mins(3));
+}
+
+/// Appends racing from many connections still form one unbroken chain.
+pub async fn audit_appends_race_without_forking(db: &TestDb) {
+    let store = db.store().await;
+    let mut racers = tokio::task::JoinSet::new();
+    for i in 0..24 {
+        let store = Arc::clone(&store);
+        racers.spawn(async move {
+            let e = AuditEvent::new(at("2026-11-28T09:00:00Z"), format!("device:{i}"), "race", "racing");
+            store.append_audit(e).await.unwrap().seq
+        });
+    }
+    let mut seqs = racers.join_all().await;
+    seqs.sort();
+    assert_eq!(seqs, (1..=24).collect::<Vec<_>>());
+    assert_eq!(verify_chain(&store, None).await.map(|v| v.entries), Ok(24));
 }

@@ -10,4 +10,10 @@ onestop_store_tests::contract_tests!(
     dumps_round_trip,
     imports_refuse_a_database_with_data,
     broken_dumps_write_nothing,
+    staff_accounts_are_created_once,
+    sessions_end_when_they_should,
+    sign_in_throttles_are_kept,
+    device_tokens_are_issued_and_revoked,
+    the_audit_chain_verifies_and_searches,
+    audit_appends_race_without_forking,
 );

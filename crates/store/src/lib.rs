@@ -5,7 +5,9 @@
 //! in its own SQL; `onestop-store-tests` holds the one contract suite both must pass. Row types stay
 //! inside the backends. This crate depends on neither sqlx nor axum.
 
+pub mod audit;
 pub mod dump;
+pub mod identity;
 
 use async_trait::async_trait;
 use jiff::Timestamp;
@@ -112,9 +114,12 @@ pub trait IdempotencyStore: Send + Sync {
 }
 
 /// Everything a onestop backend provides. The server holds one as `Arc<dyn Store>`.
-pub trait Store: SystemStore + IdempotencyStore {}
+pub trait Store: SystemStore + IdempotencyStore + IdentityStore + AuditStore {}
 
-impl<T: SystemStore + IdempotencyStore> Store for T {}
+impl<T: SystemStore + IdempotencyStore + IdentityStore + AuditStore> Store for T {}
+
+pub use audit::{AuditFilter, AuditStore};
+pub use identity::{DeviceRecord, IdentityStore, NewSession, NewStaff, SessionRecord, StaffRecord};
 
 /// Formats a timestamp the one way both backends store and dump it: RFC 3339 in UTC with exactly
 /// six fractional digits (`2026-11-28T09:05:00.000000Z`), so text order is time order.
