@@ -162,6 +162,26 @@ pub fn check_code(code: &str) -> Result<(), ScopeError> {
     if ok { Ok(()) } else { Err(ScopeError::BadCode(code.to_owned())) }
 }
 
+/// Checks a login: 3 to 40 characters, lower-case letters, digits, `.`, `-` and `_`.
+pub fn check_login(login: &str) -> Result<(), String> {
+    let ok = (3..=40).contains(&login.len())
+        && login.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b));
+    if ok {
+        Ok(())
+    } else {
+        Err(format!("{login:?} is not a login: use 3 to 40 lower-case letters, digits, '.', '-' and '_'"))
+    }
+}
+
+/// The centre code no centre holds: the scope of network-wide accounts in [`staff_target`].
+pub const NETWORK: &str = "*";
+
+/// The target of an action on a staff account with `scope`: its centre, or for a network-wide
+/// account [`NETWORK`], so that only network-wide principals may act on network-wide accounts.
+pub fn staff_target(scope: &Scope) -> Target<'_> {
+    Target { centre: Some(scope.centre.as_deref().unwrap_or(NETWORK)), provider: None, window: None }
+}
+
 /// Checks that a staff member's scope fits their role.
 pub fn check_staff_scope(role: Role, scope: &Scope) -> Result<(), ScopeError> {
     for code in [&scope.centre, &scope.provider].into_iter().flatten() {
@@ -511,6 +531,22 @@ mod tests {
         assert_eq!(authorize(Some(&kiosk), Permission::Identify, Target::ANY), Ok(()));
         assert_eq!(authorize(Some(&kiosk), Permission::UseStaffArea, Target::ANY), Err(Denial::NotPermitted));
         assert_eq!(kiosk.actor(), "device:3");
+    }
+
+    #[test]
+    fn centre_managers_manage_only_their_centre() {
+        let manager = staff(Role::CentreManager, Some("B1"), None);
+        let admin = staff(Role::AgencyAdmin, None, None);
+        let own = Scope { centre: Some("B1".into()), ..Scope::default() };
+        let other = Scope { centre: Some("B2".into()), ..Scope::default() };
+        let network = Scope::default();
+        assert_eq!(authorize(Some(&manager), Permission::ManageStaff, staff_target(&own)), Ok(()));
+        assert!(authorize(Some(&manager), Permission::ManageStaff, staff_target(&other)).is_err());
+        assert!(authorize(Some(&manager), Permission::ManageStaff, staff_target(&network)).is_err());
+        assert_eq!(authorize(Some(&admin), Permission::ManageStaff, staff_target(&network)), Ok(()));
+        assert!(check_login("rashad.aliyev").is_ok());
+        assert!(check_login("Rashad").is_err());
+        assert!(check_login("ab").is_err());
     }
 
     #[test]

@@ -145,7 +145,7 @@ impl IdentityStore for PgStore {
         sqlx::query(
             "INSERT INTO staff (login, person_id, role, centre_code, provider_code, password_hash, active,
                 must_change_password, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, TRUE, FALSE, $7, $8)",
+             VALUES ($1, $2, $3, $4, $5, $6, TRUE, $7, $8, $9)",
         )
         .bind(&new.login)
         .bind(person_id)
@@ -153,6 +153,7 @@ impl IdentityStore for PgStore {
         .bind(&new.scope.centre)
         .bind(&new.scope.provider)
         .bind(&new.password_hash)
+        .bind(new.must_change_password)
         .bind(ts(now))
         .bind(ts(now))
         .execute(&mut *tx)

@@ -150,7 +150,7 @@ impl IdentityStore for SqliteStore {
         sqlx::query(
             "INSERT INTO staff (login, person_id, role, centre_code, provider_code, password_hash, active,
                 must_change_password, created_at, updated_at)
-             VALUES (?, ?, ?, ?, ?, ?, TRUE, FALSE, ?, ?)",
+             VALUES (?, ?, ?, ?, ?, ?, TRUE, ?, ?, ?)",
         )
         .bind(&new.login)
         .bind(person_id)
@@ -158,6 +158,7 @@ impl IdentityStore for SqliteStore {
         .bind(&new.scope.centre)
         .bind(&new.scope.provider)
         .bind(&new.password_hash)
+        .bind(new.must_change_password)
         .bind(ts(now))
         .bind(ts(now))
         .execute(&mut *tx)

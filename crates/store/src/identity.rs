@@ -29,6 +29,8 @@ pub struct NewStaff {
     pub scope: Scope,
     /// The argon2id hash of the first password.
     pub password_hash: String,
+    /// Whether the first sign-in must set a new password (when someone else chose this one).
+    pub must_change_password: bool,
 }
 
 /// A staff account as stored.
