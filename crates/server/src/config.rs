@@ -27,6 +27,8 @@ pub struct Config {
     pub database: DatabaseConfig,
     /// Logging.
     pub log: LogConfig,
+    /// The audit trail.
+    pub audit: AuditConfig,
 }
 
 /// `[server]`: the HTTP server.
@@ -41,6 +43,9 @@ pub struct ServerConfig {
     pub body_limit_bytes: u64,
     /// Seconds in-flight requests get to finish after SIGTERM or ctrl-c.
     pub shutdown_grace_secs: u64,
+    /// Mark cookies `Secure` always (set when a TLS proxy that does not send
+    /// `X-Forwarded-Proto: https` sits in front).
+    pub secure_cookies: bool,
 }
 
 /// `[database]`: where the data lives.
@@ -65,6 +70,17 @@ pub struct LogConfig {
     pub level: String,
 }
 
+/// `[audit]`: the tamper-evident audit trail.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditConfig {
+    /// The file holding the Ed25519 key that signs the chain's head (created by `serve` if
+    /// missing). Keep it away from the database and its backups.
+    pub signing_key_file: String,
+    /// Seconds between signatures of the chain's head.
+    pub sign_interval_secs: u64,
+}
+
 /// How logs are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
@@ -83,6 +99,7 @@ impl Default for Config {
                 request_timeout_secs: 30,
                 body_limit_bytes: 1024 * 1024,
                 shutdown_grace_secs: 20,
+                secure_cookies: false,
             },
             database: DatabaseConfig {
                 url: DEFAULT_DATABASE_URL.into(),
@@ -90,6 +107,10 @@ impl Default for Config {
                 connect_timeout_secs: 5,
             },
             log: LogConfig { format: LogFormat::Text, level: "info,sqlx=warn".into() },
+            audit: AuditConfig {
+                signing_key_file: "./data/audit-signing.key".into(),
+                sign_interval_secs: 60,
+            },
         }
     }
 }
@@ -216,6 +237,9 @@ impl Config {
         }
         if self.server.request_timeout_secs == 0 {
             return Err(bad("server.request_timeout_secs", "must be at least 1".into()));
+        }
+        if self.audit.sign_interval_secs == 0 {
+            return Err(bad("audit.sign_interval_secs", "must be at least 1".into()));
         }
         if self.server.body_limit_bytes == 0 {
             return Err(bad("server.body_limit_bytes", "must be at least 1".into()));

@@ -1,6 +1,8 @@
 //! The `onestop` binary's library: configuration, telemetry, opening the database, and running
 //! the server with graceful shutdown. `main.rs` holds only the command line.
 
+pub mod admin;
+pub mod audit_key;
 pub mod clock;
 pub mod config;
 pub mod db;

@@ -5,7 +5,7 @@
 use clap::{Parser, Subcommand};
 use onestop_server::config::{self, Config, Flags, LogFormat};
 use onestop_server::db::{self, Open};
-use onestop_server::{serve, telemetry};
+use onestop_server::{admin, audit_key, serve, telemetry};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -57,6 +57,119 @@ enum Command {
         /// The folder `onestop export` wrote.
         dir: PathBuf,
     },
+    /// Manage staff accounts.
+    User {
+        #[command(subcommand)]
+        action: UserAction,
+    },
+    /// Manage device and integration tokens.
+    Token {
+        #[command(subcommand)]
+        action: TokenAction,
+    },
+    /// Check and sign the audit trail.
+    Audit {
+        #[command(subcommand)]
+        action: AuditAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserAction {
+    /// Add an account. The password is asked for (twice) or, when standard input is not a
+    /// terminal, read from its first line; it is never a flag.
+    Add {
+        /// The sign-in name: lower-case letters, digits, '.', '-', '_'.
+        #[arg(long)]
+        login: String,
+        /// agency_admin, centre_manager, info_desk, officer, bank_teller, monitoring_analyst,
+        /// call_centre_operator, volunteer or commission_member.
+        #[arg(long)]
+        role: String,
+        /// The centre, for centre-bound roles.
+        #[arg(long)]
+        centre: Option<String>,
+        /// The provider, for officers.
+        #[arg(long)]
+        provider: Option<String>,
+        /// The person's full name (default: the login).
+        #[arg(long)]
+        name: Option<String>,
+        /// The person's national ID number.
+        #[arg(long)]
+        fin: Option<String>,
+        /// The person's phone number, +994….
+        #[arg(long)]
+        phone: Option<String>,
+        /// Make the person choose a new password at first sign-in.
+        #[arg(long)]
+        must_change_password: bool,
+    },
+    /// List accounts (personal data masked).
+    List,
+    /// Suspend an account and end its sessions.
+    Disable {
+        /// The account's login.
+        #[arg(long)]
+        login: String,
+    },
+    /// Reactivate a suspended account.
+    Enable {
+        /// The account's login.
+        #[arg(long)]
+        login: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenAction {
+    /// Issue a token and print it once; only its hash is stored.
+    Issue {
+        /// kiosk, display, tablet, terminal or integration.
+        #[arg(long)]
+        kind: String,
+        /// The centre the device belongs to.
+        #[arg(long)]
+        centre: String,
+        /// The window, for window displays and feedback tablets.
+        #[arg(long)]
+        window: Option<String>,
+        /// A name for people, e.g. "Kiosk by the entrance".
+        #[arg(long)]
+        label: Option<String>,
+    },
+    /// Revoke a token by its id.
+    Revoke {
+        /// The token's id, as `token list` shows it.
+        id: i64,
+    },
+    /// List tokens.
+    List,
+}
+
+#[derive(Subcommand)]
+enum AuditAction {
+    /// Walk the chain and its signatures: exit 0 with the count, or 1 naming the first broken entry.
+    Verify,
+    /// Sign the chain's head now (the server also does so periodically and at shutdown).
+    Sign,
+}
+
+/// Reads a new password: prompted twice on a terminal, else the first line of standard input.
+fn read_password() -> Result<String, String> {
+    use std::io::IsTerminal;
+    if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password("Password: ").map_err(|e| e.to_string())?;
+        let again = rpassword::prompt_password("Password again: ").map_err(|e| e.to_string())?;
+        if first != again {
+            return Err("the two passwords differ".into());
+        }
+        Ok(first)
+    } else {
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line).map_err(|e| format!("cannot read the password: {e}"))?;
+        Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+    }
 }
 
 #[derive(Subcommand)]
@@ -65,18 +178,27 @@ enum ConfigAction {
     Print,
 }
 
+/// A failure: its message, and exit code 1 for a broken audit chain, 2 otherwise.
+struct Failure(String, u8);
+
+impl From<String> for Failure {
+    fn from(message: String) -> Self {
+        Failure(message, 2)
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(message) => {
+        Err(Failure(message, code)) => {
             eprintln!("error: {message}");
-            ExitCode::from(2)
+            ExitCode::from(code)
         }
     }
 }
 
-fn run(cli: Cli) -> Result<(), String> {
+fn run(cli: Cli) -> Result<(), Failure> {
     let listen = match &cli.command {
         Command::Serve { listen } | Command::Demo { listen } => listen.clone(),
         _ => None,
@@ -104,7 +226,7 @@ fn run(cli: Cli) -> Result<(), String> {
                     );
                 }
                 let listener = serve::bind(&config).await?;
-                serve::run(&config, listener, store, serve::shutdown_signal()).await
+                Ok(serve::run(&config, listener, store, serve::shutdown_signal()).await?)
             }
             Command::Migrate => {
                 let store =
@@ -134,6 +256,104 @@ fn run(cli: Cli) -> Result<(), String> {
                     summary.tables,
                     dir.display()
                 );
+                Ok(())
+            }
+            Command::User { action } => {
+                let store =
+                    db::open(&config.database, Open::CreateAndMigrate).await.map_err(|e| e.to_string())?;
+                let result = match action {
+                    UserAction::Add {
+                        login,
+                        role,
+                        centre,
+                        provider,
+                        name,
+                        fin,
+                        phone,
+                        must_change_password,
+                    } => {
+                        let password = read_password()?;
+                        let name = name.unwrap_or_else(|| login.clone());
+                        let add = admin::UserAdd {
+                            login,
+                            role,
+                            centre,
+                            provider,
+                            name,
+                            fin,
+                            phone,
+                            must_change_password,
+                        };
+                        admin::user_add(store.as_ref(), add, &password).await
+                    }
+                    UserAction::List => admin::user_list(store.as_ref()).await,
+                    UserAction::Disable { login } => {
+                        admin::user_set_active(store.as_ref(), &login, false).await
+                    }
+                    UserAction::Enable { login } => {
+                        admin::user_set_active(store.as_ref(), &login, true).await
+                    }
+                };
+                store.close().await;
+                println!("{}", result?.trim_end());
+                Ok(())
+            }
+            Command::Token { action } => {
+                let store =
+                    db::open(&config.database, Open::CreateAndMigrate).await.map_err(|e| e.to_string())?;
+                let result = match action {
+                    TokenAction::Issue { kind, centre, window, label } => {
+                        admin::token_issue(store.as_ref(), &kind, centre, window, label).await.map(
+                            |(id, secret)| {
+                                eprintln!("device token {id} issued; store it now, it is not shown again:");
+                                secret
+                            },
+                        )
+                    }
+                    TokenAction::Revoke { id } => admin::token_revoke(store.as_ref(), id).await,
+                    TokenAction::List => admin::token_list(store.as_ref()).await,
+                };
+                store.close().await;
+                println!("{}", result?.trim_end());
+                Ok(())
+            }
+            Command::Audit { action } => {
+                let store = db::open(&config.database, Open::Existing).await.map_err(|e| e.to_string())?;
+                let key_file = std::path::Path::new(&config.audit.signing_key_file);
+                let result = match action {
+                    AuditAction::Verify => {
+                        let key = audit_key::load(key_file)?;
+                        let show = std::io::IsTerminal::is_terminal(&std::io::stderr());
+                        let outcome = admin::audit_verify(store.as_ref(), key.as_ref(), |n| {
+                            if show {
+                                eprint!("\rverified {n} entries…");
+                            }
+                        })
+                        .await;
+                        if show {
+                            eprintln!();
+                        }
+                        match outcome {
+                            Ok(v) => Ok(format!(
+                                "verified {} audit entries and {} signatures",
+                                v.entries, v.signatures
+                            )),
+                            Err(admin::VerifyError::Broken(broken)) => Err(Failure(broken.to_string(), 1)),
+                            Err(admin::VerifyError::Failed(why)) => Err(Failure(why, 2)),
+                        }
+                    }
+                    AuditAction::Sign => {
+                        let key = audit_key::load_or_create(key_file)?;
+                        match admin::sign_audit_head(store.as_ref(), &key, onestop_server::clock::now()).await
+                        {
+                            Ok(Some(seq)) => Ok(format!("signed the audit trail at entry {seq}")),
+                            Ok(None) => Ok("the audit trail's head is already signed (or empty)".to_owned()),
+                            Err(e) => Err(Failure(e.to_string(), 2)),
+                        }
+                    }
+                };
+                store.close().await;
+                println!("{}", result?);
                 Ok(())
             }
             Command::Config { .. } => unreachable!("handled above"),

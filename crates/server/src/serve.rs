@@ -32,11 +32,19 @@ pub async fn run(
         request_timeout: Duration::from_secs(config.server.request_timeout_secs),
         body_limit_bytes: usize::try_from(config.server.body_limit_bytes).unwrap_or(usize::MAX),
     };
-    let app = onestop_web::app(AppState::new(Arc::clone(&store)), limits);
+    let mut state = AppState::new(Arc::clone(&store), Arc::new(crate::clock::now));
+    state.secure_cookies = config.server.secure_cookies;
+    let app = onestop_web::app(state, limits).into_make_service_with_connect_info::<SocketAddr>();
+    let key = crate::audit_key::load_or_create(std::path::Path::new(&config.audit.signing_key_file))?;
     let addr: SocketAddr = listener.local_addr().map_err(|e| e.to_string())?;
     tracing::info!(%addr, database = store.backend().name(), "onestop is listening on http://{addr}");
 
     let purger = tokio::spawn(purge_idempotency_keys(Arc::clone(&store)));
+    let signer = tokio::spawn(sign_audit_periodically(
+        Arc::clone(&store),
+        key.clone(),
+        Duration::from_secs(config.audit.sign_interval_secs),
+    ));
     let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
     let server = axum::serve(listener, app)
         .with_graceful_shutdown(async move {
@@ -60,6 +68,10 @@ pub async fn run(
         }
     };
     purger.abort();
+    signer.abort();
+    if let Err(e) = crate::admin::sign_audit_head(store.as_ref(), &key, crate::clock::now()).await {
+        tracing::warn!(error = %e, "could not sign the audit trail at shutdown");
+    }
     store.close().await;
     tracing::info!("database closed; onestop stopped");
     outcome
@@ -96,6 +108,18 @@ async fn purge_idempotency_keys(store: Arc<dyn Store>) {
             Ok(0) => {}
             Ok(n) => tracing::info!(purged = n, "expired idempotency keys removed"),
             Err(e) => tracing::warn!(error = %e, "purging idempotency keys failed"),
+        }
+    }
+}
+
+async fn sign_audit_periodically(store: Arc<dyn Store>, key: ed25519_dalek::SigningKey, every: Duration) {
+    let mut ticks = tokio::time::interval(every);
+    loop {
+        ticks.tick().await;
+        match crate::admin::sign_audit_head(store.as_ref(), &key, crate::clock::now()).await {
+            Ok(Some(seq)) => tracing::debug!(seq, "signed the audit trail"),
+            Ok(None) => {}
+            Err(e) => tracing::warn!(error = %e, "signing the audit trail failed"),
         }
     }
 }

@@ -357,7 +357,14 @@ pub async fn staff_accounts_are_created_once(db: &TestDb) {
     assert_eq!(officer.fin.as_ref().map(Fin::reveal), Some("5ZK7Q2M"));
     assert_eq!(officer.phone.as_ref().map(Phone::reveal), Some("+994501234567"));
     assert!(officer.active && !officer.must_change_password);
-    let leyla_first = store.create_staff(&new_staff("leyla", Role::InfoDesk, Some("AZ-B2"), None, None), now, event("staff.create")).await.unwrap();
+    let leyla_first = store
+        .create_staff(
+            &new_staff("leyla", Role::InfoDesk, Some("AZ-B2"), None, None),
+            now,
+            event("staff.create"),
+        )
+        .await
+        .unwrap();
     assert!(leyla_first.must_change_password);
     assert_eq!(officer.created_at, now);
 

@@ -11,7 +11,9 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use jiff::Timestamp;
 use onestop_domain::audit::AuditEvent;
-use onestop_domain::identity::{Denial, DevicePrincipal, Permission, Principal, StaffPrincipal, Target, authorize};
+use onestop_domain::identity::{
+    Denial, DevicePrincipal, Permission, Principal, StaffPrincipal, Target, authorize,
+};
 use onestop_domain::token;
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -131,7 +133,10 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
 fn is_secure(request: &Request, state: &AppState) -> bool {
     state.secure_cookies
         || request.uri().scheme_str() == Some("https")
-        || request.headers().get("x-forwarded-proto").is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"https"))
+        || request
+            .headers()
+            .get("x-forwarded-proto")
+            .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"https"))
 }
 
 /// Middleware on every request: finds the caller and puts a [`Caller`] in the request.
@@ -202,15 +207,19 @@ pub async fn require(permission: Permission, request: Request, next: Next) -> Re
         let presented = caller.principal.is_some() || caller.failure.is_some();
         if presented {
             let why = caller.failure.clone().unwrap_or_else(|| denial.to_string());
-            let event = caller.event(now, "access.refused", format!("{} {path}: {why}", request.method())).refused();
+            let event =
+                caller.event(now, "access.refused", format!("{} {path}: {why}", request.method())).refused();
             if let Err(e) = state.store.append_audit(event.with_record(path.clone())).await {
                 return ApiError::from(e).into_response();
             }
         }
         return match denial {
-            Denial::Unauthenticated if html => Redirect::to(&format!("/sign-in?next={}", encode(&path))).into_response(),
+            Denial::Unauthenticated if html => {
+                Redirect::to(&format!("/sign-in?next={}", encode(&path))).into_response()
+            }
             Denial::Unauthenticated => {
-                let detail = caller.failure.map_or("sign in first".to_owned(), |f| format!("{f}: sign in again"));
+                let detail =
+                    caller.failure.map_or("sign in first".to_owned(), |f| format!("{f}: sign in again"));
                 ApiError::new(StatusCode::UNAUTHORIZED, detail).into_response()
             }
             other => ApiError::new(StatusCode::FORBIDDEN, other.to_string()).into_response(),
@@ -230,7 +239,11 @@ pub async fn require(permission: Permission, request: Request, next: Next) -> Re
         (Some(session), true) => match check_csrf(request, &session.csrf).await {
             Ok(request) => request,
             Err(method) => {
-                let event = caller.event(now, "csrf.refused", format!("{method} {path}: missing or wrong CSRF token"));
+                let event = caller.event(
+                    now,
+                    "csrf.refused",
+                    format!("{method} {path}: missing or wrong CSRF token"),
+                );
                 if let Err(e) = state.store.append_audit(event.refused().with_record(path)).await {
                     return ApiError::from(e).into_response();
                 }
@@ -281,6 +294,12 @@ pub fn form_field(body: &[u8], name: &str) -> Option<String> {
 /// Percent-encodes a path for a `next=` parameter.
 pub fn encode(path: &str) -> String {
     path.bytes()
-        .map(|b| if b.is_ascii_alphanumeric() || b"/-_.~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"/-_.~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
         .collect()
 }

@@ -4,15 +4,23 @@
 //! Handlers parse and check input, call the store and the domain, and shape answers; rules live in
 //! `onestop-domain` and SQL in the store crates.
 
+pub mod api;
+pub mod auth;
 pub mod health;
 pub mod metrics;
+pub mod pages;
 pub mod problem;
+pub mod routes;
+pub mod templates;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
+use axum::extract::State;
 use axum::http::{HeaderName, Request, StatusCode};
 use axum::routing::get;
+use jiff::Timestamp;
 use onestop_store::Store;
+use routes::{Access, RouteSpec, Table};
 use std::sync::Arc;
 use std::time::Duration;
 use tower_http::compression::CompressionLayer;
@@ -27,6 +35,9 @@ use utoipa_axum::routes;
 /// The header that carries a request's id, in both directions.
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
+/// The time of day, read at the server edge and handed to handlers as a value.
+pub type Clock = Arc<dyn Fn() -> Timestamp + Send + Sync>;
+
 /// What every handler can reach.
 #[derive(Clone)]
 pub struct AppState {
@@ -34,12 +45,29 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     /// The Prometheus metrics of this process.
     pub metrics: Arc<metrics::Metrics>,
+    /// The clock.
+    pub clock: Clock,
+    /// The page templates.
+    pub templates: Arc<templates::Templates>,
+    /// Whether cookies are always marked `Secure` (set when the server sits behind TLS).
+    pub secure_cookies: bool,
 }
 
 impl AppState {
-    /// State over `store` with fresh metrics.
-    pub fn new(store: Arc<dyn Store>) -> Self {
-        Self { store, metrics: Arc::new(metrics::Metrics::new()) }
+    /// State over `store` reading time from `clock`, with fresh metrics.
+    pub fn new(store: Arc<dyn Store>, clock: Clock) -> Self {
+        Self {
+            store,
+            metrics: Arc::new(metrics::Metrics::new()),
+            clock,
+            templates: Arc::new(templates::Templates::new()),
+            secure_cookies: false,
+        }
+    }
+
+    /// The current time, from the clock.
+    pub fn now(&self) -> Timestamp {
+        (self.clock)()
     }
 }
 
@@ -66,26 +94,105 @@ impl Default for HttpLimits {
         description = "The API of onestop, the software of a one-stop-shop public service agency.",
         license(name = "AGPL-3.0-or-later", identifier = "AGPL-3.0-or-later"),
     ),
-    tags((name = "operations", description = "Liveness, readiness and metrics of the server"))
+    tags(
+        (name = "operations", description = "Liveness, readiness and metrics of the server"),
+        (name = "identity", description = "Staff, devices and the audit trail"),
+    ),
+    modifiers(&SecuritySchemes),
 )]
 struct ApiDoc;
 
-fn api_routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
-        .routes(routes!(health::healthz))
-        .routes(routes!(health::readyz))
+/// Declares how callers authenticate: a staff session cookie or a device bearer token.
+struct SecuritySchemes;
+
+impl utoipa::Modify for SecuritySchemes {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(auth::SESSION_COOKIE))),
+        );
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new().scheme(HttpAuthScheme::Bearer).description(Some("A device token")).build(),
+            ),
+        );
+    }
+}
+
+fn table() -> Table {
+    use Access::{Public, Requires};
+    use axum::http::Method;
+    use axum::routing::post;
+    use onestop_domain::identity::Permission as P;
+    use pages::{account, staff};
+    Table::new(OpenApiRouter::with_openapi(ApiDoc::openapi()))
+        .api(Public, routes!(health::healthz))
+        .api(Public, routes!(health::readyz))
+        .api(Requires(P::Identify), routes!(api::me::me))
+        .api(Requires(P::ReadStaff), routes!(api::staff::list_staff))
+        .api(Requires(P::ReadAudit), routes!(api::audit::list_audit))
+        .page(Method::GET, "/metrics", Public, get(metrics::render))
+        .page(Method::GET, "/static/onestop.css", Public, get(stylesheet))
+        .page(Method::GET, "/sign-in", Public, get(account::sign_in_form))
+        .page(Method::POST, "/sign-in", Public, post(account::sign_in))
+        .page(Method::POST, "/sign-out", Requires(P::UseStaffArea), post(account::sign_out))
+        .page(Method::GET, "/staff", Requires(P::UseStaffArea), get(account::staff_home))
+        .page(Method::GET, "/account/password", Requires(P::ChangeOwnPassword), get(account::password_form))
+        .page(
+            Method::POST,
+            "/account/password",
+            Requires(P::ChangeOwnPassword),
+            post(account::change_password),
+        )
+        .page(Method::GET, "/admin/staff", Requires(P::ReadStaff), get(staff::list))
+        .page(Method::POST, "/admin/staff", Requires(P::ManageStaff), post(staff::create))
+        .page(Method::POST, "/admin/staff/{login}/suspend", Requires(P::ManageStaff), post(staff::suspend))
+        .page(Method::POST, "/admin/staff/{login}/activate", Requires(P::ManageStaff), post(staff::activate))
+        .page(
+            Method::POST,
+            "/admin/staff/{login}/reset-password",
+            Requires(P::ManageStaff),
+            post(staff::reset_password),
+        )
+        .page(
+            Method::POST,
+            "/admin/staff/{login}/end-sessions",
+            Requires(P::ManageStaff),
+            post(staff::end_sessions),
+        )
+}
+
+/// Every route with the access it needs (the OpenAPI document route included).
+pub fn route_specs() -> Vec<RouteSpec> {
+    let mut specs = table().specs;
+    specs.push(RouteSpec {
+        method: axum::http::Method::GET,
+        path: "/api/v1/openapi.json".into(),
+        access: Access::Public,
+    });
+    specs
+}
+
+async fn stylesheet() -> impl axum::response::IntoResponse {
+    ([(axum::http::header::CONTENT_TYPE, "text/css; charset=utf-8")], include_str!("../static/onestop.css"))
 }
 
 /// The whole application: routes, and the layers every request passes through.
 pub fn app(state: AppState, limits: HttpLimits) -> Router {
-    let (api, document) = api_routes().split_for_parts();
+    let (api, document) = table().router.split_for_parts();
     let document = document.to_pretty_json().expect("the OpenAPI document always serialises");
     let routes = api
         .route("/api/v1/openapi.json", get(move || openapi_json(document.clone())))
-        .route("/metrics", get(metrics::render))
         .route_layer(axum::middleware::from_fn_with_state(state.metrics.clone(), metrics::record))
         .fallback(problem::not_found)
         .method_not_allowed_fallback(problem::method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            |State(state): State<AppState>, request, next| auth::authenticate(state, request, next),
+        ))
         .with_state(state);
 
     // Layers wrap from the inside out: the last added sees a request first.

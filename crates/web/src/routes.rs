@@ -37,9 +37,8 @@ pub(crate) struct Table {
 fn guard(access: Access, route: MethodRouter<AppState>) -> MethodRouter<AppState> {
     match access {
         Access::Public => route,
-        Access::Requires(permission) => {
-            route.route_layer(axum::middleware::from_fn(move |request, next| require(permission, request, next)))
-        }
+        Access::Requires(permission) => route
+            .route_layer(axum::middleware::from_fn(move |request, next| require(permission, request, next))),
     }
 }
 
@@ -49,7 +48,11 @@ impl Table {
     }
 
     /// Adds a documented API route (from `utoipa_axum::routes!`).
-    pub(crate) fn api(mut self, access: Access, (schemas, paths, route): UtoipaMethodRouter<AppState>) -> Self {
+    pub(crate) fn api(
+        mut self,
+        access: Access,
+        (schemas, paths, route): UtoipaMethodRouter<AppState>,
+    ) -> Self {
         for (path, item) in &paths.paths {
             let operations = [
                 (Method::GET, item.get.is_some()),
@@ -69,7 +72,13 @@ impl Table {
     }
 
     /// Adds a page or other undocumented route.
-    pub(crate) fn page(mut self, method: Method, path: &str, access: Access, route: MethodRouter<AppState>) -> Self {
+    pub(crate) fn page(
+        mut self,
+        method: Method,
+        path: &str,
+        access: Access,
+        route: MethodRouter<AppState>,
+    ) -> Self {
         self.specs.push(RouteSpec { method, path: path.to_owned(), access });
         self.router = self.router.route(path, guard(access, route));
         self

@@ -1,0 +1,5 @@
+//! The JSON API under `/api/v1`.
+
+pub mod audit;
+pub mod me;
+pub mod staff;

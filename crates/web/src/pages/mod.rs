@@ -1,0 +1,4 @@
+//! HTML pages of the staff area.
+
+pub mod account;
+pub mod staff;
