@@ -2,76 +2,11 @@
 
 #![allow(clippy::unwrap_used)]
 
-use onestop_server::config::{Config, Flags};
+mod support;
+
 use onestop_store_tests::TestDb;
 use serde_json::Value;
-use std::sync::Arc;
-
-struct TestApp {
-    base: String,
-    client: reqwest::Client,
-    store: Arc<dyn onestop_store::Store>,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    server: tokio::task::JoinHandle<Result<(), String>>,
-}
-
-impl TestApp {
-    async fn spawn(db: &TestDb) -> TestApp {
-        let flags = Flags {
-            listen: Some("127.0.0.1:0".into()),
-            database_url: Some(db.url.clone()),
-            ..Flags::default()
-        };
-        let mut config = Config::load(None, Vec::new(), &flags).unwrap();
-        config.server.body_limit_bytes = 4096;
-        let store = db.store().await;
-        let listener = onestop_server::serve::bind(&config).await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let served = Arc::clone(&store);
-        let server = tokio::spawn(async move {
-            onestop_server::serve::run(&config, listener, served, async move {
-                let _ = stopped.await;
-            })
-            .await
-        });
-        TestApp { base, client: reqwest::Client::new(), store, stop: Some(stop), server }
-    }
-
-    async fn get(&self, path: &str) -> reqwest::Response {
-        self.client.get(format!("{}{path}", self.base)).send().await.unwrap()
-    }
-
-    async fn stop(mut self) {
-        let _ = self.stop.take().unwrap().send(());
-        self.server.await.unwrap().unwrap();
-    }
-}
-
-async fn problem(response: reqwest::Response, status: u16) -> Value {
-    assert_eq!(response.status().as_u16(), status);
-    assert_eq!(response.headers()["content-type"], "application/problem+json");
-    let body: Value = response.json().await.unwrap();
-    assert_eq!(body["status"], status);
-    assert_eq!(body["type"], "about:blank");
-    body
-}
-
-macro_rules! on_both_databases {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() { super::$name(&onestop_store_tests::TestDb::sqlite()).await; })*
-        }
-        mod postgres {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() {
-                let Some(db) = onestop_store_tests::TestDb::postgres().await else { return };
-                super::$name(&db).await;
-            })*
-        }
-    };
-}
+use support::{TestApp, problem};
 
 on_both_databases!(
     health_and_readiness_answer,
@@ -113,12 +48,11 @@ async fn errors_are_problem_documents(db: &TestDb) {
     assert_eq!(body["title"], "Not Found");
     assert_eq!(body["detail"], "there is nothing at /api/v1/no-such-thing");
 
-    let response = app.client.delete(format!("{}/healthz", app.base)).send().await.unwrap();
+    let response = app.client().delete(app.url("/healthz")).send().await.unwrap();
     let body = problem(response, 405).await;
     assert_eq!(body["detail"], "/healthz does not take DELETE");
 
-    let response =
-        app.client.post(format!("{}/healthz", app.base)).body(vec![b'x'; 10_000]).send().await.unwrap();
+    let response = app.client().post(app.url("/healthz")).body(vec![b'x'; 10_000]).send().await.unwrap();
     let body = problem(response, 413).await;
     assert!(body["detail"].as_str().unwrap().contains("length limit"), "{body}");
     app.stop().await;
@@ -126,13 +60,8 @@ async fn errors_are_problem_documents(db: &TestDb) {
 
 async fn request_ids_are_kept_or_made(db: &TestDb) {
     let app = TestApp::spawn(db).await;
-    let response = app
-        .client
-        .get(format!("{}/healthz", app.base))
-        .header("x-request-id", "desk-7-0001")
-        .send()
-        .await
-        .unwrap();
+    let response =
+        app.client().get(app.url("/healthz")).header("x-request-id", "desk-7-0001").send().await.unwrap();
     assert_eq!(response.headers()["x-request-id"], "desk-7-0001");
     let first = app.get("/nowhere").await.headers()["x-request-id"].to_str().unwrap().to_owned();
     let second = app.get("/nowhere").await.headers()["x-request-id"].to_str().unwrap().to_owned();

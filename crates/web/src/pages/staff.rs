@@ -165,14 +165,14 @@ pub async fn create(
     if let Err(e) = password::check_policy(&login, &form.password) {
         errors.push(FormError::at("password", format!("The temporary password is not accepted: {e}.")));
     }
+    let Some(role) = role.filter(|_| errors.is_empty()) else {
+        return render_list(&state, &caller, StatusCode::BAD_REQUEST, &form, errors, None).await;
+    };
     if let Err(denial) = caller.authorize(Permission::ManageStaff, staff_target(&scope)) {
         let event = caller.event(state.now(), "staff.create", format!("refused: {denial}")).refused();
         state.store.append_audit(event.with_record(format!("staff:{login}"))).await?;
         return Err(forbidden(denial));
     }
-    let Some(role) = role.filter(|_| errors.is_empty()) else {
-        return render_list(&state, &caller, StatusCode::BAD_REQUEST, &form, errors, None).await;
-    };
     let salt: [u8; 16] = random_bytes()[..16].try_into().expect("16 bytes");
     let typed = form.password.clone();
     let password_hash = tokio::task::spawn_blocking(move || password::hash(&typed, &salt))

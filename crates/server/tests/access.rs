@@ -1,0 +1,202 @@
+//! Every role against every route, on both databases. Each route of the application must have a
+//! row in `TABLE`: a route added without one fails `every_route_is_in_the_table`, so each later
+//! capability states here who may use its routes.
+
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use onestop_domain::identity::Role::{self, *};
+use onestop_store_tests::TestDb;
+use onestop_web::routes::Access;
+use support::{Session, TestApp, problem};
+
+/// Who may call a route.
+#[derive(Debug, Clone, Copy)]
+enum Who {
+    /// Anyone, signed in or not.
+    Public,
+    /// Every staff role.
+    AllStaff,
+    /// Only these roles.
+    Only(&'static [Role]),
+}
+
+const MANAGERS: &[Role] = &[AgencyAdmin, CentreManager];
+
+/// The access table: method, path, who.
+const TABLE: &[(&str, &str, Who)] = &[
+    ("GET", "/healthz", Who::Public),
+    ("GET", "/readyz", Who::Public),
+    ("GET", "/metrics", Who::Public),
+    ("GET", "/api/v1/openapi.json", Who::Public),
+    ("GET", "/static/onestop.css", Who::Public),
+    ("GET", "/sign-in", Who::Public),
+    ("POST", "/sign-in", Who::Public),
+    ("GET", "/api/v1/me", Who::AllStaff),
+    ("GET", "/api/v1/staff", Who::Only(MANAGERS)),
+    ("GET", "/api/v1/audit", Who::Only(&[AgencyAdmin, MonitoringAnalyst])),
+    ("POST", "/sign-out", Who::AllStaff),
+    ("GET", "/staff", Who::AllStaff),
+    ("GET", "/account/password", Who::AllStaff),
+    ("POST", "/account/password", Who::AllStaff),
+    ("GET", "/admin/staff", Who::Only(MANAGERS)),
+    ("POST", "/admin/staff", Who::Only(MANAGERS)),
+    ("POST", "/admin/staff/{login}/suspend", Who::Only(MANAGERS)),
+    ("POST", "/admin/staff/{login}/activate", Who::Only(MANAGERS)),
+    ("POST", "/admin/staff/{login}/reset-password", Who::Only(MANAGERS)),
+    ("POST", "/admin/staff/{login}/end-sessions", Who::Only(MANAGERS)),
+];
+
+fn allowed(who: Who, role: Role) -> bool {
+    match who {
+        Who::Public | Who::AllStaff => true,
+        Who::Only(roles) => roles.contains(&role),
+    }
+}
+
+#[test]
+fn every_route_is_in_the_table() {
+    let specs = onestop_web::route_specs();
+    for spec in &specs {
+        let row = TABLE.iter().find(|(m, p, _)| *m == spec.method.as_str() && *p == spec.path);
+        let Some((_, _, who)) = row else {
+            panic!("{} {} has no row in the access table of tests/access.rs", spec.method, spec.path);
+        };
+        let public = matches!(who, Who::Public);
+        assert_eq!(
+            public,
+            spec.access == Access::Public,
+            "{} {}: the table and the route disagree",
+            spec.method,
+            spec.path
+        );
+    }
+    for (method, path, _) in TABLE {
+        assert!(
+            specs.iter().any(|s| s.method.as_str() == *method && s.path == *path),
+            "{method} {path} is in the table but not routed"
+        );
+    }
+}
+
+/// The account every `{login}` route acts on: a volunteer at the managers' centre.
+const TARGET: &str = "target";
+
+async fn call(app: &TestApp, session: Option<&Session>, method: &str, path: &str) -> reqwest::Response {
+    let path = path.replace("{login}", TARGET);
+    let client = app.client();
+    let mut request = if method == "GET" {
+        client.get(app.url(&path))
+    } else {
+        client.post(app.url(&path)).form(&[("x", "")])
+    };
+    if let Some(session) = session {
+        request = request.header("cookie", &session.cookie).header("x-csrf-token", &session.csrf);
+    }
+    request.send().await.unwrap()
+}
+
+on_both_databases!(every_role_meets_every_route, devices_are_held_to_their_scope);
+
+async fn every_role_meets_every_route(db: &TestDb) {
+    let app = TestApp::spawn(db).await;
+    for role in Role::ALL {
+        let (centre, provider) = match role.reach() {
+            onestop_domain::identity::Reach::Network => (None, None),
+            onestop_domain::identity::Reach::Centre => (Some("AZ-B1"), None),
+            onestop_domain::identity::Reach::ProviderAtCentre => (Some("AZ-B1"), Some("MIA")),
+        };
+        app.staff(role.as_str(), role, centre, provider).await;
+    }
+    app.staff(TARGET, Volunteer, Some("AZ-B1"), None).await;
+
+    for (method, path, who) in TABLE {
+        if matches!(who, Who::Public) {
+            let response = call(&app, None, method, path).await;
+            assert!(
+                ![401, 403].contains(&response.status().as_u16()),
+                "anonymous {method} {path}: {}",
+                response.status()
+            );
+            continue;
+        }
+        // Nobody signed in: 401 and a problem saying so.
+        let body = problem(call(&app, None, method, path).await, 401).await;
+        assert_eq!(body["detail"], "sign in first", "{method} {path}");
+
+        for role in Role::ALL {
+            // A session of its own, since some routes end sessions or change passwords.
+            let session = app.sign_in(role.as_str()).await;
+            let response = call(&app, Some(&session), method, path).await;
+            let status = response.status().as_u16();
+            if allowed(*who, role) {
+                assert!(![401, 403].contains(&status), "{role} {method} {path} was refused: {status}");
+                if *method == "GET" {
+                    assert_eq!(status, 200, "{role} {method} {path}");
+                }
+            } else {
+                let body = problem(response, 403).await;
+                assert_eq!(body["detail"], "your role may not do this", "{role} {method} {path}");
+            }
+        }
+    }
+    // Every refusal of a signed-in role was audited.
+    let refused = app.audit("access.refused").await;
+    let expected: usize = TABLE
+        .iter()
+        .map(|(_, _, who)| match who {
+            Who::Only(roles) => Role::ALL.len() - roles.len(),
+            _ => 0,
+        })
+        .sum();
+    assert_eq!(refused.len(), expected);
+    assert!(refused.iter().all(|e| e.event.outcome == onestop_domain::audit::Outcome::Refused));
+    app.stop().await;
+}
+
+async fn devices_are_held_to_their_scope(db: &TestDb) {
+    let app = TestApp::spawn(db).await;
+    let (id, kiosk) =
+        onestop_server::admin::token_issue(app.store.as_ref(), "kiosk", "AZ-B1".into(), None, None)
+            .await
+            .unwrap();
+    let bearer = |method: &str, path: &str| {
+        let request =
+            if method == "GET" { app.client().get(app.url(path)) } else { app.client().post(app.url(path)) };
+        request.bearer_auth(&kiosk)
+    };
+    let me: serde_json::Value = bearer("GET", "/api/v1/me").send().await.unwrap().json().await.unwrap();
+    assert_eq!(me["actor"], format!("device:{id}"));
+    assert_eq!(me["role"], "kiosk");
+    assert_eq!(me["centre"], "AZ-B1");
+    assert!(me["csrf_token"].is_null());
+
+    for (method, path, who) in TABLE {
+        if matches!(who, Who::AllStaff | Who::Only(_)) && *path != "/api/v1/me" {
+            let path = path.replace("{login}", TARGET);
+            let body = problem(bearer(method, &path).send().await.unwrap(), 403).await;
+            assert_eq!(body["detail"], "your role may not do this", "{method} {path}");
+        }
+    }
+    let refused = app.audit("access.refused").await;
+    assert!(
+        refused
+            .iter()
+            .all(|e| e.event.actor == format!("device:{id}") && e.event.role.as_deref() == Some("kiosk"))
+    );
+    assert_eq!(
+        refused.len(),
+        TABLE.iter().filter(|(_, p, w)| !matches!(w, Who::Public) && *p != "/api/v1/me").count()
+    );
+
+    // A revoked token is refused outright, and the refusal is audited.
+    onestop_server::admin::token_revoke(app.store.as_ref(), id).await.unwrap();
+    let body = problem(bearer("GET", "/api/v1/me").send().await.unwrap(), 401).await;
+    assert_eq!(body["detail"], format!("device token {id} was revoked: sign in again"));
+    assert!(app.audit("access.refused").await[0].event.summary.contains("was revoked"));
+    // An unknown token too.
+    let response = app.client().get(app.url("/api/v1/me")).bearer_auth("ost_forged").send().await.unwrap();
+    assert_eq!(problem(response, 401).await["detail"], "the bearer token is not known: sign in again");
+    app.stop().await;
+}
