@@ -125,16 +125,17 @@ pub async fn method_not_allowed(request: Request) -> ApiError {
     )
 }
 
-/// Turns every error response that is not already a problem into one. A 4xx keeps the plain-text
+/// Turns every error response that is neither a problem nor a page into a problem. A 4xx keeps the plain-text
 /// reason another layer gave (it describes the request, not the server); a 5xx keeps nothing.
 pub async fn problems_only(request: Request, next: Next) -> Response {
     let response = next.run(request).await;
     let status = response.status();
-    let is_problem = response
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(PROBLEM_JSON.as_bytes()));
-    if !(status.is_client_error() || status.is_server_error()) || is_problem {
+    let content_type =
+        response.headers().get(header::CONTENT_TYPE).map(|v| v.as_bytes().to_vec()).unwrap_or_default();
+    // Problems pass as they are; so do pages, which explain their errors to people.
+    let explained =
+        content_type.starts_with(PROBLEM_JSON.as_bytes()) || content_type.starts_with(b"text/html");
+    if !(status.is_client_error() || status.is_server_error()) || explained {
         return response;
     }
     let detail = if status.is_client_error() {
