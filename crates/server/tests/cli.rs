@@ -197,28 +197,32 @@ async fn serve_on_postgres_answers_and_stops_cleanly() {
     let Some(db) = TestDb::postgres().await else { return };
     let cwd = tempfile::tempdir().unwrap();
     serves_then_stops_on_sigterm(cwd.path(), &["serve", "--database-url", &db.url], "postgres").await;
-    assert!(files_in(cwd.path()).is_empty(), "no SQLite file beside a PostgreSQL server");
+    assert_eq!(
+        files_in(&cwd.path().join("data")),
+        ["audit-signing.key"],
+        "no SQLite file beside a PostgreSQL server"
+    );
 }
 
 #[tokio::test]
 async fn an_agency_moves_from_sqlite_to_postgres() {
     let Some(pg) = TestDb::postgres().await else { return };
     let sqlite = TestDb::sqlite();
-    fill_for_dump(&sqlite.store().await).await;
+    let rows = fill_for_dump(&sqlite.store().await).await;
     let cwd = tempfile::tempdir().unwrap();
 
     let text =
         stdout(&onestop(cwd.path(), &["export", "--out", "from-sqlite", "--database-url", &sqlite.url]));
-    assert_eq!(text.trim(), "exported 14 rows of 1 tables to from-sqlite");
+    assert_eq!(text.trim(), format!("exported {rows} rows of 8 tables to from-sqlite"));
     let text = stdout(&onestop(cwd.path(), &["import", "from-sqlite", "--database-url", &pg.url]));
-    assert_eq!(text.trim(), "imported 14 rows of 1 tables from from-sqlite");
+    assert_eq!(text.trim(), format!("imported {rows} rows of 8 tables from from-sqlite"));
     stdout(&onestop(cwd.path(), &["export", "--out", "from-postgres", "--database-url", &pg.url]));
     assert_same_dump(&cwd.path().join("from-sqlite"), &cwd.path().join("from-postgres"));
 
     // Importing twice is refused: the database is no longer empty.
     fails_with(
         &onestop(cwd.path(), &["import", "from-sqlite", "--database-url", &pg.url]),
-        "is not empty (table idempotency_keys has rows)",
+        "is not empty (table ",
     );
     // Exporting over an earlier dump is refused.
     fails_with(
@@ -237,8 +241,9 @@ async fn bad_dumps_are_refused_and_leave_nothing() {
     let copy = |name: &str| {
         let to = cwd.path().join(name);
         std::fs::create_dir_all(to.join("tables")).unwrap();
-        for file in ["manifest.json", "tables/idempotency_keys.jsonl"] {
-            std::fs::copy(cwd.path().join("good").join(file), to.join(file)).unwrap();
+        std::fs::copy(cwd.path().join("good/manifest.json"), to.join("manifest.json")).unwrap();
+        for file in std::fs::read_dir(cwd.path().join("good/tables")).unwrap().flatten() {
+            std::fs::copy(file.path(), to.join("tables").join(file.file_name())).unwrap();
         }
         to
     };
@@ -268,5 +273,150 @@ async fn bad_dumps_are_refused_and_leave_nothing() {
         "nowhere/manifest.json",
     );
     let text = stdout(&onestop(cwd.path(), &["export", "--out", "after", "--database-url", &target.url]));
-    assert_eq!(text.trim(), "exported 0 rows of 1 tables to after");
+    assert_eq!(text.trim(), "exported 0 rows of 8 tables to after");
+}
+
+fn with_password(cwd: &Path, args: &[&str], password: &str) -> Output {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_onestop"))
+        .current_dir(cwd)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    writeln!(child.stdin.take().unwrap(), "{password}").unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn users_and_tokens_are_managed_from_the_command_line() {
+    let cwd = tempfile::tempdir().unwrap();
+    let add = [
+        "user",
+        "add",
+        "--login",
+        "aynur",
+        "--role",
+        "agency_admin",
+        "--name",
+        "Aynur Əliyeva",
+        "--fin",
+        "5ZK7Q2M",
+    ];
+    assert_eq!(
+        stdout(&with_password(cwd.path(), &add, "a long enough password")).trim(),
+        "added aynur (agency_admin)"
+    );
+    fails_with(&with_password(cwd.path(), &add, "a long enough password"), "the login aynur is taken");
+    fails_with(
+        &with_password(
+            cwd.path(),
+            &["user", "add", "--login", "short", "--role", "info_desk", "--centre", "B1"],
+            "tiny",
+        ),
+        "at least 12 characters",
+    );
+    fails_with(
+        &with_password(
+            cwd.path(),
+            &["user", "add", "--login", "rashad", "--role", "officer", "--centre", "B1"],
+            "a long enough password",
+        ),
+        "must be bound to a provider",
+    );
+    fails_with(
+        &with_password(
+            cwd.path(),
+            &["user", "add", "--login", "x1x", "--role", "boss"],
+            "a long enough password",
+        ),
+        "unknown role \"boss\"",
+    );
+    let list = stdout(&onestop(cwd.path(), &["user", "list"]));
+    assert!(list.contains("aynur") && list.contains("*****2M") && !list.contains("5ZK7Q2M"), "{list}");
+    assert_eq!(
+        stdout(&onestop(cwd.path(), &["user", "disable", "--login", "aynur"])).trim(),
+        "aynur suspended; their sessions were ended"
+    );
+    assert!(stdout(&onestop(cwd.path(), &["user", "list"])).contains("suspended"));
+    fails_with(
+        &onestop(cwd.path(), &["user", "disable", "--login", "ghost"]),
+        "staff account ghost not found",
+    );
+
+    let issued =
+        onestop(cwd.path(), &["token", "issue", "--kind", "tablet", "--centre", "AZ-B1", "--window", "7"]);
+    let token = stdout(&issued).trim().to_owned();
+    assert!(token.starts_with("ost_") && token.len() == 68, "{token}");
+    assert!(String::from_utf8_lossy(&issued.stderr).contains("not shown again"));
+    fails_with(
+        &onestop(cwd.path(), &["token", "issue", "--kind", "tablet", "--centre", "AZ-B1"]),
+        "must be bound to a window",
+    );
+    fails_with(
+        &onestop(cwd.path(), &["token", "issue", "--kind", "toaster", "--centre", "AZ-B1"]),
+        "unknown device kind",
+    );
+    let list = stdout(&onestop(cwd.path(), &["token", "list"]));
+    assert!(list.contains("tablet") && list.contains("active") && !list.contains(&token[4..]), "{list}");
+    assert_eq!(
+        stdout(&onestop(cwd.path(), &["token", "revoke", "1"])).trim(),
+        "revoked device token 1 (tablet \"tablet at AZ-B1\")"
+    );
+    fails_with(&onestop(cwd.path(), &["token", "revoke", "1"]), "already revoked");
+}
+
+#[tokio::test]
+async fn audit_verify_names_the_first_edited_entry() {
+    let cwd = tempfile::tempdir().unwrap();
+    for login in ["aynur", "kamal", "leyla", "samir"] {
+        let add = ["user", "add", "--login", login, "--role", "info_desk", "--centre", "AZ-B1"];
+        stdout(&with_password(cwd.path(), &add, "a long enough password"));
+    }
+    assert_eq!(
+        stdout(&onestop(cwd.path(), &["audit", "verify"])).trim(),
+        "verified 4 audit entries and 0 signatures"
+    );
+    assert_eq!(stdout(&onestop(cwd.path(), &["audit", "sign"])).trim(), "signed the audit trail at entry 4");
+    assert!(cwd.path().join("data/audit-signing.key").is_file());
+    assert_eq!(
+        stdout(&onestop(cwd.path(), &["audit", "verify"])).trim(),
+        "verified 4 audit entries and 1 signatures"
+    );
+
+    // Edit one row of a copy of the database, as someone with file access could.
+    let copy = cwd.path().join("copy.db");
+    std::fs::copy(cwd.path().join("data/onestop.db"), &copy).unwrap();
+    let url = format!("sqlite://{}", copy.display());
+    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+    sqlx::query("UPDATE audit_log SET summary = 'nothing happened' WHERE seq = 2")
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    let output = onestop(cwd.path(), &["audit", "verify", "--database-url", &url]);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(
+        stderr.trim(),
+        "error: audit entry 2 is broken: its content does not match its hash (it was edited)"
+    );
+
+    // Deleting the newest entry, which was signed, is caught by its signature.
+    std::fs::copy(cwd.path().join("data/onestop.db"), &copy).unwrap();
+    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+    sqlx::query("DELETE FROM audit_log WHERE seq = 4").execute(&pool).await.unwrap();
+    pool.close().await;
+    let output = onestop(cwd.path(), &["audit", "verify", "--database-url", &url]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&output.stderr)
+            .contains("audit entry 4 is broken: it was signed but is gone")
+    );
+
+    // Without the key, signatures cannot be checked: that is an error, not a pass.
+    std::fs::remove_file(cwd.path().join("data/audit-signing.key")).unwrap();
+    fails_with(&onestop(cwd.path(), &["audit", "verify"]), "no audit signing key");
 }
