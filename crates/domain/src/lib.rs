@@ -5,6 +5,9 @@
 //! One module per area of the product; each later capability adds its own.
 
 pub mod audit;
+pub mod calendar;
+pub mod catalogue;
+pub mod fees;
 pub mod idempotency;
 pub mod identity;
 pub mod password;

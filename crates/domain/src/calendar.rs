@@ -1,0 +1,1 @@
+//! Working-day calendars and legal timeframes.

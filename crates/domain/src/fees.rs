@@ -1,0 +1,1 @@
+//! State and service fees and the exemption rule language.
