@@ -169,6 +169,64 @@ impl<S: Send + Sync> FromRequestParts<S> for Locale {
     }
 }
 
+/// Groups the digits of a whole number in threes with `separator`.
+fn group(mut n: u64, separator: &str) -> String {
+    let mut parts = Vec::new();
+    loop {
+        if n < 1000 {
+            parts.push(n.to_string());
+            break;
+        }
+        parts.push(format!("{:03}", n % 1000));
+        n /= 1000;
+    }
+    parts.reverse();
+    parts.join(separator)
+}
+
+/// Money in integer minor units, written the way `lang` writes it: `1 234,50 AZN` in Azerbaijani
+/// and Russian, `AZN 1,234.50` in English.
+pub fn format_money(lang: &str, minor: i64, currency: &str, minor_units: u32) -> String {
+    let scale = 10u64.pow(minor_units);
+    let sign = if minor < 0 { "-" } else { "" };
+    let whole = minor.unsigned_abs() / scale;
+    let cents = minor.unsigned_abs() % scale;
+    let (thousands, decimal) = if lang == "en" { (",", ".") } else { ("\u{a0}", ",") };
+    let mut number = format!("{sign}{}", group(whole, thousands));
+    if minor_units > 0 {
+        number.push_str(&format!("{decimal}{cents:0width$}", width = minor_units as usize));
+    }
+    if lang == "en" { format!("{currency}\u{a0}{number}") } else { format!("{number}\u{a0}{currency}") }
+}
+
+const MONTHS_EN: [&str; 12] =
+    ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
+/// A moment in a time zone, written the way `lang` writes it: `28.11.2026 13:05` in Azerbaijani and
+/// Russian, `28 Nov 2026, 13:05` in English.
+pub fn format_datetime(lang: &str, at: jiff::Timestamp, zone: &jiff::tz::TimeZone) -> String {
+    let local = at.to_zoned(zone.clone());
+    if lang == "en" {
+        format!(
+            "{} {} {}, {:02}:{:02}",
+            local.day(),
+            MONTHS_EN[(local.month() - 1) as usize],
+            local.year(),
+            local.hour(),
+            local.minute()
+        )
+    } else {
+        format!(
+            "{:02}.{:02}.{} {:02}:{:02}",
+            local.day(),
+            local.month(),
+            local.year(),
+            local.hour(),
+            local.minute()
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -200,6 +258,18 @@ mod tests {
         let text = catalog.text("en", "signin-throttled", &[("seconds", FluentValue::from(7))]);
         assert!(text.contains('7'), "{text}");
         assert_eq!(catalog.text("en", "no-such-key", &[]), "no-such-key");
+    }
+
+    #[test]
+    fn money_and_times_follow_the_language() {
+        assert_eq!(format_money("az", 123_450, "AZN", 2), "1\u{a0}234,50\u{a0}AZN");
+        assert_eq!(format_money("ru", 5, "AZN", 2), "0,05\u{a0}AZN");
+        assert_eq!(format_money("en", 123_456_789, "AZN", 2), "AZN\u{a0}1,234,567.89");
+        assert_eq!(format_money("en", -1_000, "JPY", 0), "JPY\u{a0}-1,000");
+        let zone = jiff::tz::TimeZone::get("Asia/Baku").unwrap();
+        let at: jiff::Timestamp = "2026-11-28T09:05:00Z".parse().unwrap();
+        assert_eq!(format_datetime("az", at, &zone), "28.11.2026 13:05");
+        assert_eq!(format_datetime("en", at, &zone), "28 Nov 2026, 13:05");
     }
 
     #[test]

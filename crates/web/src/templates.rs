@@ -74,6 +74,26 @@ impl Templates {
                 Ok(messages.text(&lang, key, &borrowed))
             },
         );
+        env.add_filter("datetime", |state: &State, value: String| -> Result<String, minijinja::Error> {
+            let lang = state
+                .lookup("lang")
+                .and_then(|l| l.as_str().map(str::to_owned))
+                .unwrap_or_else(|| LANGUAGES[0].into());
+            let at: jiff::Timestamp = value.parse().map_err(|e| {
+                minijinja::Error::new(
+                    minijinja::ErrorKind::InvalidOperation,
+                    format!("{value:?} is not a timestamp: {e}"),
+                )
+            })?;
+            Ok(crate::i18n::format_datetime(&lang, at, &default_zone()))
+        });
+        env.add_filter("money", |state: &State, minor: i64, currency: String| -> String {
+            let lang = state
+                .lookup("lang")
+                .and_then(|l| l.as_str().map(str::to_owned))
+                .unwrap_or_else(|| LANGUAGES[0].into());
+            crate::i18n::format_money(&lang, minor, &currency, 2)
+        });
         Templates { env, catalog }
     }
 
@@ -113,6 +133,12 @@ impl Templates {
             ApiError::internal()
         })
     }
+}
+
+/// The agency's home time zone, in which staff pages show times (Asia/Baku; each centre's own
+/// zone arrives with the registry).
+pub fn default_zone() -> jiff::tz::TimeZone {
+    jiff::tz::TimeZone::get("Asia/Baku").unwrap_or(jiff::tz::TimeZone::UTC)
 }
 
 /// A language's name in itself, for the language switch.
