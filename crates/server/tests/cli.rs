@@ -172,7 +172,8 @@ async fn serves_then_stops_on_sigterm(cwd: &Path, args: &[&str], database: &str)
     assert!(killed.success());
     let status = child.wait().unwrap();
     assert!(status.success(), "a SIGTERM is a clean stop, not {status}");
-    let log: Vec<String> = lines.try_iter().collect();
+    // The reader thread ends at the end of the pipe, so this waits for every line.
+    let log: Vec<String> = lines.iter().collect();
     assert!(log.iter().any(|l| l.contains("shutting down")), "{log:?}");
     assert!(log.last().is_some_and(|l| l.contains("database closed; onestop stopped")), "{log:?}");
 }
