@@ -7,6 +7,7 @@ mod audit;
 mod dump;
 mod idempotency;
 mod identity;
+mod registry;
 
 use async_trait::async_trait;
 use onestop_store::dump::{DumpError, DumpSummary};

@@ -9,6 +9,7 @@ mod audit;
 mod dump;
 mod idempotency;
 mod identity;
+mod registry;
 
 use async_trait::async_trait;
 use jiff::Timestamp;

@@ -165,12 +165,22 @@ pub async fn fill_for_dump(store: &Arc<dyn Store>) -> u64 {
         .await
         .unwrap();
     store.revoke_device_token(tablet.id, now, event("device.revoke")).await.unwrap();
+    store
+        .save_catalogue(
+            "format: onestop-catalogue\nname: Ağstafa — Агстафа\n",
+            &"e".repeat(64),
+            "demo.yaml",
+            now,
+            event("catalogue.import"),
+        )
+        .await
+        .unwrap();
+    // 14 idempotency keys, 2 persons, 2 staff, 1 session, 1 throttle, 1 device token,
+    // 1 catalogue version, 7 audit entries and 1 signature.
     let key = ed25519_dalek::SigningKey::from_bytes(&[3; 32]);
     let head = store.audit_head().await.unwrap().unwrap();
     store.store_audit_signature(&audit::sign(&key, &head, now)).await.unwrap();
-    // 14 idempotency keys, 2 persons, 2 staff, 1 session, 1 throttle, 1 device token,
-    // 6 audit entries and 1 signature.
-    28
+    30
 }
 
 async fn fill_idempotency(store: &Arc<dyn Store>) {
@@ -235,7 +245,7 @@ pub async fn dumps_round_trip(db: &TestDb) {
     let dir = tempfile::tempdir().unwrap();
     let first = dir.path().join("first");
     let summary = store.export_dump(&first).await.unwrap();
-    assert_eq!(summary.rows, 28);
+    assert_eq!(summary.rows, 30);
 
     let target =
         if db.url.starts_with("sqlite:") { TestDb::sqlite() } else { TestDb::postgres().await.unwrap() };
@@ -606,4 +616,46 @@ pub async fn audit_appends_race_without_forking(db: &TestDb) {
     seqs.sort();
     assert_eq!(seqs, (1..=24).collect::<Vec<_>>());
     assert_eq!(verify_chain(&store, None).await.map(|v| v.entries), Ok(24));
+}
+
+/// Catalogue versions are numbered in order, the newest is in force, and racing saves never share a number.
+pub async fn catalogue_versions_are_kept_in_order(db: &TestDb) {
+    let store = db.store().await;
+    assert_eq!(store.current_catalogue().await.unwrap(), None);
+    assert_eq!(store.current_catalogue_version().await.unwrap(), None);
+    let now = at("2026-11-28T09:00:00Z");
+    let first =
+        store.save_catalogue("v: 1\n", "a", "first.yaml", now, event("catalogue.import")).await.unwrap();
+    let second =
+        store.save_catalogue("v: 2 — ə\n", "b", "second.yaml", now, event("catalogue.import")).await.unwrap();
+    assert_eq!((first, second), (1, 2));
+    let current = store.current_catalogue().await.unwrap().unwrap();
+    assert_eq!(
+        (current.version, current.body.as_str(), current.label.as_str()),
+        (2, "v: 2 — ə\n", "second.yaml")
+    );
+    assert_eq!(
+        (current.saved_by.as_str(), current.saved_at, current.sha256.as_str()),
+        ("cli:root", now, "b")
+    );
+    assert_eq!(store.current_catalogue_version().await.unwrap(), Some(2));
+    let audited = store
+        .search_audit(&AuditFilter { action: Some("catalogue".into()), ..Default::default() }, 10)
+        .await
+        .unwrap();
+    assert_eq!(audited[0].event.record.as_deref(), Some("catalogue:2"));
+
+    let mut racers = tokio::task::JoinSet::new();
+    for i in 0..8 {
+        let store = Arc::clone(&store);
+        racers.spawn(async move {
+            store
+                .save_catalogue(&format!("v: {i}\n"), "c", "race", now, event("catalogue.import"))
+                .await
+                .unwrap()
+        });
+    }
+    let mut versions = racers.join_all().await;
+    versions.sort();
+    assert_eq!(versions, (3..=10).collect::<Vec<_>>());
 }

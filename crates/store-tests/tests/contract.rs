@@ -16,4 +16,5 @@ onestop_store_tests::contract_tests!(
     device_tokens_are_issued_and_revoked,
     the_audit_chain_verifies_and_searches,
     audit_appends_race_without_forking,
+    catalogue_versions_are_kept_in_order,
 );

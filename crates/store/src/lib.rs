@@ -8,6 +8,7 @@
 pub mod audit;
 pub mod dump;
 pub mod identity;
+pub mod registry;
 
 use async_trait::async_trait;
 use jiff::Timestamp;
@@ -114,12 +115,13 @@ pub trait IdempotencyStore: Send + Sync {
 }
 
 /// Everything a onestop backend provides. The server holds one as `Arc<dyn Store>`.
-pub trait Store: SystemStore + IdempotencyStore + IdentityStore + AuditStore {}
+pub trait Store: SystemStore + IdempotencyStore + IdentityStore + AuditStore + RegistryStore {}
 
-impl<T: SystemStore + IdempotencyStore + IdentityStore + AuditStore> Store for T {}
+impl<T: SystemStore + IdempotencyStore + IdentityStore + AuditStore + RegistryStore> Store for T {}
 
 pub use audit::{AuditFilter, AuditStore};
 pub use identity::{DeviceRecord, IdentityStore, NewSession, NewStaff, SessionRecord, StaffRecord};
+pub use registry::{CatalogueVersion, RegistryStore};
 
 /// Formats a timestamp the one way both backends store and dump it: RFC 3339 in UTC with exactly
 /// six fractional digits (`2026-11-28T09:05:00.000000Z`), so text order is time order.

@@ -5,8 +5,10 @@
 //! `onestop-domain` and SQL in the store crates.
 
 pub mod api;
+pub mod assets;
 pub mod auth;
 pub mod health;
+pub mod i18n;
 pub mod metrics;
 pub mod pages;
 pub mod problem;
@@ -127,7 +129,7 @@ fn table() -> Table {
     use axum::http::Method;
     use axum::routing::post;
     use onestop_domain::identity::Permission as P;
-    use pages::{account, staff};
+    use pages::{account, audit, home, staff};
     Table::new(OpenApiRouter::with_openapi(ApiDoc::openapi()))
         .api(Public, routes!(health::healthz))
         .api(Public, routes!(health::readyz))
@@ -135,7 +137,8 @@ fn table() -> Table {
         .api(Requires(P::ReadStaff), routes!(api::staff::list_staff))
         .api(Requires(P::ReadAudit), routes!(api::audit::list_audit))
         .page(Method::GET, "/metrics", Public, get(metrics::render))
-        .page(Method::GET, "/static/onestop.css", Public, get(stylesheet))
+        .page(Method::GET, "/", Public, get(home::home))
+        .page(Method::GET, "/assets/{*path}", Public, get(assets::serve))
         .page(Method::GET, "/sign-in", Public, get(account::sign_in_form))
         .page(Method::POST, "/sign-in", Public, post(account::sign_in))
         .page(Method::POST, "/sign-out", Requires(P::UseStaffArea), post(account::sign_out))
@@ -148,6 +151,7 @@ fn table() -> Table {
             post(account::change_password),
         )
         .page(Method::GET, "/admin/staff", Requires(P::ReadStaff), get(staff::list))
+        .page(Method::GET, "/admin/audit", Requires(P::ReadAudit), get(audit::page))
         .page(Method::POST, "/admin/staff", Requires(P::ManageStaff), post(staff::create))
         .page(Method::POST, "/admin/staff/{login}/suspend", Requires(P::ManageStaff), post(staff::suspend))
         .page(Method::POST, "/admin/staff/{login}/activate", Requires(P::ManageStaff), post(staff::activate))
@@ -176,10 +180,6 @@ pub fn route_specs() -> Vec<RouteSpec> {
     specs
 }
 
-async fn stylesheet() -> impl axum::response::IntoResponse {
-    ([(axum::http::header::CONTENT_TYPE, "text/css; charset=utf-8")], include_str!("../static/onestop.css"))
-}
-
 /// The whole application: routes, and the layers every request passes through.
 pub fn app(state: AppState, limits: HttpLimits) -> Router {
     let (api, document) = table().router.split_for_parts();
@@ -193,6 +193,7 @@ pub fn app(state: AppState, limits: HttpLimits) -> Router {
             state.clone(),
             |State(state): State<AppState>, request, next| auth::authenticate(state, request, next),
         ))
+        .layer(axum::middleware::from_fn(i18n::negotiate))
         .with_state(state);
 
     // Layers wrap from the inside out: the last added sees a request first.

@@ -1,14 +1,25 @@
-//! Server-rendered pages: the templates, embedded at build time, and what every page is given.
+//! Server-rendered pages: the templates, embedded at build time, the `t` function that gives them
+//! their words in the request's language, and the context every page shares (language switch,
+//! navigation for the caller's role, breadcrumbs).
 
 use crate::auth::Caller;
+use crate::i18n::{Catalog, LANGUAGES, Locale};
 use crate::problem::ApiError;
 use axum::response::Html;
-use minijinja::Environment;
-use onestop_domain::identity::Role;
+use fluent_bundle::FluentValue;
+use minijinja::value::Kwargs;
+use minijinja::{Environment, State, Value};
+use onestop_domain::identity::{Permission, Target};
 use serde::Serialize;
+use serde_json::json;
+use std::sync::Arc;
 
 /// The compiled templates.
-pub struct Templates(Environment<'static>);
+pub struct Templates {
+    env: Environment<'static>,
+    /// The messages pages and handlers speak.
+    pub catalog: Arc<Catalog>,
+}
 
 impl Default for Templates {
     fn default() -> Self {
@@ -16,26 +27,104 @@ impl Default for Templates {
     }
 }
 
+/// Every template, by name. Tests read these to check each `t("…")` key exists.
+pub const SOURCES: [(&str, &str); 8] = [
+    ("base.html", include_str!("../templates/base.html")),
+    ("errors.html", include_str!("../templates/errors.html")),
+    ("home.html", include_str!("../templates/home.html")),
+    ("sign_in.html", include_str!("../templates/sign_in.html")),
+    ("staff_home.html", include_str!("../templates/staff_home.html")),
+    ("password.html", include_str!("../templates/password.html")),
+    ("staff_list.html", include_str!("../templates/staff_list.html")),
+    ("audit.html", include_str!("../templates/audit.html")),
+];
+
+fn fluent_args(kwargs: &Kwargs) -> Result<Vec<(String, FluentValue<'static>)>, minijinja::Error> {
+    let mut args = Vec::new();
+    for name in kwargs.args() {
+        let value: Value = kwargs.get(name)?;
+        let fluent = match value.as_i64() {
+            Some(n) => FluentValue::from(n),
+            None => FluentValue::from(value.as_str().map_or_else(|| value.to_string(), str::to_owned)),
+        };
+        args.push((name.to_owned(), fluent));
+    }
+    Ok(args)
+}
+
 impl Templates {
-    /// Loads every template.
+    /// Loads every template and the message catalogue.
     pub fn new() -> Self {
+        let catalog = Arc::new(Catalog::new());
         let mut env = Environment::new();
-        for (name, source) in [
-            ("base.html", include_str!("../templates/base.html")),
-            ("errors.html", include_str!("../templates/errors.html")),
-            ("sign_in.html", include_str!("../templates/sign_in.html")),
-            ("staff_home.html", include_str!("../templates/staff_home.html")),
-            ("password.html", include_str!("../templates/password.html")),
-            ("staff_list.html", include_str!("../templates/staff_list.html")),
-        ] {
+        for (name, source) in SOURCES {
             env.add_template(name, source).expect("templates are valid");
         }
-        Templates(env)
+        let messages = Arc::clone(&catalog);
+        env.add_function(
+            "t",
+            move |state: &State, key: &str, kwargs: Kwargs| -> Result<String, minijinja::Error> {
+                let lang = state
+                    .lookup("lang")
+                    .and_then(|l| l.as_str().map(str::to_owned))
+                    .unwrap_or_else(|| LANGUAGES[0].into());
+                let args = fluent_args(&kwargs)?;
+                let borrowed: Vec<(&str, FluentValue<'_>)> =
+                    args.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
+                Ok(messages.text(&lang, key, &borrowed))
+            },
+        );
+        env.add_filter("datetime", |state: &State, value: String| -> Result<String, minijinja::Error> {
+            let lang = state
+                .lookup("lang")
+                .and_then(|l| l.as_str().map(str::to_owned))
+                .unwrap_or_else(|| LANGUAGES[0].into());
+            let at: jiff::Timestamp = value.parse().map_err(|e| {
+                minijinja::Error::new(
+                    minijinja::ErrorKind::InvalidOperation,
+                    format!("{value:?} is not a timestamp: {e}"),
+                )
+            })?;
+            Ok(crate::i18n::format_datetime(&lang, at, &default_zone()))
+        });
+        env.add_filter("money", |state: &State, minor: i64, currency: String| -> String {
+            let lang = state
+                .lookup("lang")
+                .and_then(|l| l.as_str().map(str::to_owned))
+                .unwrap_or_else(|| LANGUAGES[0].into());
+            crate::i18n::format_money(&lang, minor, &currency, 2)
+        });
+        Templates { env, catalog }
     }
 
-    /// Renders `name` with `context`.
-    pub fn render(&self, name: &str, context: impl Serialize) -> Result<Html<String>, ApiError> {
-        let template = self.0.get_template(name).map_err(|e| {
+    /// A message in the request's language, for texts made in handlers.
+    pub fn text(&self, locale: &Locale, key: &str, args: &[(&str, FluentValue<'_>)]) -> String {
+        self.catalog.text(locale.lang, key, args)
+    }
+
+    /// Renders page `name` with the shared context and `extra` (a JSON object).
+    pub fn page(
+        &self,
+        locale: &Locale,
+        caller: &Caller,
+        name: &str,
+        extra: serde_json::Value,
+    ) -> Result<Html<String>, ApiError> {
+        let mut context = json!({
+            "lang": locale.lang,
+            "languages": LANGUAGES.iter().map(|code| json!({
+                "code": code,
+                "name": language_name(code),
+                "href": locale.switch_to(code),
+                "current": *code == locale.lang,
+            })).collect::<Vec<_>>(),
+            "caller": CallerView::of(caller),
+            "nav": navigation(caller, &locale.here),
+        });
+        if let (Some(base), serde_json::Value::Object(more)) = (context.as_object_mut(), extra) {
+            base.extend(more);
+        }
+        let template = self.env.get_template(name).map_err(|e| {
             tracing::error!(error = %e, name, "missing template");
             ApiError::internal()
         })?;
@@ -46,6 +135,46 @@ impl Templates {
     }
 }
 
+/// The agency's home time zone, in which staff pages show times (Asia/Baku; each centre's own
+/// zone arrives with the registry).
+pub fn default_zone() -> jiff::tz::TimeZone {
+    jiff::tz::TimeZone::get("Asia/Baku").unwrap_or(jiff::tz::TimeZone::UTC)
+}
+
+/// A language's name in itself, for the language switch.
+pub fn language_name(code: &str) -> &'static str {
+    match code {
+        "az" => "Azərbaycanca",
+        "en" => "English",
+        "ru" => "Русский",
+        _ => "?",
+    }
+}
+
+/// The navigation the caller may use: what their role allows, nothing else.
+fn navigation(caller: &Caller, here: &str) -> Vec<serde_json::Value> {
+    let path = here.split('?').next().unwrap_or(here);
+    let allowed = |p: Permission| caller.authorize(p, Target::ANY).is_ok();
+    let mut items: Vec<(&str, &str)> = Vec::new();
+    if caller.staff().is_some() {
+        items.push(("nav-staff-home", "/staff"));
+        if allowed(Permission::ReadStaff) {
+            items.push(("nav-staff-accounts", "/admin/staff"));
+        }
+        if allowed(Permission::ReadAudit) {
+            items.push(("nav-audit", "/admin/audit"));
+        }
+        items.push(("nav-password", "/account/password"));
+    } else {
+        items.push(("nav-home", "/"));
+        items.push(("nav-sign-in", "/sign-in"));
+    }
+    items
+        .into_iter()
+        .map(|(key, href)| json!({ "key": key, "href": href, "current": href == path }))
+        .collect()
+}
+
 /// The signed-in staff member as pages show them.
 #[derive(Debug, Serialize)]
 pub struct CallerView {
@@ -53,10 +182,8 @@ pub struct CallerView {
     pub name: String,
     /// Login.
     pub login: String,
-    /// Role name.
+    /// Role name (`officer`, …), which pages turn into words with `t("role-" ~ role)`.
     pub role: &'static str,
-    /// Role in words.
-    pub role_label: &'static str,
     /// Centre, if bound to one.
     pub centre: Option<String>,
     /// Provider, if bound to one.
@@ -73,26 +200,10 @@ impl CallerView {
             name: caller.name.clone().unwrap_or_default(),
             login: staff.login.clone(),
             role: staff.role.as_str(),
-            role_label: role_label(staff.role),
             centre: staff.scope.centre.clone(),
             provider: staff.scope.provider.clone(),
             csrf: caller.session.as_ref().map(|s| s.csrf.clone()).unwrap_or_default(),
         })
-    }
-}
-
-/// A role in words.
-pub fn role_label(role: Role) -> &'static str {
-    match role {
-        Role::AgencyAdmin => "agency administrator",
-        Role::CentreManager => "centre manager",
-        Role::InfoDesk => "information desk",
-        Role::Officer => "officer",
-        Role::BankTeller => "bank teller",
-        Role::MonitoringAnalyst => "monitoring analyst",
-        Role::CallCentreOperator => "call-centre operator",
-        Role::Volunteer => "volunteer",
-        Role::CommissionMember => "commission member",
     }
 }
 
@@ -101,7 +212,7 @@ pub fn role_label(role: Role) -> &'static str {
 pub struct FormError {
     /// The `id` of the field at fault, if one is.
     pub field: Option<&'static str>,
-    /// What is wrong, in words.
+    /// What is wrong, in the request's language.
     pub message: String,
 }
 
@@ -114,5 +225,66 @@ impl FormError {
     /// A problem with the form as a whole.
     pub fn general(message: impl Into<String>) -> Self {
         FormError { field: None, message: message.into() }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every key a template asks for exists in every language.
+    #[test]
+    fn templates_use_only_translated_keys() {
+        let catalog = Catalog::new();
+        let mut checked = 0;
+        for (name, source) in SOURCES {
+            for piece in source.split("t(\"").skip(1) {
+                let key = piece.split('"').next().unwrap_or_default();
+                if key.ends_with('-') {
+                    continue; // a prefix joined with a value, e.g. t("role-" ~ role): checked below
+                }
+                for lang in LANGUAGES {
+                    assert!(catalog.has(lang, key), "{name} uses {key}, which {lang} lacks");
+                }
+                checked += 1;
+            }
+        }
+        assert!(checked > 60, "only {checked} keys found");
+        for role in onestop_domain::identity::Role::ALL {
+            for lang in LANGUAGES {
+                assert!(catalog.has(lang, &format!("role-{role}")), "{lang} lacks role-{role}");
+                assert!(catalog.has(lang, &format!("role-home-{role}")), "{lang} lacks role-home-{role}");
+            }
+        }
+    }
+
+    /// Keys used from Rust code exist too.
+    #[test]
+    fn rust_code_uses_only_translated_keys() {
+        let catalog = Catalog::new();
+        let sources = [
+            include_str!("pages/account.rs"),
+            include_str!("pages/staff.rs"),
+            include_str!("pages/audit.rs"),
+            include_str!("templates.rs"),
+        ];
+        let mut checked = 0;
+        for source in sources {
+            let source = source.split("#[cfg(test)]").next().unwrap_or_default();
+            for piece in source.split(".text(&locale, \"").skip(1) {
+                let key = piece.split('"').next().unwrap_or_default();
+                for lang in LANGUAGES {
+                    assert!(catalog.has(lang, key), "code uses {key}, which {lang} lacks");
+                }
+                checked += 1;
+            }
+            for piece in source.split("(\"nav-").skip(1) {
+                let key = format!("nav-{}", piece.split('"').next().unwrap_or_default());
+                for lang in LANGUAGES {
+                    assert!(catalog.has(lang, &key), "code uses {key}, which {lang} lacks");
+                }
+            }
+        }
+        assert!(checked > 10, "only {checked} keys found");
     }
 }

@@ -2,14 +2,15 @@
 
 use crate::AppState;
 use crate::auth::{CSRF_COOKIE, Caller, SESSION_COOKIE, cookie, random_bytes, random_token, set_cookie};
+use crate::i18n::Locale;
 use crate::problem::ApiError;
-use crate::templates::{CallerView, FormError};
+use crate::templates::FormError;
 use axum::Form;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use onestop_domain::identity::{Permission, Target};
-use onestop_domain::password::{self, MIN_LEN};
+use fluent_bundle::FluentValue;
+use onestop_domain::password::{self, MAX_LEN, MIN_LEN, PasswordError};
 use onestop_domain::session::{MAX_AGE, SessionTimes};
 use onestop_domain::throttle::Refusal;
 use onestop_domain::token;
@@ -36,11 +37,14 @@ fn safe_next(next: Option<&str>) -> String {
 pub async fn sign_in_form(
     State(state): State<AppState>,
     caller: Caller,
+    locale: Locale,
     headers: HeaderMap,
     Query(q): Query<Next>,
 ) -> Response {
     let csrf = cookie(&headers, CSRF_COOKIE).filter(|c| c.len() == 64).unwrap_or_else(random_token);
-    let page = state.templates.render(
+    let page = state.templates.page(
+        &locale,
+        &caller,
         "sign_in.html",
         json!({ "csrf": csrf, "next": safe_next(q.next.as_deref()), "login": "", "errors": [] }),
     );
@@ -68,6 +72,7 @@ fn dummy_hash() -> &'static str {
 pub async fn sign_in(
     State(state): State<AppState>,
     caller: Caller,
+    locale: Locale,
     headers: HeaderMap,
     Form(form): Form<SignIn>,
 ) -> Response {
@@ -78,7 +83,7 @@ pub async fn sign_in(
         let csrf = cookie(&headers, CSRF_COOKIE).unwrap_or_default();
         let body =
             json!({ "csrf": csrf, "next": next, "login": login, "errors": [FormError::general(message)] });
-        (status, state.templates.render("sign_in.html", body)).into_response()
+        (status, state.templates.page(&locale, &caller, "sign_in.html", body)).into_response()
     };
 
     let expected = cookie(&headers, CSRF_COOKIE).unwrap_or_default();
@@ -87,7 +92,7 @@ pub async fn sign_in(
         if let Err(e) = state.store.append_audit(event.with_record(format!("staff:{login}"))).await {
             return ApiError::from(e).into_response();
         }
-        return again(StatusCode::FORBIDDEN, "The form expired. Please sign in again.".into());
+        return again(StatusCode::FORBIDDEN, state.templates.text(&locale, "signin-expired-form", &[]));
     }
 
     let throttle = match state.store.sign_in_throttle(&login).await {
@@ -105,10 +110,9 @@ pub async fn sign_in(
             return ApiError::from(e).into_response();
         }
         let wait = (until.as_second() - now.as_second()).max(1);
-        let mut response = again(
-            StatusCode::TOO_MANY_REQUESTS,
-            format!("Too many failed attempts. Try again in {wait} seconds."),
-        );
+        let message =
+            state.templates.text(&locale, "signin-throttled", &[("seconds", FluentValue::from(wait))]);
+        let mut response = again(StatusCode::TOO_MANY_REQUESTS, message);
         response.headers_mut().insert(header::RETRY_AFTER, wait.into());
         return response;
     }
@@ -135,10 +139,7 @@ pub async fn sign_in(
         if let Err(e) = state.store.record_sign_in_failure(&login, next_throttle, event).await {
             return ApiError::from(e).into_response();
         }
-        return again(
-            StatusCode::UNAUTHORIZED,
-            "The login or password is wrong, or the account is suspended.".into(),
-        );
+        return again(StatusCode::UNAUTHORIZED, state.templates.text(&locale, "signin-wrong", &[]));
     }
     let Some((staff, _)) = account else { unreachable!("refused above") };
 
@@ -181,28 +182,41 @@ pub async fn sign_out(State(state): State<AppState>, caller: Caller) -> Result<R
     Ok(response)
 }
 
-/// `GET /staff`: what the signed-in person can do.
-pub async fn staff_home(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
-    let mut links = vec![json!({ "href": "/account/password", "label": "Change your password" })];
-    if caller.authorize(Permission::ReadStaff, Target::ANY).is_ok() {
-        links.push(json!({ "href": "/admin/staff", "label": "Staff accounts" }));
-    }
-    if caller.authorize(Permission::ReadAudit, Target::ANY).is_ok() {
-        links.push(json!({ "href": "/api/v1/audit", "label": "Audit trail (JSON)" }));
-    }
-    let page = state
-        .templates
-        .render("staff_home.html", json!({ "caller": CallerView::of(&caller), "links": links }))?;
-    Ok(page.into_response())
+/// `GET /staff`: the home of the caller's role, with what they may do.
+pub async fn staff_home(
+    State(state): State<AppState>,
+    caller: Caller,
+    locale: Locale,
+) -> Result<Response, ApiError> {
+    Ok(state.templates.page(&locale, &caller, "staff_home.html", json!({}))?.into_response())
 }
 
 /// `GET /account/password`.
-pub async fn password_form(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
-    let page = state.templates.render(
+pub async fn password_form(
+    State(state): State<AppState>,
+    caller: Caller,
+    locale: Locale,
+) -> Result<Response, ApiError> {
+    let page = state.templates.page(
+        &locale,
+        &caller,
         "password.html",
-        json!({ "caller": CallerView::of(&caller), "must_change": caller.must_change_password, "min_len": MIN_LEN, "errors": [], "done": false }),
+        json!({ "must_change": caller.must_change_password, "min_len": MIN_LEN, "errors": [], "done": false }),
     )?;
     Ok(page.into_response())
+}
+
+/// A password policy refusal in the request's language.
+pub(crate) fn policy_message(state: &AppState, locale: &Locale, error: &PasswordError) -> String {
+    match error {
+        PasswordError::TooShort => {
+            state.templates.text(locale, "password-too-short", &[("min", FluentValue::from(MIN_LEN))])
+        }
+        PasswordError::TooLong => {
+            state.templates.text(locale, "password-too-long", &[("max", FluentValue::from(MAX_LEN))])
+        }
+        PasswordError::ContainsLogin => state.templates.text(locale, "password-contains-login", &[]),
+    }
 }
 
 /// The password form's fields.
@@ -217,6 +231,7 @@ pub struct ChangePassword {
 pub async fn change_password(
     State(state): State<AppState>,
     caller: Caller,
+    locale: Locale,
     Form(form): Form<ChangePassword>,
 ) -> Result<Response, ApiError> {
     let staff =
@@ -228,17 +243,19 @@ pub async fn change_password(
         tokio::task::spawn_blocking(move || password::verify(&current, &stored)).await.unwrap_or(false);
     let mut errors = Vec::new();
     if !current_ok {
-        errors.push(FormError::at("current", "The current password is wrong."));
+        errors.push(FormError::at("current", state.templates.text(&locale, "password-current-wrong", &[])));
     }
     if let Err(e) = password::check_policy(&staff.login, &form.new) {
-        errors.push(FormError::at("new", format!("The new password is not accepted: {e}.")));
+        errors.push(FormError::at("new", policy_message(&state, &locale, &e)));
     } else if form.new != form.confirm {
-        errors.push(FormError::at("confirm", "The two new passwords differ."));
+        errors.push(FormError::at("confirm", state.templates.text(&locale, "password-differ", &[])));
     }
     let render = |status: StatusCode, errors: Vec<FormError>, done: bool| -> Result<Response, ApiError> {
-        let page = state.templates.render(
+        let page = state.templates.page(
+            &locale,
+            &caller,
             "password.html",
-            json!({ "caller": CallerView::of(&caller), "must_change": caller.must_change_password && !done, "min_len": MIN_LEN, "errors": errors, "done": done }),
+            json!({ "must_change": caller.must_change_password && !done, "min_len": MIN_LEN, "errors": errors, "done": done }),
         )?;
         Ok((status, page).into_response())
     };

@@ -1,4 +1,6 @@
-//! HTML pages of the staff area.
+//! HTML pages: the public home and the staff area.
 
 pub mod account;
+pub mod audit;
+pub mod home;
 pub mod staff;

@@ -3,14 +3,17 @@
 
 use crate::AppState;
 use crate::auth::{Caller, random_bytes};
+use crate::i18n::Locale;
+use crate::pages::account::policy_message;
 use crate::problem::ApiError;
-use crate::templates::{CallerView, FormError, role_label};
+use crate::templates::FormError;
 use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
+use fluent_bundle::FluentValue;
 use onestop_domain::identity::{
-    Denial, Permission, Role, Scope, check_login, check_staff_scope, staff_target,
+    Denial, Permission, Role, Scope, ScopeError, check_login, check_staff_scope, staff_target,
 };
 use onestop_domain::password;
 use onestop_domain::pii::{Fin, Phone};
@@ -95,19 +98,21 @@ pub struct NewStaffForm {
 async fn render_list(
     state: &AppState,
     caller: &Caller,
+    locale: &Locale,
     status: StatusCode,
     form: &NewStaffForm,
     errors: Vec<FormError>,
     notice: Option<String>,
 ) -> Result<Response, ApiError> {
     let staff = visible_staff(state, caller).await?;
-    let roles: Vec<_> =
-        Role::ALL.iter().map(|r| json!({ "value": r.as_str(), "label": role_label(*r) })).collect();
-    let page = state.templates.render(
+    let roles: Vec<_> = Role::ALL.iter().map(|r| r.as_str()).collect();
+    let page = state.templates.page(
+        locale,
+        caller,
         "staff_list.html",
         json!({
-            "caller": CallerView::of(caller),
             "staff": staff,
+            "crumbs": [{ "key": "nav-staff-home", "href": "/staff" }, { "key": "nav-staff-accounts", "href": "/admin/staff" }],
             "scope_centre": caller.staff().and_then(|s| s.scope.centre.clone()),
             "can_manage": caller.authorize(Permission::ManageStaff, onestop_domain::identity::Target::ANY).is_ok(),
             "roles": roles,
@@ -120,8 +125,12 @@ async fn render_list(
 }
 
 /// `GET /admin/staff`.
-pub async fn list(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
-    render_list(&state, &caller, StatusCode::OK, &NewStaffForm::default(), Vec::new(), None).await
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    locale: Locale,
+) -> Result<Response, ApiError> {
+    render_list(&state, &caller, &locale, StatusCode::OK, &NewStaffForm::default(), Vec::new(), None).await
 }
 
 fn opt(text: &str) -> Option<String> {
@@ -133,40 +142,49 @@ fn opt(text: &str) -> Option<String> {
 pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
+    locale: Locale,
     Form(form): Form<NewStaffForm>,
 ) -> Result<Response, ApiError> {
     let mut errors = Vec::new();
     let login = form.login.trim().to_lowercase();
-    if let Err(e) = check_login(&login) {
-        errors.push(FormError::at("login", e));
+    if check_login(&login).is_err() {
+        errors.push(FormError::at("login", state.templates.text(&locale, "staff-error-login", &[])));
     }
     if form.full_name.trim().is_empty() {
-        errors.push(FormError::at("full_name", "Enter the person's full name."));
+        errors.push(FormError::at("full_name", state.templates.text(&locale, "staff-error-name", &[])));
     }
-    let role = form.role.parse::<Role>().map_err(|e| errors.push(FormError::at("role", e.to_string()))).ok();
+    let role = form
+        .role
+        .parse::<Role>()
+        .map_err(|_| {
+            errors.push(FormError::at("role", state.templates.text(&locale, "staff-error-role", &[])))
+        })
+        .ok();
     let scope = Scope { centre: opt(&form.centre), provider: opt(&form.provider), window: None };
     if let Some(role) = role
         && let Err(e) = check_staff_scope(role, &scope)
     {
-        errors.push(FormError::at("centre", e.to_string()));
+        errors.push(scope_error(&state, &locale, &e));
     }
     let fin = opt(&form.fin)
         .map(|f| Fin::parse(&f))
         .transpose()
-        .map_err(|e| errors.push(FormError::at("fin", e.to_string())))
+        .map_err(|_| errors.push(FormError::at("fin", state.templates.text(&locale, "staff-error-fin", &[]))))
         .ok()
         .flatten();
     let phone = opt(&form.phone)
         .map(|p| Phone::parse(&p))
         .transpose()
-        .map_err(|e| errors.push(FormError::at("phone", e.to_string())))
+        .map_err(|_| {
+            errors.push(FormError::at("phone", state.templates.text(&locale, "staff-error-phone", &[])))
+        })
         .ok()
         .flatten();
     if let Err(e) = password::check_policy(&login, &form.password) {
-        errors.push(FormError::at("password", format!("The temporary password is not accepted: {e}.")));
+        errors.push(FormError::at("password", policy_message(&state, &locale, &e)));
     }
     let Some(role) = role.filter(|_| errors.is_empty()) else {
-        return render_list(&state, &caller, StatusCode::BAD_REQUEST, &form, errors, None).await;
+        return render_list(&state, &caller, &locale, StatusCode::BAD_REQUEST, &form, errors, None).await;
     };
     if let Err(denial) = caller.authorize(Permission::ManageStaff, staff_target(&scope)) {
         let event = caller.event(state.now(), "staff.create", format!("refused: {denial}")).refused();
@@ -197,8 +215,26 @@ pub async fn create(
     match state.store.create_staff(&new, now, event).await {
         Ok(_) => Ok(Redirect::to("/admin/staff").into_response()),
         Err(onestop_store::StoreError::Conflict(why)) => {
-            render_list(&state, &caller, StatusCode::CONFLICT, &form, vec![FormError::at("login", why)], None)
-                .await
+            let message = if why.contains("FIN") {
+                state.templates.text(&locale, "staff-error-taken-fin", &[])
+            } else {
+                state.templates.text(
+                    &locale,
+                    "staff-error-taken-login",
+                    &[("login", FluentValue::from(login.clone()))],
+                )
+            };
+            let field = if why.contains("FIN") { "fin" } else { "login" };
+            render_list(
+                &state,
+                &caller,
+                &locale,
+                StatusCode::CONFLICT,
+                &form,
+                vec![FormError::at(field, message)],
+                None,
+            )
+            .await
         }
         Err(e) => Err(e.into()),
     }
@@ -271,15 +307,23 @@ pub struct Reset {
 pub async fn reset_password(
     State(state): State<AppState>,
     caller: Caller,
+    locale: Locale,
     Path(login): Path<String>,
     Form(form): Form<Reset>,
 ) -> Result<Response, ApiError> {
     managed(&state, &caller, &login, "staff.password_reset").await?;
     if let Err(e) = password::check_policy(&login, &form.password) {
-        let errors =
-            vec![FormError::general(format!("The temporary password for {login} is not accepted: {e}."))];
-        return render_list(&state, &caller, StatusCode::BAD_REQUEST, &NewStaffForm::default(), errors, None)
-            .await;
+        let errors = vec![FormError::general(policy_message(&state, &locale, &e))];
+        return render_list(
+            &state,
+            &caller,
+            &locale,
+            StatusCode::BAD_REQUEST,
+            &NewStaffForm::default(),
+            errors,
+            None,
+        )
+        .await;
     }
     let salt: [u8; 16] = random_bytes()[..16].try_into().expect("16 bytes");
     let typed = form.password.clone();
@@ -293,14 +337,16 @@ pub async fn reset_password(
         .set_password(&login, &hash, true, None, now, event.with_record(format!("staff:{login}")))
         .await?;
     let notice =
-        format!("The password of {login} was reset. They must choose a new one at their next sign-in.");
-    render_list(&state, &caller, StatusCode::OK, &NewStaffForm::default(), Vec::new(), Some(notice)).await
+        state.templates.text(&locale, "staff-reset-done", &[("login", FluentValue::from(login.clone()))]);
+    render_list(&state, &caller, &locale, StatusCode::OK, &NewStaffForm::default(), Vec::new(), Some(notice))
+        .await
 }
 
 /// `POST /admin/staff/{login}/end-sessions`.
 pub async fn end_sessions(
     State(state): State<AppState>,
     caller: Caller,
+    locale: Locale,
     Path(login): Path<String>,
 ) -> Result<Response, ApiError> {
     managed(&state, &caller, &login, "session.end_all").await?;
@@ -308,6 +354,43 @@ pub async fn end_sessions(
     let event = caller.event(now, "session.end_all", "every session ended by an administrator");
     let ended =
         state.store.end_staff_sessions(&login, now, event.with_record(format!("staff:{login}"))).await?;
-    let notice = format!("{ended} session(s) of {login} were ended.");
-    render_list(&state, &caller, StatusCode::OK, &NewStaffForm::default(), Vec::new(), Some(notice)).await
+    let notice = state.templates.text(
+        &locale,
+        "staff-sessions-ended",
+        &[("count", FluentValue::from(ended)), ("login", FluentValue::from(login.clone()))],
+    );
+    render_list(&state, &caller, &locale, StatusCode::OK, &NewStaffForm::default(), Vec::new(), Some(notice))
+        .await
+}
+
+/// A scope refusal in the request's language, on the field at fault.
+fn scope_error(state: &AppState, locale: &Locale, error: &ScopeError) -> FormError {
+    let role_name = |role: Role| state.templates.text(locale, &format!("role-{role}"), &[]);
+    match error {
+        ScopeError::CentreRequired(role) => FormError::at(
+            "centre",
+            state.templates.text(
+                locale,
+                "staff-error-centre-required",
+                &[("role", FluentValue::from(role_name(*role)))],
+            ),
+        ),
+        ScopeError::ProviderRequired(_) => {
+            FormError::at("provider", state.templates.text(locale, "staff-error-provider-required", &[]))
+        }
+        ScopeError::NoCentre(role) => FormError::at(
+            "centre",
+            state.templates.text(
+                locale,
+                "staff-error-no-centre",
+                &[("role", FluentValue::from(role_name(*role)))],
+            ),
+        ),
+        ScopeError::NoProvider(_) => {
+            FormError::at("provider", state.templates.text(locale, "staff-error-no-provider", &[]))
+        }
+        ScopeError::BadCode(_) => {
+            FormError::at("centre", state.templates.text(locale, "staff-error-code", &[]))
+        }
+    }
 }

@@ -1,0 +1,76 @@
+//! Registry versions on PostgreSQL.
+
+use crate::audit::append;
+use crate::{PgStore, db, read_ts, ts};
+use async_trait::async_trait;
+use jiff::Timestamp;
+use onestop_domain::audit::AuditEvent;
+use onestop_store::{CatalogueVersion, RegistryStore, StoreError};
+use sqlx::Row;
+
+/// Serialises the numbering of versions between servers.
+const VERSION_LOCK: i64 = 0x6f6e_6573_746f_7002;
+
+#[async_trait]
+impl RegistryStore for PgStore {
+    async fn save_catalogue(
+        &self,
+        body: &str,
+        sha256: &str,
+        label: &str,
+        now: Timestamp,
+        audit: AuditEvent,
+    ) -> Result<i64, StoreError> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(VERSION_LOCK)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        let version: i64 = sqlx::query_scalar(
+            "INSERT INTO catalogue_versions (version, saved_at, saved_by, label, sha256, body)
+             SELECT COALESCE(MAX(version), 0) + 1, $1, $2, $3, $4, $5 FROM catalogue_versions RETURNING version",
+        )
+        .bind(ts(now))
+        .bind(&audit.actor)
+        .bind(label)
+        .bind(sha256)
+        .bind(body)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db)?;
+        let mut audit = audit;
+        audit.record = Some(format!("catalogue:{version}"));
+        append(&mut tx, audit).await?;
+        tx.commit().await.map_err(db)?;
+        Ok(version)
+    }
+
+    async fn current_catalogue(&self) -> Result<Option<CatalogueVersion>, StoreError> {
+        let row = sqlx::query(
+            "SELECT version, saved_at, saved_by, label, sha256, body FROM catalogue_versions
+             ORDER BY version DESC LIMIT 1",
+        )
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db)?;
+        row.map(|r| {
+            Ok(CatalogueVersion {
+                version: r.get("version"),
+                saved_at: read_ts(&r, "saved_at")?,
+                saved_by: r.get("saved_by"),
+                label: r.get("label"),
+                sha256: r.get("sha256"),
+                body: r.get("body"),
+            })
+        })
+        .transpose()
+    }
+
+    async fn current_catalogue_version(&self) -> Result<Option<i64>, StoreError> {
+        sqlx::query_scalar("SELECT MAX(version) FROM catalogue_versions")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db)
+    }
+}
