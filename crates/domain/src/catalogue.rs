@@ -140,6 +140,11 @@ pub fn parse_catalogue(text: &str) -> Result<Catalogue, CatalogueErrors> {
     check::check(&root)
 }
 
+/// The SHA-256 of a catalogue file's text, in hex: what tells two versions apart.
+pub fn fingerprint(text: &str) -> String {
+    crate::token::digest(text)
+}
+
 /// Writes a catalogue in the file format; [`parse_catalogue`] reads it back as an equal catalogue.
 pub fn to_yaml(catalogue: &Catalogue) -> String {
     let file = file::FileCatalogue::from(catalogue);

@@ -5,6 +5,7 @@ use crate::clock;
 use ed25519_dalek::SigningKey;
 use jiff::Timestamp;
 use onestop_domain::audit::{self, AuditEvent, ChainVerifier, Verified};
+use onestop_domain::catalogue::{fingerprint, parse_catalogue, to_yaml};
 use onestop_domain::identity::{DeviceKind, Role, Scope, check_device_scope, check_login, check_staff_scope};
 use onestop_domain::password;
 use onestop_domain::pii::{Fin, Phone};
@@ -209,4 +210,49 @@ pub async fn audit_verify(
         progress(checked);
     }
     verifier.finish().map_err(VerifyError::Broken)
+}
+
+/// The demo network: the real ASAN Service catalogue of the case study.
+pub const DEMO_CATALOGUE: &str = include_str!("../../../catalogue/asan-demo.yaml");
+
+/// Checks a catalogue file whole and saves it as the registry's new version. A file with any
+/// problem is refused with every problem listed by line and field, and nothing is saved.
+pub async fn catalogue_import(store: &dyn Store, text: &str, label: &str) -> Result<String, String> {
+    let catalogue = parse_catalogue(text).map_err(|errors| errors.to_string())?;
+    let sha = fingerprint(text);
+    if let Some(current) = store.current_catalogue().await.map_err(|e| e.to_string())?
+        && current.sha256 == sha
+    {
+        return Ok(format!("{label} is already catalogue version {}; nothing changed", current.version));
+    }
+    let counts = format!(
+        "{} providers, {} services, {} centres and buses",
+        catalogue.providers.len(),
+        catalogue.services.len(),
+        catalogue.centres.len()
+    );
+    let now = clock::now();
+    let audit = event(now, "catalogue.import", format!("imported {label}: {counts}"), String::new());
+    let version = store.save_catalogue(text, &sha, label, now, audit).await.map_err(|e| e.to_string())?;
+    Ok(format!("imported {label} as catalogue version {version}: {counts}"))
+}
+
+/// Loads the demo catalogue unless a catalogue is already in force.
+pub async fn ensure_demo_catalogue(store: &dyn Store) -> Result<Option<String>, String> {
+    if store.current_catalogue_version().await.map_err(|e| e.to_string())?.is_some() {
+        return Ok(None);
+    }
+    catalogue_import(store, DEMO_CATALOGUE, "asan-demo.yaml").await.map(Some)
+}
+
+/// The registry in force in the catalogue file format.
+pub async fn catalogue_export(store: &dyn Store) -> Result<String, String> {
+    let current = store
+        .current_catalogue()
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or("no catalogue has been imported yet")?;
+    let catalogue = parse_catalogue(&current.body)
+        .map_err(|errors| format!("the stored catalogue does not parse: {errors}"))?;
+    Ok(to_yaml(&catalogue))
 }

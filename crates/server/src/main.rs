@@ -67,6 +67,17 @@ enum Command {
         #[command(subcommand)]
         action: TokenAction,
     },
+    /// Check a catalogue file (providers, services, centres) and make it the registry in force.
+    ImportCatalogue {
+        /// The YAML file, e.g. catalogue/asan-demo.yaml.
+        file: PathBuf,
+    },
+    /// Write the registry in force as a catalogue file.
+    ExportCatalogue {
+        /// The file to write (default: standard output).
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
     /// Check and sign the audit trail.
     Audit {
         #[command(subcommand)]
@@ -220,10 +231,10 @@ fn run(cli: Cli) -> Result<(), Failure> {
             Command::Serve { .. } | Command::Demo { .. } => {
                 let store =
                     db::open(&config.database, Open::CreateAndMigrate).await.map_err(|e| e.to_string())?;
-                if matches!(cli.command, Command::Demo { .. }) {
-                    tracing::info!(
-                        "demo: serving the demo network (its catalogue arrives with the registry)"
-                    );
+                if matches!(cli.command, Command::Demo { .. })
+                    && let Some(imported) = admin::ensure_demo_catalogue(store.as_ref()).await?
+                {
+                    tracing::info!("demo: {imported}");
                 }
                 let listener = serve::bind(&config).await?;
                 Ok(serve::run(&config, listener, store, serve::shutdown_signal()).await?)
@@ -354,6 +365,31 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 };
                 store.close().await;
                 println!("{}", result?);
+                Ok(())
+            }
+            Command::ImportCatalogue { file } => {
+                let text = std::fs::read_to_string(&file)
+                    .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+                let store =
+                    db::open(&config.database, Open::CreateAndMigrate).await.map_err(|e| e.to_string())?;
+                let label = file
+                    .file_name()
+                    .map_or_else(|| file.display().to_string(), |n| n.to_string_lossy().into_owned());
+                let result = admin::catalogue_import(store.as_ref(), &text, &label).await;
+                store.close().await;
+                println!("{}", result?);
+                Ok(())
+            }
+            Command::ExportCatalogue { out } => {
+                let store = db::open(&config.database, Open::Existing).await.map_err(|e| e.to_string())?;
+                let result = admin::catalogue_export(store.as_ref()).await;
+                store.close().await;
+                let yaml = result?;
+                match out {
+                    Some(path) => std::fs::write(&path, yaml)
+                        .map_err(|e| format!("cannot write {}: {e}", path.display()))?,
+                    None => print!("{yaml}"),
+                }
                 Ok(())
             }
             Command::Config { .. } => unreachable!("handled above"),

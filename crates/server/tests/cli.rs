@@ -421,3 +421,43 @@ async fn audit_verify_names_the_first_edited_entry() {
     std::fs::remove_file(cwd.path().join("data/audit-signing.key")).unwrap();
     fails_with(&onestop(cwd.path(), &["audit", "verify"]), "no audit signing key");
 }
+
+#[test]
+fn catalogues_import_whole_or_not_at_all_and_round_trip() {
+    let cwd = tempfile::tempdir().unwrap();
+    let demo = onestop_server::admin::DEMO_CATALOGUE;
+    // Break it in three places: every problem is listed with its line and field; nothing is saved.
+    let broken = demo
+        .replacen("state: 500", "state: -500", 1)
+        .replacen("timeframe: P10D", "timeframe: P1X", 1)
+        .replacen("provider: MIA\n", "provider: NOBODY\n", 1);
+    std::fs::write(cwd.path().join("broken.yaml"), &broken).unwrap();
+    let output = onestop(cwd.path(), &["import-catalogue", "broken.yaml"]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.starts_with("error: the catalogue has "), "{stderr}");
+    for needle in ["fees.state", "timeframe", "NOBODY"] {
+        assert!(
+            stderr.lines().any(|l| l.trim_start().starts_with("line ") && l.contains(needle)),
+            "{needle} in {stderr}"
+        );
+    }
+    fails_with(&onestop(cwd.path(), &["export-catalogue"]), "no catalogue has been imported yet");
+
+    std::fs::write(cwd.path().join("demo.yaml"), demo).unwrap();
+    let said = stdout(&onestop(cwd.path(), &["import-catalogue", "demo.yaml"]));
+    assert!(
+        said.starts_with("imported demo.yaml as catalogue version 1: 31 providers, 88 services"),
+        "{said}"
+    );
+    stdout(&onestop(cwd.path(), &["export-catalogue", "--out", "first.yaml"]));
+    let said = stdout(&onestop(cwd.path(), &["import-catalogue", "first.yaml"]));
+    assert!(said.starts_with("imported first.yaml as catalogue version 2"), "{said}");
+    let second = stdout(&onestop(cwd.path(), &["export-catalogue"]));
+    let first = std::fs::read_to_string(cwd.path().join("first.yaml")).unwrap();
+    assert_eq!(first, second, "import → export → import gives the same registry");
+    assert_eq!(
+        onestop_domain::catalogue::parse_catalogue(&first).unwrap(),
+        onestop_domain::catalogue::parse_catalogue(demo).unwrap()
+    );
+}

@@ -12,6 +12,7 @@ pub mod i18n;
 pub mod metrics;
 pub mod pages;
 pub mod problem;
+pub mod registry;
 pub mod routes;
 pub mod templates;
 
@@ -53,6 +54,8 @@ pub struct AppState {
     pub templates: Arc<templates::Templates>,
     /// Whether cookies are always marked `Secure` (set when the server sits behind TLS).
     pub secure_cookies: bool,
+    /// The registry in force.
+    pub registry: Arc<registry::RegistryCache>,
 }
 
 impl AppState {
@@ -64,6 +67,7 @@ impl AppState {
             clock,
             templates: Arc::new(templates::Templates::new()),
             secure_cookies: false,
+            registry: Arc::new(registry::RegistryCache::default()),
         }
     }
 
@@ -99,6 +103,7 @@ impl Default for HttpLimits {
     tags(
         (name = "operations", description = "Liveness, readiness and metrics of the server"),
         (name = "identity", description = "Staff, devices and the audit trail"),
+        (name = "registry", description = "The Electronic Registry of Public Services: providers, services, centres"),
     ),
     modifiers(&SecuritySchemes),
 )]
@@ -136,6 +141,11 @@ fn table() -> Table {
         .api(Requires(P::Identify), routes!(api::me::me))
         .api(Requires(P::ReadStaff), routes!(api::staff::list_staff))
         .api(Requires(P::ReadAudit), routes!(api::audit::list_audit))
+        .api(Public, routes!(api::registry::list_providers))
+        .api(Public, routes!(api::registry::list_services))
+        .api(Public, routes!(api::registry::get_service))
+        .api(Public, routes!(api::registry::list_centres))
+        .api(Public, routes!(api::registry::get_centre))
         .page(Method::GET, "/metrics", Public, get(metrics::render))
         .page(Method::GET, "/", Public, get(home::home))
         .page(Method::GET, "/assets/{*path}", Public, get(assets::serve))

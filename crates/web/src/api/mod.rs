@@ -2,4 +2,5 @@
 
 pub mod audit;
 pub mod me;
+pub mod registry;
 pub mod staff;

@@ -1,0 +1,140 @@
+//! The registry over HTTP on both databases, on the real ASAN demo catalogue.
+
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use onestop_server::admin::{DEMO_CATALOGUE, catalogue_import};
+use onestop_store_tests::TestDb;
+use serde_json::Value;
+use std::collections::BTreeSet;
+use support::{TestApp, problem};
+
+on_both_databases!(the_demo_network_is_served, a_new_catalogue_version_takes_effect_at_once);
+
+async fn json(app: &TestApp, path: &str) -> Value {
+    let response = app.get(path).await;
+    assert_eq!(response.status(), 200, "{path}");
+    response.json().await.unwrap()
+}
+
+async fn the_demo_network_is_served(db: &TestDb) {
+    let app = TestApp::spawn(db).await;
+    let body = problem(app.get("/api/v1/services").await, 404).await;
+    assert_eq!(body["detail"], "no catalogue has been imported yet");
+    let said = catalogue_import(app.store.as_ref(), DEMO_CATALOGUE, "asan-demo.yaml").await.unwrap();
+    assert!(said.starts_with("imported asan-demo.yaml as catalogue version 1"), "{said}");
+
+    let services = json(&app, "/api/v1/services").await;
+    let services = services.as_array().unwrap();
+    let providers: BTreeSet<_> = services.iter().map(|s| s["provider"].as_str().unwrap()).collect();
+    assert!(services.len() >= 60, "{} services", services.len());
+    assert!(providers.len() >= 20, "{} providers", providers.len());
+    assert_eq!(json(&app, "/api/v1/providers").await.as_array().unwrap().len(), providers.len());
+
+    let centres = json(&app, "/api/v1/centres?kind=centre").await;
+    let buses = json(&app, "/api/v1/centres?kind=mobile_bus").await;
+    assert_eq!(centres.as_array().unwrap().len(), 11);
+    assert_eq!(buses.as_array().unwrap().len(), 10);
+    for centre in centres.as_array().unwrap() {
+        let hours = &centre["hours"];
+        assert_eq!(hours[0]["open"], "10:00", "{centre}");
+        assert_eq!(hours[0]["close"], "20:00", "{centre}");
+        assert_eq!(hours[1]["days"], serde_json::json!(["saturday", "sunday"]), "{centre}");
+        assert_eq!(hours[1]["close"], "17:00", "{centre}");
+        assert_eq!(centre["time_zone"], "Asia/Baku");
+    }
+    let baku = centres
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["name"]["en"].as_str().unwrap().contains("Baku"))
+        .count();
+    assert_eq!(baku, 5);
+
+    // A service in full: fees in minor units with their exemption, documents, steps, where offered.
+    let id_card = json(&app, "/api/v1/services/MIA-ID-CARD").await;
+    assert_eq!(id_card["provider"], "MIA");
+    assert_eq!(id_card["timeframe"], "P10D");
+    assert_eq!(id_card["fees"]["currency"], "AZN");
+    assert_eq!(id_card["fees"]["exemptions"][0]["rule"], "age < 16");
+    assert!(id_card["documents"].as_array().unwrap().len() >= 2);
+    assert!(!id_card["steps"].as_array().unwrap().is_empty());
+    assert!(id_card["offered_at"].as_array().unwrap().len() >= 11, "at every centre and the buses");
+    for lang in ["az", "en", "ru"] {
+        assert!(!id_card["name"][lang].as_str().unwrap().is_empty(), "{lang}");
+    }
+    let free = json(&app, "/api/v1/services?q=conviction").await;
+    assert_eq!(free[0]["fees"]["state"], 0, "{free}");
+
+    // Search by name in any language, and filters.
+    let passport = |v: &Value| v.as_array().unwrap().iter().any(|s| s["code"] == "MIA-PASSPORT");
+    assert!(passport(&json(&app, "/api/v1/services?q=passport").await));
+    assert!(
+        passport(&json(&app, "/api/v1/services?q=%D0%9F%D0%B0%D1%81%D0%BF%D0%BE%D1%80%D1%82").await),
+        "Паспорт"
+    );
+    assert!(passport(&json(&app, "/api/v1/services?q=pasport").await), "pasport (Azerbaijani)");
+    let mia = json(&app, "/api/v1/services?provider=MIA").await;
+    assert!(mia.as_array().unwrap().iter().all(|s| s["provider"] == "MIA"));
+    let on_buses = json(&app, "/api/v1/services?channel=mobile_bus").await;
+    assert!(
+        on_buses
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s["channels"].as_array().unwrap().contains(&"mobile_bus".into()))
+    );
+    assert!(json(&app, "/api/v1/services?q=no+such+service+anywhere").await.as_array().unwrap().is_empty());
+
+    // A centre in full: windows per entity and a bank section on every floor.
+    let code = centres[0]["code"].as_str().unwrap();
+    let centre = json(&app, &format!("/api/v1/centres/{code}")).await;
+    let floors: BTreeSet<i64> =
+        centre["floors"].as_array().unwrap().iter().map(|f| f.as_i64().unwrap()).collect();
+    let bank_floors: BTreeSet<i64> =
+        centre["bank_sections"].as_array().unwrap().iter().map(|b| b["floor"].as_i64().unwrap()).collect();
+    assert_eq!(floors, bank_floors);
+    assert!(centre["windows"].as_array().unwrap().iter().any(|w| w["provider"] == "MOJ"));
+    let bus = json(&app, &format!("/api/v1/centres/{}", buses[0]["code"].as_str().unwrap())).await;
+    assert!(!bus["timetable"].as_array().unwrap().is_empty());
+
+    assert_eq!(
+        problem(app.get("/api/v1/services/NOPE").await, 404).await["detail"],
+        "there is no service NOPE"
+    );
+    assert_eq!(
+        problem(app.get("/api/v1/centres/NOPE").await, 404).await["detail"],
+        "there is no centre NOPE"
+    );
+    app.stop().await;
+}
+
+async fn a_new_catalogue_version_takes_effect_at_once(db: &TestDb) {
+    let app = TestApp::spawn(db).await;
+    catalogue_import(app.store.as_ref(), DEMO_CATALOGUE, "asan-demo.yaml").await.unwrap();
+    let before = json(&app, "/api/v1/services/MIA-ID-CARD").await;
+    assert_eq!(before["name"]["en"], "Issue and renewal of identity cards");
+    let again = catalogue_import(app.store.as_ref(), DEMO_CATALOGUE, "asan-demo.yaml").await.unwrap();
+    assert_eq!(again, "asan-demo.yaml is already catalogue version 1; nothing changed");
+
+    let renamed = DEMO_CATALOGUE.replacen(
+        "Issue and renewal of identity cards",
+        "Identity cards: issue and renewal",
+        1,
+    );
+    let said = catalogue_import(app.store.as_ref(), &renamed, "renamed.yaml").await.unwrap();
+    assert!(said.starts_with("imported renamed.yaml as catalogue version 2"), "{said}");
+    let after = json(&app, "/api/v1/services/MIA-ID-CARD").await;
+    assert_eq!(after["name"]["en"], "Identity cards: issue and renewal");
+
+    // A broken catalogue changes nothing.
+    let broken = DEMO_CATALOGUE.replacen("state: 500", "state: -500", 1);
+    let err = catalogue_import(app.store.as_ref(), &broken, "broken.yaml").await.unwrap_err();
+    assert!(err.contains("fees.state"), "{err}");
+    assert_eq!(app.store.current_catalogue_version().await.unwrap(), Some(2));
+    let audited = app.audit("catalogue.import").await;
+    assert_eq!(audited.len(), 2);
+    assert_eq!(audited[0].event.record.as_deref(), Some("catalogue:2"));
+    app.stop().await;
+}
