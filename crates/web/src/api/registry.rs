@@ -129,7 +129,7 @@ fn summary(catalogue: &Catalogue, s: &Service) -> ServiceSummary {
         group: s.group.as_str().to_owned(),
         kind: name_of(s.kind),
         name: texts(&s.name),
-        channels: s.channels.iter().map(|c| name_of(c)).collect(),
+        channels: s.channels.iter().map(name_of).collect(),
         timeframe: s.timeframe.to_string(),
         handling_minutes: s.handling_minutes,
         fees: FeeView {
