@@ -16,6 +16,7 @@ const bin = process.env.ONESTOP_TEST_BIN ?? join(root, 'target', 'debug', 'onest
 const shots = join(root, 'target', 'screenshots');
 const PASSWORD = 'browser test passphrase';
 const LANGUAGES = ['az', 'en', 'ru'];
+const DB = 'sqlite://./data/browser.db';
 // One account per role, bound as the role requires.
 const ROLES = [
   ['agency_admin', []],
@@ -36,14 +37,15 @@ before(async () => {
   mkdirSync(shots, { recursive: true });
   for (const [role, scope] of ROLES) {
     const login = role.replaceAll('_', '-');
-    const added = spawnSync(bin, ['user', 'add', '--login', login, '--role', role, '--name', `Test ${role}`, ...scope], {
+    const added = spawnSync(bin, ['user', 'add', '--database-url', DB, '--login', login, '--role', role, '--name', `Test ${role}`, ...scope], {
       cwd: work,
       input: `${PASSWORD}\n`,
       encoding: 'utf8',
     });
     assert.equal(added.status, 0, added.stderr);
   }
-  server = spawn(bin, ['serve', '--listen', '127.0.0.1:0', '--log-format', 'json'], { cwd: work, stdio: ['ignore', 'ignore', 'pipe'] });
+  // The demo: the real ASAN catalogue behind the public pages.
+  server = spawn(bin, ['demo', '--database-url', DB, '--listen', '127.0.0.1:0', '--log-format', 'json'], { cwd: work, stdio: ['ignore', 'ignore', 'pipe'] });
   base = await new Promise((ok, fail) => {
     const lines = createInterface({ input: server.stderr });
     lines.on('line', (line) => {
@@ -93,13 +95,28 @@ for (const lang of LANGUAGES) {
   test(`public pages in ${lang}`, async () => {
     const context = await browser.newContext();
     const page = await context.newPage();
-    for (const [path, name] of [['/', 'home'], ['/sign-in', 'sign-in']]) {
+    const pages = [
+      ['/', 'home'],
+      ['/services', 'services'],
+      ['/services/MIA-ID-CARD', 'service'],
+      ['/centres', 'centres'],
+      ['/centres/BAKU-1', 'centre'],
+      ['/sign-in', 'sign-in'],
+    ];
+    for (const [path, name] of pages) {
       const response = await page.goto(`${base}${path}?lang=${lang}`);
       assert.equal(response.status(), 200);
       assert.equal(await page.getAttribute('html', 'lang'), lang);
       await accessible(page, `${lang}-${name}`);
     }
+    // Searching from the home page finds the passport service, with the keyboard alone.
+    await page.goto(`${base}/?lang=${lang}`);
+    await page.locator('#home-q').fill(lang === 'ru' ? 'паспорт' : lang === 'az' ? 'pasport' : 'passport');
+    await page.locator('#home-q').press('Enter');
+    await page.locator('a[href="/services/MIA-PASSPORT"]').waitFor();
+    await accessible(page, `${lang}-search`);
     // A failed sign-in shows an error summary that is itself accessible.
+    await page.goto(`${base}/sign-in?lang=${lang}`);
     await page.locator('#login').fill('nobody');
     await page.locator('#password').fill('wrong password!!');
     await page.locator('#password').press('Enter');

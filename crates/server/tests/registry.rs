@@ -10,7 +10,11 @@ use serde_json::Value;
 use std::collections::BTreeSet;
 use support::{TestApp, problem};
 
-on_both_databases!(the_demo_network_is_served, a_new_catalogue_version_takes_effect_at_once);
+on_both_databases!(
+    the_demo_network_is_served,
+    a_new_catalogue_version_takes_effect_at_once,
+    people_find_services_and_centres_in_their_language
+);
 
 async fn json(app: &TestApp, path: &str) -> Value {
     let response = app.get(path).await;
@@ -136,5 +140,54 @@ async fn a_new_catalogue_version_takes_effect_at_once(db: &TestDb) {
     let audited = app.audit("catalogue.import").await;
     assert_eq!(audited.len(), 2);
     assert_eq!(audited[0].event.record.as_deref(), Some("catalogue:2"));
+    app.stop().await;
+}
+
+async fn page(app: &TestApp, path: &str) -> String {
+    let response = app.get(path).await;
+    assert_eq!(response.status(), 200, "{path}");
+    assert!(response.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+    response.text().await.unwrap()
+}
+
+async fn people_find_services_and_centres_in_their_language(db: &TestDb) {
+    let app = TestApp::spawn(db).await;
+    catalogue_import(app.store.as_ref(), DEMO_CATALOGUE, "asan-demo.yaml").await.unwrap();
+
+    let found = page(&app, "/services?q=passport&lang=en").await;
+    assert!(found.contains("href=\"/services/MIA-PASSPORT\""), "{found}");
+    assert!(!found.contains("href=\"/services/MOJ-BIRTH-REG\""));
+    let az = page(&app, "/services?q=pasport&lang=az").await;
+    assert!(az.contains("href=\"/services/MIA-PASSPORT\"") && az.contains("lang=\"az\""));
+    let by_provider = page(&app, "/services?provider=MOJ&lang=en").await;
+    assert!(by_provider.contains("MOJ-") && !by_provider.contains("href=\"/services/MIA-PASSPORT\""));
+
+    // A service in full, with its fee in the page's language and schema.org data for search engines.
+    let en = page(&app, "/services/MIA-ID-CARD?lang=en").await;
+    assert!(en.contains("Issue and renewal of identity cards"));
+    assert!(en.contains("AZN\u{a0}5.00"), "the state fee of 500 qəpik");
+    assert!(en.contains("10 working days"));
+    assert!(en.contains("\"@type\":\"GovernmentService\""));
+    assert!(en.contains("Persons under 16"));
+    let ru = page(&app, "/services/MIA-ID-CARD?lang=ru").await;
+    assert!(ru.contains("5,00\u{a0}AZN") && ru.contains("10 рабочих дней"), "Russian money and plural");
+    let free = page(&app, "/services/MIA-CONVICTION-RECORD?lang=en").await;
+    assert!(free.contains(">Free<"), "conviction records are free");
+
+    // Centres with today's hours: 2026-11-28 is a Saturday, so 10:00–17:00.
+    let centres = page(&app, "/centres?lang=en").await;
+    assert_eq!(centres.matches("href=\"/centres/").count(), 21);
+    assert!(centres.contains("Open today 10:00–17:00"), "{centres}");
+    let baku = page(&app, "/centres/BAKU-1?lang=en").await;
+    assert!(
+        baku.contains("\"@type\":\"GovernmentOffice\"")
+            && baku.contains("Monday")
+            && baku.contains("10:00–20:00")
+    );
+    assert!(baku.contains("Bank sections"));
+    // A browser that states no language gets Azerbaijani.
+    let az_centre = reqwest::get(app.url("/centres/BAKU-1")).await.unwrap().text().await.unwrap();
+    assert!(az_centre.contains("Bazar ertəsi"), "Azerbaijani by default");
+    assert_eq!(app.get("/services/NOPE").await.status(), 404);
     app.stop().await;
 }

@@ -134,7 +134,7 @@ fn table() -> Table {
     use axum::http::Method;
     use axum::routing::post;
     use onestop_domain::identity::Permission as P;
-    use pages::{account, audit, home, staff};
+    use pages::{account, audit, home, registry, staff};
     Table::new(OpenApiRouter::with_openapi(ApiDoc::openapi()))
         .api(Public, routes!(health::healthz))
         .api(Public, routes!(health::readyz))
@@ -149,6 +149,10 @@ fn table() -> Table {
         .page(Method::GET, "/metrics", Public, get(metrics::render))
         .page(Method::GET, "/", Public, get(home::home))
         .page(Method::GET, "/assets/{*path}", Public, get(assets::serve))
+        .page(Method::GET, "/services", Public, get(registry::catalogue))
+        .page(Method::GET, "/services/{code}", Public, get(registry::service))
+        .page(Method::GET, "/centres", Public, get(registry::centres))
+        .page(Method::GET, "/centres/{code}", Public, get(registry::centre))
         .page(Method::GET, "/sign-in", Public, get(account::sign_in_form))
         .page(Method::POST, "/sign-in", Public, post(account::sign_in))
         .page(Method::POST, "/sign-out", Requires(P::UseStaffArea), post(account::sign_out))

@@ -28,7 +28,7 @@ impl Default for Templates {
 }
 
 /// Every template, by name. Tests read these to check each `t("…")` key exists.
-pub const SOURCES: [(&str, &str); 8] = [
+pub const SOURCES: [(&str, &str); 12] = [
     ("base.html", include_str!("../templates/base.html")),
     ("errors.html", include_str!("../templates/errors.html")),
     ("home.html", include_str!("../templates/home.html")),
@@ -37,6 +37,10 @@ pub const SOURCES: [(&str, &str); 8] = [
     ("password.html", include_str!("../templates/password.html")),
     ("staff_list.html", include_str!("../templates/staff_list.html")),
     ("audit.html", include_str!("../templates/audit.html")),
+    ("services.html", include_str!("../templates/services.html")),
+    ("service.html", include_str!("../templates/service.html")),
+    ("centres.html", include_str!("../templates/centres.html")),
+    ("centre.html", include_str!("../templates/centre.html")),
 ];
 
 fn fluent_args(kwargs: &Kwargs) -> Result<Vec<(String, FluentValue<'static>)>, minijinja::Error> {
@@ -167,6 +171,8 @@ fn navigation(caller: &Caller, here: &str) -> Vec<serde_json::Value> {
         items.push(("nav-password", "/account/password"));
     } else {
         items.push(("nav-home", "/"));
+        items.push(("nav-services", "/services"));
+        items.push(("nav-centres", "/centres"));
         items.push(("nav-sign-in", "/sign-in"));
     }
     items
@@ -250,6 +256,19 @@ mod tests {
             }
         }
         assert!(checked > 60, "only {checked} keys found");
+        let dynamic = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+            .map(|d| format!("weekday-{d}"))
+            .into_iter()
+            .chain(
+                ["centre", "mobile_bus", "home_service", "online", "call_centre"]
+                    .map(|c| format!("channel-{c}")),
+            )
+            .chain(["state", "service", "both"].map(|w| format!("waives-{w}")));
+        for key in dynamic {
+            for lang in LANGUAGES {
+                assert!(catalog.has(lang, &key), "{lang} lacks {key}");
+            }
+        }
         for role in onestop_domain::identity::Role::ALL {
             for lang in LANGUAGES {
                 assert!(catalog.has(lang, &format!("role-{role}")), "{lang} lacks role-{role}");

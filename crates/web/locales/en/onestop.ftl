@@ -126,3 +126,74 @@ audit-col-summary = Summary
 audit-col-outcome = Outcome
 audit-older = Older entries
 audit-empty = No entries match.
+nav-services = Services
+nav-centres = Centres and buses
+home-find-service = Find a service
+home-services-lead = Every service of every provider: what to bring, the steps, the fee and how long it takes.
+home-centres-lead = Where the centres and mobile buses are, and when they are open today.
+services-title = Services
+services-search-label = Search services
+services-provider = Provider
+services-group = Life situation
+services-any = Any
+services-submit = Search
+services-count = { $count ->
+    [one] 1 service
+   *[other] { $count } services
+}
+services-none = No service matches. Try other words.
+service-title = Service
+service-free = Free
+service-fee-total = Fee: { $fee }
+service-days = { $days ->
+    [0] Same day
+    [one] 1 working day
+   *[other] { $days } working days
+}
+service-provider = Provided by { $provider }
+service-documents = What to bring
+service-steps = How it works
+service-fees = Fees
+service-state-fee = State fee
+service-service-fee = Service fee
+service-exempt = Who pays less
+service-timeframe = How long it takes
+service-handling = About { $minutes } minutes at the window.
+service-channels = How to apply
+service-where = Where it is offered
+service-nowhere = No centre offers it at present.
+channel-centre = At a service centre
+channel-mobile_bus = At a mobile bus
+channel-home_service = At your home or office
+channel-online = Online
+channel-call_centre = Through the call centre
+waives-state = no state fee
+waives-service = no service fee
+waives-both = free of charge
+centres-title = Centres and buses
+centres-centres = Service centres
+centres-buses = Mobile buses
+centres-bus = mobile bus
+centre-title = Centre
+centre-address = Address
+centre-today = Today
+centre-open-today = Open today { $hours }
+centre-closed-today = Closed today
+centre-closed = Closed
+centre-bus-at = Where it is today
+centre-bus-today = Today at { $place }
+centre-hours = Opening hours
+centre-special = Special days
+centre-windows = Windows
+centre-window-list = Windows and floors
+centre-window = window { $number } (floor { $floor })
+centre-floor = floor { $floor }
+centre-banks = Bank sections (fees are paid here)
+centre-timetable = Timetable
+weekday-monday = Monday
+weekday-tuesday = Tuesday
+weekday-wednesday = Wednesday
+weekday-thursday = Thursday
+weekday-friday = Friday
+weekday-saturday = Saturday
+weekday-sunday = Sunday

@@ -126,3 +126,76 @@ audit-col-summary = Описание
 audit-col-outcome = Результат
 audit-older = Более ранние записи
 audit-empty = Нет подходящих записей.
+nav-services = Услуги
+nav-centres = Центры и автобусы
+home-find-service = Найти услугу
+home-services-lead = Все услуги всех ведомств: какие документы нужны, порядок, пошлина и сроки.
+home-centres-lead = Где находятся центры и мобильные автобусы и когда они открыты сегодня.
+services-title = Услуги
+services-search-label = Поиск услуг
+services-provider = Ведомство
+services-group = Жизненная ситуация
+services-any = Любое
+services-submit = Найти
+services-count = { $count ->
+    [one] { $count } услуга
+    [few] { $count } услуги
+   *[many] { $count } услуг
+}
+services-none = Ничего не найдено. Попробуйте другие слова.
+service-title = Услуга
+service-free = Бесплатно
+service-fee-total = Пошлина: { $fee }
+service-days = { $days ->
+    [0] В тот же день
+    [one] { $days } рабочий день
+    [few] { $days } рабочих дня
+   *[many] { $days } рабочих дней
+}
+service-provider = Оказывает: { $provider }
+service-documents = Необходимые документы
+service-steps = Порядок
+service-fees = Платежи
+service-state-fee = Государственная пошлина
+service-service-fee = Плата за услугу
+service-exempt = Кто платит меньше
+service-timeframe = Сроки
+service-handling = Около { $minutes } минут у окна.
+service-channels = Как обратиться
+service-where = Где оказывается
+service-nowhere = Сейчас услугу не оказывает ни один центр.
+channel-centre = В центре обслуживания
+channel-mobile_bus = В мобильном автобусе
+channel-home_service = На дому или в офисе
+channel-online = Онлайн
+channel-call_centre = Через колл-центр
+waives-state = без государственной пошлины
+waives-service = без платы за услугу
+waives-both = бесплатно
+centres-title = Центры и автобусы
+centres-centres = Центры обслуживания
+centres-buses = Мобильные автобусы
+centres-bus = мобильный автобус
+centre-title = Центр
+centre-address = Адрес
+centre-today = Сегодня
+centre-open-today = Сегодня открыто { $hours }
+centre-closed-today = Сегодня закрыто
+centre-closed = Закрыто
+centre-bus-at = Где сегодня
+centre-bus-today = Сегодня: { $place }
+centre-hours = Часы работы
+centre-special = Особые дни
+centre-windows = Окна
+centre-window-list = Окна и этажи
+centre-window = окно { $number } ({ $floor } этаж)
+centre-floor = { $floor } этаж
+centre-banks = Банковские секции (здесь оплачиваются пошлины)
+centre-timetable = Расписание
+weekday-monday = Понедельник
+weekday-tuesday = Вторник
+weekday-wednesday = Среда
+weekday-thursday = Четверг
+weekday-friday = Пятница
+weekday-saturday = Суббота
+weekday-sunday = Воскресенье

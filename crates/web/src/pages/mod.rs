@@ -3,4 +3,5 @@
 pub mod account;
 pub mod audit;
 pub mod home;
+pub mod registry;
 pub mod staff;
