@@ -137,6 +137,7 @@ for (const lang of LANGUAGES) {
       const expected = ['/staff'];
       if (['agency_admin', 'centre_manager'].includes(role)) expected.push('/admin/staff');
       if (['agency_admin', 'monitoring_analyst'].includes(role)) expected.push('/admin/audit');
+      if (role === 'agency_admin') expected.push('/admin/registry');
       expected.push('/account/password');
       assert.deepEqual(links, expected, `navigation of ${role}`);
       for (const href of links.slice(1)) {

@@ -140,6 +140,13 @@ pub fn parse_catalogue(text: &str) -> Result<Catalogue, CatalogueErrors> {
     check::check(&root)
 }
 
+/// Checks an edited catalogue whole, as an import would: its file text when it holds, or every
+/// problem the edit caused (fields name the place, e.g. `centres[BAKU-1].windows[3].services`).
+pub fn revise(catalogue: &Catalogue) -> Result<String, CatalogueErrors> {
+    let text = to_yaml(catalogue);
+    parse_catalogue(&text).map(|_| text)
+}
+
 /// The SHA-256 of a catalogue file's text, in hex: what tells two versions apart.
 pub fn fingerprint(text: &str) -> String {
     crate::token::digest(text)

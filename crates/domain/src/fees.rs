@@ -1152,3 +1152,63 @@ mod tests {
         assert_eq!(hand_built.bill(&Facts::default()).total, i64::MAX);
     }
 }
+
+/// Why a typed amount was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AmountError {
+    /// Not a decimal number such as `5` or `5.50`.
+    #[error("{0:?} is not an amount such as 5 or 5.50")]
+    Malformed(String),
+    /// Below zero.
+    #[error("an amount cannot be negative")]
+    Negative,
+    /// More decimals than the currency has.
+    #[error("the currency has only {0} decimals")]
+    TooPrecise(u32),
+    /// Too large to hold.
+    #[error("the amount is too large")]
+    TooLarge,
+}
+
+/// Reads an amount typed in major units (`5`, `5.5`, `5,50`) as integer minor units of a currency
+/// with `minor_units` decimals.
+pub fn parse_amount(text: &str, minor_units: u32) -> Result<i64, AmountError> {
+    let t = text.trim().replace(',', ".");
+    if t.starts_with('-') {
+        return Err(AmountError::Negative);
+    }
+    let (whole, fraction) = t.split_once('.').unwrap_or((&t, ""));
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if !digits(whole) || (!fraction.is_empty() && !digits(fraction)) || t.ends_with('.') {
+        return Err(AmountError::Malformed(text.to_owned()));
+    }
+    if fraction.len() > minor_units as usize {
+        return Err(AmountError::TooPrecise(minor_units));
+    }
+    let scale = 10i64.checked_pow(minor_units).ok_or(AmountError::TooLarge)?;
+    let whole: i64 = whole.parse().map_err(|_| AmountError::TooLarge)?;
+    let padded = format!("{fraction:0<width$}", width = minor_units as usize);
+    let fraction: i64 =
+        if padded.is_empty() { 0 } else { padded.parse().map_err(|_| AmountError::TooLarge)? };
+    whole.checked_mul(scale).and_then(|w| w.checked_add(fraction)).ok_or(AmountError::TooLarge)
+}
+
+#[cfg(test)]
+mod amount_tests {
+    use super::*;
+
+    #[test]
+    fn amounts_are_read_in_minor_units() {
+        assert_eq!(parse_amount("5", 2), Ok(500));
+        assert_eq!(parse_amount("5.5", 2), Ok(550));
+        assert_eq!(parse_amount(" 5,05 ", 2), Ok(505));
+        assert_eq!(parse_amount("0", 2), Ok(0));
+        assert_eq!(parse_amount("1000", 0), Ok(1000));
+        assert_eq!(parse_amount("-1", 2), Err(AmountError::Negative));
+        assert_eq!(parse_amount("5.555", 2), Err(AmountError::TooPrecise(2)));
+        assert!(matches!(parse_amount("five", 2), Err(AmountError::Malformed(_))));
+        assert!(matches!(parse_amount("5.", 2), Err(AmountError::Malformed(_))));
+        assert!(matches!(parse_amount("", 2), Err(AmountError::Malformed(_))));
+        assert_eq!(parse_amount("99999999999999999999", 2), Err(AmountError::TooLarge));
+    }
+}

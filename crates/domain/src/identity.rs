@@ -97,7 +97,7 @@ impl Role {
                 matches!(self, Role::AgencyAdmin | Role::CentreManager)
             }
             P::ReadAudit => matches!(self, Role::AgencyAdmin | Role::MonitoringAnalyst),
-            P::RevealPersonalData => matches!(self, Role::AgencyAdmin),
+            P::RevealPersonalData | P::ManageRegistry => matches!(self, Role::AgencyAdmin),
         }
     }
 }
@@ -295,6 +295,8 @@ pub enum Permission {
     ReadAudit,
     /// See national ID numbers and phone numbers unmasked.
     RevealPersonalData,
+    /// Change the registry: import a catalogue, edit or remove services.
+    ManageRegistry,
 }
 
 /// Who is asking.

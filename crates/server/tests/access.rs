@@ -52,6 +52,11 @@ const TABLE: &[(&str, &str, Who)] = &[
     ("POST", "/account/password", Who::AllStaff),
     ("GET", "/admin/staff", Who::Only(MANAGERS)),
     ("GET", "/admin/audit", Who::Only(&[AgencyAdmin, MonitoringAnalyst])),
+    ("GET", "/admin/registry", Who::Only(&[AgencyAdmin])),
+    ("POST", "/admin/registry/upload", Who::Only(&[AgencyAdmin])),
+    ("GET", "/admin/registry/services/{code}", Who::Only(&[AgencyAdmin])),
+    ("POST", "/admin/registry/services/{code}", Who::Only(&[AgencyAdmin])),
+    ("POST", "/admin/registry/services/{code}/remove", Who::Only(&[AgencyAdmin])),
     ("POST", "/admin/staff", Who::Only(MANAGERS)),
     ("POST", "/admin/staff/{login}/suspend", Who::Only(MANAGERS)),
     ("POST", "/admin/staff/{login}/activate", Who::Only(MANAGERS)),
@@ -95,7 +100,10 @@ fn every_route_is_in_the_table() {
 const TARGET: &str = "target";
 
 async fn call(app: &TestApp, session: Option<&Session>, method: &str, path: &str) -> reqwest::Response {
-    let path = path.replace("{login}", TARGET).replace("{*path}", "uswds/css/uswds.min.css");
+    let path = path
+        .replace("{login}", TARGET)
+        .replace("{*path}", "uswds/css/uswds.min.css")
+        .replace("{code}", "MIA-ID-CARD");
     let client = app.client();
     let mut request = if method == "GET" {
         client.get(app.url(&path))
@@ -121,6 +129,8 @@ async fn every_role_meets_every_route(db: &TestDb) {
         app.staff(role.as_str(), role, centre, provider).await;
     }
     app.staff(TARGET, Volunteer, Some("AZ-B1"), None).await;
+    let demo = onestop_server::admin::DEMO_CATALOGUE;
+    onestop_server::admin::catalogue_import(app.store.as_ref(), demo, "asan-demo.yaml").await.unwrap();
 
     for (method, path, who) in TABLE {
         if matches!(who, Who::Public) {

@@ -52,7 +52,8 @@ async fn errors_are_problem_documents(db: &TestDb) {
     let body = problem(response, 405).await;
     assert_eq!(body["detail"], "/healthz does not take DELETE");
 
-    let response = app.client().post(app.url("/healthz")).body(vec![b'x'; 10_000]).send().await.unwrap();
+    let response =
+        app.client().post(app.url("/healthz")).body(vec![b'x'; 2 * 1024 * 1024]).send().await.unwrap();
     let body = problem(response, 413).await;
     assert!(body["detail"].as_str().unwrap().contains("length limit"), "{body}");
     app.stop().await;

@@ -13,7 +13,8 @@ use support::{TestApp, problem};
 on_both_databases!(
     the_demo_network_is_served,
     a_new_catalogue_version_takes_effect_at_once,
-    people_find_services_and_centres_in_their_language
+    people_find_services_and_centres_in_their_language,
+    admins_change_the_registry_only_in_ways_that_hold
 );
 
 async fn json(app: &TestApp, path: &str) -> Value {
@@ -189,5 +190,96 @@ async fn people_find_services_and_centres_in_their_language(db: &TestDb) {
     let az_centre = reqwest::get(app.url("/centres/BAKU-1")).await.unwrap().text().await.unwrap();
     assert!(az_centre.contains("Bazar ertəsi"), "Azerbaijani by default");
     assert_eq!(app.get("/services/NOPE").await.status(), 404);
+    app.stop().await;
+}
+
+async fn admins_change_the_registry_only_in_ways_that_hold(db: &TestDb) {
+    let app = TestApp::spawn(db).await;
+    catalogue_import(app.store.as_ref(), DEMO_CATALOGUE, "asan-demo.yaml").await.unwrap();
+    app.staff("aynur", onestop_domain::identity::Role::AgencyAdmin, None, None).await;
+    let admin = app.sign_in("aynur").await;
+
+    let form =
+        admin.get(&app, "/admin/registry/services/MIA-ID-CARD").send().await.unwrap().text().await.unwrap();
+    assert!(form.contains("value=\"5.00\""), "the state fee in major units");
+    let fields = |state_fee: &str, channels: &[&str]| {
+        let mut f: Vec<(String, String)> = vec![
+            ("name_az".into(), "Şəxsiyyət vəsiqəsi".into()),
+            ("name_en".into(), "Identity cards".into()),
+            ("name_ru".into(), "Удостоверения личности".into()),
+            ("description_az".into(), "Vəsiqə verilir.".into()),
+            ("description_en".into(), "An identity card is issued.".into()),
+            ("description_ru".into(), "Выдаётся удостоверение.".into()),
+            ("state_fee".into(), state_fee.into()),
+            ("service_fee".into(), "0".into()),
+            ("days".into(), "10".into()),
+            ("minutes".into(), "15".into()),
+        ];
+        f.extend(channels.iter().map(|c| ("channel".to_owned(), (*c).to_owned())));
+        f
+    };
+    let saved = admin
+        .post(&app, "/admin/registry/services/MIA-ID-CARD")
+        .form(&fields("6.50", &["centre", "mobile_bus"]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(saved.status(), 303);
+    let page = page(&app, "/services/MIA-ID-CARD?lang=en").await;
+    assert!(page.contains("Identity cards") && page.contains("AZN\u{a0}6.50"), "{page}");
+    assert_eq!(app.store.current_catalogue_version().await.unwrap(), Some(2));
+
+    // Taking the service away from centres would leave windows serving what no centre offers: refused.
+    let broken = admin
+        .post(&app, "/admin/registry/services/MIA-ID-CARD")
+        .form(&fields("6.50", &["online"]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(broken.status(), 409);
+    let text = broken.text().await.unwrap();
+    assert!(text.contains("nothing was changed") && text.contains("windows"), "{text}");
+    let bad_fee = admin
+        .post(&app, "/admin/registry/services/MIA-ID-CARD")
+        .form(&fields("-1", &["centre"]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad_fee.status(), 400);
+    // Removing a service that windows still serve is refused with the reason, and audited.
+    let removal = admin.post(&app, "/admin/registry/services/MIA-ID-CARD/remove").send().await.unwrap();
+    assert_eq!(removal.status(), 409);
+    assert!(removal.text().await.unwrap().contains("MIA-ID-CARD"));
+    assert_eq!(app.store.current_catalogue_version().await.unwrap(), Some(2));
+    assert!(
+        app.audit("catalogue.change")
+            .await
+            .iter()
+            .any(|e| e.event.outcome == onestop_domain::audit::Outcome::Refused)
+    );
+
+    // Uploading a file: a broken one lists every problem by line and field; a good one is saved.
+    let upload = |text: String| {
+        let part = reqwest::multipart::Part::text(text).file_name("catalogue.yaml");
+        let form = reqwest::multipart::Form::new().text("csrf", admin.csrf.clone()).part("catalogue", part);
+        app.client().post(app.url("/admin/registry/upload")).header("cookie", &admin.cookie).multipart(form)
+    };
+    let broken = DEMO_CATALOGUE.replacen("state: 500", "state: -500", 1).replacen(
+        "timeframe: P10D",
+        "timeframe: P1X",
+        1,
+    );
+    let response = upload(broken).send().await.unwrap();
+    assert_eq!(response.status(), 400);
+    let text = response.text().await.unwrap();
+    assert!(
+        text.contains("2 problems: nothing was changed")
+            && text.contains("fees.state")
+            && text.contains("timeframe"),
+        "{text}"
+    );
+    let response = upload(DEMO_CATALOGUE.to_owned()).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert!(response.text().await.unwrap().contains("Saved as catalogue version 3"));
     app.stop().await;
 }

@@ -265,21 +265,39 @@ async fn check_csrf(request: Request, expected: &str) -> Result<Request, Method>
     if let Some(sent) = request.headers().get(CSRF_HEADER).and_then(|v| v.to_str().ok()) {
         return if token::same(sent, expected) { Ok(request) } else { Err(request.method().clone()) };
     }
-    let is_form = request
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(b"application/x-www-form-urlencoded"));
-    if !is_form {
+    let content_type = request.headers().get(header::CONTENT_TYPE).cloned();
+    let kind = content_type.as_ref().map(|v| v.as_bytes()).unwrap_or_default();
+    let is_form = kind.starts_with(b"application/x-www-form-urlencoded");
+    let is_multipart = kind.starts_with(b"multipart/form-data");
+    if !is_form && !is_multipart {
         return Err(request.method().clone());
     }
     let (parts, body) = request.into_parts();
-    let Ok(bytes) = axum::body::to_bytes(body, 1024 * 1024).await else { return Err(parts.method) };
-    let sent = form_field(&bytes, CSRF_FIELD);
+    let Ok(bytes) = axum::body::to_bytes(body, usize::MAX).await else { return Err(parts.method) };
+    let sent = if is_form {
+        form_field(&bytes, CSRF_FIELD)
+    } else {
+        multipart_field(content_type, &bytes, CSRF_FIELD).await
+    };
     if sent.as_deref().is_some_and(|s| token::same(s, expected)) {
         Ok(Request::from_parts(parts, Body::from(bytes)))
     } else {
         Err(parts.method)
     }
+}
+
+/// The value of text field `name` in a `multipart/form-data` body.
+async fn multipart_field(content_type: Option<HeaderValue>, body: &[u8], name: &str) -> Option<String> {
+    use axum::extract::{FromRequest, Multipart};
+    let mut request = Request::new(Body::from(body.to_vec()));
+    request.headers_mut().insert(header::CONTENT_TYPE, content_type?);
+    let mut form = Multipart::from_request(request, &()).await.ok()?;
+    while let Ok(Some(field)) = form.next_field().await {
+        if field.name() == Some(name) {
+            return field.text().await.ok();
+        }
+    }
+    None
 }
 
 /// The value of `name` in a URL-encoded form body.

@@ -134,7 +134,7 @@ fn table() -> Table {
     use axum::http::Method;
     use axum::routing::post;
     use onestop_domain::identity::Permission as P;
-    use pages::{account, audit, home, registry, staff};
+    use pages::{account, audit, home, registry, registry_admin, staff};
     Table::new(OpenApiRouter::with_openapi(ApiDoc::openapi()))
         .api(Public, routes!(health::healthz))
         .api(Public, routes!(health::readyz))
@@ -166,6 +166,31 @@ fn table() -> Table {
         )
         .page(Method::GET, "/admin/staff", Requires(P::ReadStaff), get(staff::list))
         .page(Method::GET, "/admin/audit", Requires(P::ReadAudit), get(audit::page))
+        .page(Method::GET, "/admin/registry", Requires(P::ManageRegistry), get(registry_admin::overview))
+        .page(
+            Method::POST,
+            "/admin/registry/upload",
+            Requires(P::ManageRegistry),
+            post(registry_admin::upload),
+        )
+        .page(
+            Method::GET,
+            "/admin/registry/services/{code}",
+            Requires(P::ManageRegistry),
+            get(registry_admin::edit_form),
+        )
+        .page(
+            Method::POST,
+            "/admin/registry/services/{code}",
+            Requires(P::ManageRegistry),
+            post(registry_admin::edit),
+        )
+        .page(
+            Method::POST,
+            "/admin/registry/services/{code}/remove",
+            Requires(P::ManageRegistry),
+            post(registry_admin::remove),
+        )
         .page(Method::POST, "/admin/staff", Requires(P::ManageStaff), post(staff::create))
         .page(Method::POST, "/admin/staff/{login}/suspend", Requires(P::ManageStaff), post(staff::suspend))
         .page(Method::POST, "/admin/staff/{login}/activate", Requires(P::ManageStaff), post(staff::activate))

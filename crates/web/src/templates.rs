@@ -28,7 +28,7 @@ impl Default for Templates {
 }
 
 /// Every template, by name. Tests read these to check each `t("…")` key exists.
-pub const SOURCES: [(&str, &str); 12] = [
+pub const SOURCES: [(&str, &str); 15] = [
     ("base.html", include_str!("../templates/base.html")),
     ("errors.html", include_str!("../templates/errors.html")),
     ("home.html", include_str!("../templates/home.html")),
@@ -41,6 +41,9 @@ pub const SOURCES: [(&str, &str); 12] = [
     ("service.html", include_str!("../templates/service.html")),
     ("centres.html", include_str!("../templates/centres.html")),
     ("centre.html", include_str!("../templates/centre.html")),
+    ("problems.html", include_str!("../templates/problems.html")),
+    ("registry_admin.html", include_str!("../templates/registry_admin.html")),
+    ("service_edit.html", include_str!("../templates/service_edit.html")),
 ];
 
 fn fluent_args(kwargs: &Kwargs) -> Result<Vec<(String, FluentValue<'static>)>, minijinja::Error> {
@@ -168,6 +171,9 @@ fn navigation(caller: &Caller, here: &str) -> Vec<serde_json::Value> {
         if allowed(Permission::ReadAudit) {
             items.push(("nav-audit", "/admin/audit"));
         }
+        if allowed(Permission::ManageRegistry) {
+            items.push(("nav-registry", "/admin/registry"));
+        }
         items.push(("nav-password", "/account/password"));
     } else {
         items.push(("nav-home", "/"));
@@ -285,6 +291,7 @@ mod tests {
             include_str!("pages/account.rs"),
             include_str!("pages/staff.rs"),
             include_str!("pages/audit.rs"),
+            include_str!("pages/registry_admin.rs"),
             include_str!("templates.rs"),
         ];
         let mut checked = 0;

@@ -50,7 +50,7 @@ impl TestApp {
         let now = Arc::new(Mutex::new("2026-11-28T09:00:00Z".parse::<Timestamp>().unwrap()));
         let clock_now = Arc::clone(&now);
         let state = AppState::new(Arc::clone(&store), Arc::new(move || *clock_now.lock().unwrap()));
-        let limits = HttpLimits { body_limit_bytes: 4096, ..HttpLimits::default() };
+        let limits = HttpLimits::default();
         let app = onestop_web::app(state, limits).into_make_service_with_connect_info::<SocketAddr>();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
@@ -170,7 +170,7 @@ impl TestApp {
     /// The audit entries with `action`, newest first, read from the store.
     pub async fn audit(&self, action: &str) -> Vec<onestop_domain::audit::AuditEntry> {
         let filter = onestop_store::AuditFilter { action: Some(action.into()), ..Default::default() };
-        self.store.search_audit(&filter, 100).await.unwrap()
+        self.store.search_audit(&filter, 10_000).await.unwrap()
     }
 
     pub async fn stop(mut self) {

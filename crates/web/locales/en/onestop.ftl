@@ -197,3 +197,35 @@ weekday-thursday = Thursday
 weekday-friday = Friday
 weekday-saturday = Saturday
 weekday-sunday = Sunday
+nav-registry = Registry
+registry-title = Registry of public services
+registry-current = In force: catalogue version { $version } ({ $label }), saved by { $by } on
+registry-none = No catalogue has been imported yet.
+registry-upload = Upload a catalogue file
+registry-upload-label = Catalogue file (YAML)
+registry-upload-hint = The whole file is checked first; with any problem nothing changes.
+registry-upload-submit = Check and save
+registry-no-file = Choose a catalogue file to upload.
+registry-saved = Saved as catalogue version { $version }.
+registry-problems = { $count ->
+    [one] 1 problem: nothing was changed
+   *[other] { $count } problems: nothing was changed
+}
+registry-col-line = Line
+registry-col-field = Field
+registry-col-message = Problem
+registry-services = Services
+registry-remove = Remove
+registry-error-amount = Write an amount such as 5 or 5.50.
+registry-error-number = Write a whole number.
+registry-error-name = The name in { $lang } is missing.
+edit-title = Edit service { $code }
+edit-language = Language: { $lang }
+edit-name = Name
+edit-description = Description
+edit-state-fee = State fee ({ $currency })
+edit-service-fee = Service fee ({ $currency })
+edit-days = Legal timeframe, working days
+edit-minutes = Average handling time, minutes
+edit-channels = Channels
+edit-submit = Check and save

@@ -199,3 +199,36 @@ weekday-thursday = Четверг
 weekday-friday = Пятница
 weekday-saturday = Суббота
 weekday-sunday = Воскресенье
+nav-registry = Реестр
+registry-title = Реестр государственных услуг
+registry-current = Действует: версия каталога { $version } ({ $label }), сохранил { $by },
+registry-none = Каталог ещё не импортирован.
+registry-upload = Загрузить файл каталога
+registry-upload-label = Файл каталога (YAML)
+registry-upload-hint = Сначала проверяется весь файл; при любой ошибке ничего не меняется.
+registry-upload-submit = Проверить и сохранить
+registry-no-file = Выберите файл каталога.
+registry-saved = Сохранено как версия каталога { $version }.
+registry-problems = { $count ->
+    [one] { $count } ошибка: ничего не изменено
+    [few] { $count } ошибки: ничего не изменено
+   *[many] { $count } ошибок: ничего не изменено
+}
+registry-col-line = Строка
+registry-col-field = Поле
+registry-col-message = Ошибка
+registry-services = Услуги
+registry-remove = Удалить
+registry-error-amount = Укажите сумму, например 5 или 5.50.
+registry-error-number = Укажите целое число.
+registry-error-name = Нет названия на языке { $lang }.
+edit-title = Изменить услугу { $code }
+edit-language = Язык: { $lang }
+edit-name = Название
+edit-description = Описание
+edit-state-fee = Государственная пошлина ({ $currency })
+edit-service-fee = Плата за услугу ({ $currency })
+edit-days = Срок по закону, рабочих дней
+edit-minutes = Среднее время обслуживания, минут
+edit-channels = Каналы
+edit-submit = Проверить и сохранить

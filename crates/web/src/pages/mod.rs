@@ -4,4 +4,5 @@ pub mod account;
 pub mod audit;
 pub mod home;
 pub mod registry;
+pub mod registry_admin;
 pub mod staff;
