@@ -274,8 +274,8 @@ pub async fn edit(
     }
     service.channels = channels;
     if !errors.is_empty() {
-        return edit_page(&state, &caller, &locale, StatusCode::BAD_REQUEST, &c, &code, errors, Vec::new())
-            .await;
+        let feedback = (errors, Vec::new());
+        return edit_page(&state, &caller, &locale, StatusCode::BAD_REQUEST, &c, &code, feedback).await;
     }
     match revise(&c) {
         Err(found) => {
@@ -287,8 +287,7 @@ pub async fn edit(
                 StatusCode::CONFLICT,
                 &original,
                 &code,
-                Vec::new(),
-                problems(&found),
+                (Vec::new(), problems(&found)),
             )
             .await
         }
