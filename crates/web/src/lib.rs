@@ -9,6 +9,7 @@ pub mod assets;
 pub mod auth;
 pub mod health;
 pub mod i18n;
+pub mod map;
 pub mod metrics;
 pub mod pages;
 pub mod problem;
