@@ -7,6 +7,7 @@
 pub mod audit;
 pub mod calendar;
 pub mod catalogue;
+pub mod cpsv;
 pub mod fees;
 pub mod idempotency;
 pub mod identity;
