@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Refreshes the offline map data the server embeds (crates/web/assets/map) from npm packages, pinned below.
+# Refreshes the offline map data the server embeds (crates/web/map-data) from npm packages, pinned below.
 # Node.js is needed only to run this script, never to build or run onestop.
 #
 # Writes:
@@ -23,7 +23,7 @@ I18N_ISO_COUNTRIES=7.14.0
 # simplified away: about 18 km², well under a pixel-wide sliver at country scale.
 MIN_WEIGHT=0.0015
 root=$(cd "$(dirname "$0")/.." && pwd)
-dest="$root/crates/web/assets/map"
+dest="$root/crates/web/map-data"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 (cd "$work" && npm init -y >/dev/null && npm install --no-audit --no-fund --silent \

@@ -1,8 +1,8 @@
 //! Offline maps: a country's outline with markers for centres and buses, drawn as an inline SVG.
 //!
 //! The outlines are Natural Earth's 1:50m countries (public domain), simplified and committed as
-//! `assets/map/countries-50m.geo.json` by `scripts/refresh-map.sh`, together with the ISO 3166-1
-//! alpha-2 → numeric table `assets/map/iso3166.json`. Both are compiled into the binary and parsed at
+//! `map-data/countries-50m.geo.json` by `scripts/refresh-map.sh`, together with the ISO 3166-1
+//! alpha-2 → numeric table `map-data/iso3166.json`. Both are compiled into the binary and parsed at
 //! first use; nothing is fetched at run time and the picture needs no JavaScript.
 //!
 //! The projection is equirectangular with the longitude scaled by the cosine of the middle latitude,
@@ -23,9 +23,9 @@ use std::fmt::Write as _;
 use std::sync::OnceLock;
 
 /// The country outlines, a GeoJSON FeatureCollection keyed by ISO 3166-1 numeric code.
-const COUNTRIES: &str = include_str!("../assets/map/countries-50m.geo.json");
+const COUNTRIES: &str = include_str!("../map-data/countries-50m.geo.json");
 /// ISO 3166-1 alpha-2 → numeric code.
-const ISO3166: &str = include_str!("../assets/map/iso3166.json");
+const ISO3166: &str = include_str!("../map-data/iso3166.json");
 
 /// The longer side of every map's view box, in SVG user units.
 const VIEW_SIZE: f64 = 1000.0;
