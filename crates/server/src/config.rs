@@ -43,6 +43,8 @@ pub struct ServerConfig {
     pub body_limit_bytes: u64,
     /// Seconds in-flight requests get to finish after SIGTERM or ctrl-c.
     pub shutdown_grace_secs: u64,
+    /// The public base URL of this server, under which open data (CPSV-AP) mints identifiers.
+    pub public_url: String,
     /// Mark cookies `Secure` always (set when a TLS proxy that does not send
     /// `X-Forwarded-Proto: https` sits in front).
     pub secure_cookies: bool,
@@ -99,6 +101,7 @@ impl Default for Config {
                 request_timeout_secs: 30,
                 body_limit_bytes: 1024 * 1024,
                 shutdown_grace_secs: 20,
+                public_url: "http://127.0.0.1:8080/".into(),
                 secure_cookies: false,
             },
             database: DatabaseConfig {
@@ -231,6 +234,15 @@ impl Config {
         self.server.listen.parse::<SocketAddr>().map_err(|_| {
             bad("server.listen", format!("{:?} is not an address like 127.0.0.1:8080", self.server.listen))
         })?;
+        match url::Url::parse(&self.server.public_url) {
+            Ok(u) if matches!(u.scheme(), "http" | "https") => {}
+            _ => {
+                return Err(bad(
+                    "server.public_url",
+                    format!("{:?} is not an http(s) URL", self.server.public_url),
+                ));
+            }
+        }
         crate::db::DatabaseUrl::parse(&self.database.url).map_err(|e| bad("database.url", e.to_string()))?;
         if self.database.max_connections == 0 {
             return Err(bad("database.max_connections", "must be at least 1".into()));

@@ -34,6 +34,11 @@ pub async fn run(
     };
     let mut state = AppState::new(Arc::clone(&store), Arc::new(crate::clock::now));
     state.secure_cookies = config.server.secure_cookies;
+    state.public_url = if config.server.public_url.ends_with('/') {
+        config.server.public_url.clone()
+    } else {
+        format!("{}/", config.server.public_url)
+    };
     let app = onestop_web::app(state, limits).into_make_service_with_connect_info::<SocketAddr>();
     let key = crate::audit_key::load_or_create(std::path::Path::new(&config.audit.signing_key_file))?;
     let addr: SocketAddr = listener.local_addr().map_err(|e| e.to_string())?;

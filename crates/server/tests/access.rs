@@ -38,6 +38,8 @@ const TABLE: &[(&str, &str, Who)] = &[
     ("GET", "/services/{code}", Who::Public),
     ("GET", "/centres", Who::Public),
     ("GET", "/centres/{code}", Who::Public),
+    ("GET", "/api/v1/registry/cpsv-ap.ttl", Who::Public),
+    ("GET", "/api/v1/registry/cpsv-ap.jsonld", Who::Public),
     ("GET", "/api/v1/providers", Who::Public),
     ("GET", "/api/v1/services", Who::Public),
     ("GET", "/api/v1/services/{code}", Who::Public),

@@ -177,7 +177,7 @@ async fn people_find_services_and_centres_in_their_language(db: &TestDb) {
 
     // Centres with today's hours: 2026-11-28 is a Saturday, so 10:00–17:00.
     let centres = page(&app, "/centres?lang=en").await;
-    assert_eq!(centres.matches("href=\"/centres/").count(), 21);
+    assert_eq!(centres.matches("class=\"usa-link\" href=\"/centres/").count(), 21);
     assert!(centres.contains("Open today 10:00–17:00"), "{centres}");
     let baku = page(&app, "/centres/BAKU-1?lang=en").await;
     assert!(
@@ -190,6 +190,21 @@ async fn people_find_services_and_centres_in_their_language(db: &TestDb) {
     let az_centre = reqwest::get(app.url("/centres/BAKU-1")).await.unwrap().text().await.unwrap();
     assert!(az_centre.contains("Bazar ertəsi"), "Azerbaijani by default");
     assert_eq!(app.get("/services/NOPE").await.status(), 404);
+    // The map: centres as circles and buses as squares, each a link to its page.
+    assert!(centres.contains("<svg") && centres.contains("href=\"/centres/BAKU-1\""));
+    assert_eq!(centres.matches("os-map__marker--bus").count(), 10);
+    assert_eq!(centres.matches("os-map__marker--centre").count(), 11);
+
+    // Open data: CPSV-AP 3.2.0, identifiers minted under the public URL.
+    let turtle = app.get("/api/v1/registry/cpsv-ap.ttl").await;
+    assert_eq!(turtle.headers()["content-type"], "text/turtle; charset=utf-8");
+    let turtle = turtle.text().await.unwrap();
+    assert!(turtle.contains("<http://127.0.0.1:8080/id/service/MIA-ID-CARD>"), "{}", &turtle[..500]);
+    assert!(turtle.contains("cpsv:PublicService"));
+    let jsonld = app.get("/api/v1/registry/cpsv-ap.jsonld").await;
+    assert_eq!(jsonld.headers()["content-type"], "application/ld+json");
+    let jsonld: Value = jsonld.json().await.unwrap();
+    assert!(jsonld["@context"].is_array() || jsonld["@context"].is_object());
     app.stop().await;
 }
 

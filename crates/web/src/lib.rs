@@ -57,6 +57,8 @@ pub struct AppState {
     pub secure_cookies: bool,
     /// The registry in force.
     pub registry: Arc<registry::RegistryCache>,
+    /// The public base URL (ending in `/`), under which open data mints its identifiers.
+    pub public_url: String,
 }
 
 impl AppState {
@@ -69,6 +71,7 @@ impl AppState {
             templates: Arc::new(templates::Templates::new()),
             secure_cookies: false,
             registry: Arc::new(registry::RegistryCache::default()),
+            public_url: "http://127.0.0.1:8080/".into(),
         }
     }
 
@@ -147,6 +150,8 @@ fn table() -> Table {
         .api(Public, routes!(api::registry::get_service))
         .api(Public, routes!(api::registry::list_centres))
         .api(Public, routes!(api::registry::get_centre))
+        .api(Public, routes!(api::registry::cpsv_turtle))
+        .api(Public, routes!(api::registry::cpsv_jsonld))
         .page(Method::GET, "/metrics", Public, get(metrics::render))
         .page(Method::GET, "/", Public, get(home::home))
         .page(Method::GET, "/assets/{*path}", Public, get(assets::serve))

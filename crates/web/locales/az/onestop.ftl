@@ -222,3 +222,5 @@ edit-days = Qanuni müddət, iş günü
 edit-minutes = Orta xidmət vaxtı, dəqiqə
 edit-channels = Kanallar
 edit-submit = Yoxla və saxla
+centres-map = Mərkəzlərin və avtobusların xəritəsi
+centres-map-caption = Dairələr xidmət mərkəzləri, kvadratlar bu gün dayandıqları yerdə səyyar avtobuslardır. Bütün yerlər aşağıda da sadalanır.

@@ -229,3 +229,5 @@ edit-days = Legal timeframe, working days
 edit-minutes = Average handling time, minutes
 edit-channels = Channels
 edit-submit = Check and save
+centres-map = Map of centres and buses
+centres-map-caption = Circles are service centres, squares are mobile buses where they stand today. Every place is also listed below.

@@ -454,3 +454,37 @@ pub async fn get_centre(
             .collect(),
     }))
 }
+
+async fn open_data(
+    state: &AppState,
+    render: fn(&Catalogue, &str) -> String,
+    media_type: &'static str,
+) -> Result<axum::response::Response, ApiError> {
+    use axum::response::IntoResponse;
+    let loaded = state.registry.require(state.store.as_ref()).await?;
+    let base = state.public_url.clone();
+    let body = tokio::task::spawn_blocking(move || render(&loaded.catalogue, &base))
+        .await
+        .map_err(|_| ApiError::internal())?;
+    Ok(([(axum::http::header::CONTENT_TYPE, media_type)], body).into_response())
+}
+
+/// The registry as CPSV-AP 3.2.0 in Turtle (public-sector services; see `onestop_domain::cpsv`).
+#[utoipa::path(get, path = "/api/v1/registry/cpsv-ap.ttl", tag = "registry", operation_id = "cpsvTurtle",
+    responses(
+        (status = 200, description = "CPSV-AP 3.2.0 Turtle", body = String, content_type = "text/turtle"),
+        (status = 404, description = "No catalogue was imported", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn cpsv_turtle(State(state): State<AppState>) -> Result<axum::response::Response, ApiError> {
+    open_data(&state, onestop_domain::cpsv::to_turtle, onestop_domain::cpsv::TURTLE_MEDIA_TYPE).await
+}
+
+/// The registry as CPSV-AP 3.2.0 in JSON-LD, with the official context inline.
+#[utoipa::path(get, path = "/api/v1/registry/cpsv-ap.jsonld", tag = "registry", operation_id = "cpsvJsonLd",
+    responses(
+        (status = 200, description = "CPSV-AP 3.2.0 JSON-LD", body = String, content_type = "application/ld+json"),
+        (status = 404, description = "No catalogue was imported", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn cpsv_jsonld(State(state): State<AppState>) -> Result<axum::response::Response, ApiError> {
+    open_data(&state, onestop_domain::cpsv::to_jsonld, onestop_domain::cpsv::JSONLD_MEDIA_TYPE).await
+}

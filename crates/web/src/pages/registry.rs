@@ -4,6 +4,7 @@
 use crate::AppState;
 use crate::auth::Caller;
 use crate::i18n::{Locale, format_money};
+use crate::map::{Marker, MarkerKind, render_svg};
 use crate::problem::ApiError;
 use crate::registry::Loaded;
 use axum::extract::{Path, Query, State};
@@ -230,6 +231,23 @@ pub async fn centres(
     let lang = locale.lang;
     let (buses, centres): (Vec<&Centre>, Vec<&Centre>) =
         c.centres.iter().partition(|x| x.kind == CentreKind::MobileBus);
+    let markers: Vec<Marker> = c
+        .centres
+        .iter()
+        .map(|x| {
+            let (date, _) = today(&state, x, c);
+            let at = x.stop_on(date).map_or(&x.location, |stop| &stop.location);
+            Marker {
+                lat: at.lat,
+                lon: at.lon,
+                kind: if x.kind == CentreKind::MobileBus { MarkerKind::Bus } else { MarkerKind::Centre },
+                label: tr(&x.name, lang, c),
+                href: format!("/centres/{}", x.code.as_str()),
+            }
+        })
+        .collect();
+    let title = state.templates.text(&locale, "centres-map", &[]);
+    let map = render_svg(&c.country.code, &markers, &title);
     state.templates.page(
         &locale,
         &caller,
@@ -237,6 +255,7 @@ pub async fn centres(
         json!({
             "centres": centres.iter().map(|x| centre_card(&state, lang, c, x)).collect::<Vec<_>>(),
             "buses": buses.iter().map(|x| centre_card(&state, lang, c, x)).collect::<Vec<_>>(),
+            "map": map,
             "crumbs": [{ "key": "nav-home", "href": "/" }, { "key": "nav-centres", "href": "/centres" }],
         }),
     )
