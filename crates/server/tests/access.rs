@@ -59,6 +59,12 @@ const TABLE: &[(&str, &str, Who)] = &[
     ("GET", "/admin/registry/services/{code}", Who::Only(&[AgencyAdmin])),
     ("POST", "/admin/registry/services/{code}", Who::Only(&[AgencyAdmin])),
     ("POST", "/admin/registry/services/{code}/remove", Who::Only(&[AgencyAdmin])),
+    ("GET", "/admin/registry/providers/{code}", Who::Only(&[AgencyAdmin])),
+    ("POST", "/admin/registry/providers/{code}", Who::Only(&[AgencyAdmin])),
+    ("POST", "/admin/registry/providers/{code}/remove", Who::Only(&[AgencyAdmin])),
+    ("GET", "/admin/registry/centres/{code}", Who::Only(&[AgencyAdmin])),
+    ("POST", "/admin/registry/centres/{code}", Who::Only(&[AgencyAdmin])),
+    ("POST", "/admin/registry/centres/{code}/windows/{number}/remove", Who::Only(&[AgencyAdmin])),
     ("POST", "/admin/staff", Who::Only(MANAGERS)),
     ("POST", "/admin/staff/{login}/suspend", Who::Only(MANAGERS)),
     ("POST", "/admin/staff/{login}/activate", Who::Only(MANAGERS)),
@@ -105,7 +111,15 @@ async fn call(app: &TestApp, session: Option<&Session>, method: &str, path: &str
     let path = path
         .replace("{login}", TARGET)
         .replace("{*path}", "uswds/css/uswds.min.css")
-        .replace("{code}", "MIA-ID-CARD");
+        .replace("{number}", "1");
+    // Each kind of record gets a code that exists, so allowed GETs answer 200.
+    let path = if path.starts_with("/admin/registry/providers/") {
+        path.replace("{code}", "MIA")
+    } else if path.starts_with("/admin/registry/centres/") {
+        path.replace("{code}", "BAKU-1")
+    } else {
+        path.replace("{code}", "MIA-ID-CARD")
+    };
     let client = app.client();
     let mut request = if method == "GET" {
         client.get(app.url(&path))

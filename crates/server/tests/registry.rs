@@ -14,7 +14,8 @@ on_both_databases!(
     the_demo_network_is_served,
     a_new_catalogue_version_takes_effect_at_once,
     people_find_services_and_centres_in_their_language,
-    admins_change_the_registry_only_in_ways_that_hold
+    admins_change_the_registry_only_in_ways_that_hold,
+    admins_edit_providers_and_centres
 );
 
 async fn json(app: &TestApp, path: &str) -> Value {
@@ -296,5 +297,68 @@ async fn admins_change_the_registry_only_in_ways_that_hold(db: &TestDb) {
     let response = upload(DEMO_CATALOGUE.to_owned()).send().await.unwrap();
     assert_eq!(response.status(), 200);
     assert!(response.text().await.unwrap().contains("Saved as catalogue version 3"));
+    app.stop().await;
+}
+
+async fn admins_edit_providers_and_centres(db: &TestDb) {
+    let app = TestApp::spawn(db).await;
+    catalogue_import(app.store.as_ref(), DEMO_CATALOGUE, "asan-demo.yaml").await.unwrap();
+    app.staff("aynur", onestop_domain::identity::Role::AgencyAdmin, None, None).await;
+    let admin = app.sign_in("aynur").await;
+
+    // Renaming a provider.
+    let names =
+        [("name_az", "Daxili İşlər Nazirliyi (DİN)"), ("name_en", "Interior Ministry"), ("name_ru", "МВД")];
+    assert_eq!(
+        admin.post(&app, "/admin/registry/providers/MIA").form(&names).send().await.unwrap().status(),
+        303
+    );
+    let providers = json(&app, "/api/v1/providers").await;
+    let mia = providers.as_array().unwrap().iter().find(|p| p["code"] == "MIA").unwrap().clone();
+    assert_eq!(mia["name"]["en"], "Interior Ministry");
+    // Removing a provider whose services and windows remain is refused with the reasons.
+    let refused = admin.post(&app, "/admin/registry/providers/MIA/remove").send().await.unwrap();
+    assert_eq!(refused.status(), 409);
+    assert!(refused.text().await.unwrap().contains("MIA"));
+
+    // Closing BAKU-1 on Sundays and removing a window.
+    let form = admin.get(&app, "/admin/registry/centres/BAKU-1").send().await.unwrap().text().await.unwrap();
+    assert!(form.contains("name=\"open_monday\" value=\"10:00\""), "{form}");
+    let mut fields: Vec<(String, String)> = Vec::new();
+    for (lang, name) in [("az", "Bakı 1"), ("en", "Baku 1"), ("ru", "Баку 1")] {
+        fields.push((format!("name_{lang}"), name.into()));
+        fields.push((format!("address_{lang}"), "Nizami 1".into()));
+    }
+    for day in ["monday", "tuesday", "wednesday", "thursday", "friday"] {
+        fields.push((format!("open_{day}"), "10:00".into()));
+        fields.push((format!("close_{day}"), "20:00".into()));
+    }
+    fields.push(("open_saturday".into(), "10:00".into()));
+    fields.push(("close_saturday".into(), "17:00".into()));
+    assert_eq!(
+        admin.post(&app, "/admin/registry/centres/BAKU-1").form(&fields).send().await.unwrap().status(),
+        303
+    );
+    let baku = json(&app, "/api/v1/centres/BAKU-1").await;
+    assert_eq!(baku["name"]["en"], "Baku 1");
+    assert_eq!(baku["hours"].as_array().unwrap().len(), 2);
+    assert!(!baku["hours"].to_string().contains("sunday"), "closed on Sundays: {}", baku["hours"]);
+    fields.push(("open_sunday".into(), "ten".into()));
+    fields.push(("close_sunday".into(), "17:00".into()));
+    assert_eq!(
+        admin.post(&app, "/admin/registry/centres/BAKU-1").form(&fields).send().await.unwrap().status(),
+        400
+    );
+
+    let windows = baku["windows"].as_array().unwrap().len();
+    let number = baku["windows"][0]["number"].as_i64().unwrap();
+    let removed = admin
+        .post(&app, &format!("/admin/registry/centres/BAKU-1/windows/{number}/remove"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(removed.status(), 303);
+    assert_eq!(json(&app, "/api/v1/centres/BAKU-1").await["windows"].as_array().unwrap().len(), windows - 1);
+    assert_eq!(app.store.current_catalogue_version().await.unwrap(), Some(4));
     app.stop().await;
 }

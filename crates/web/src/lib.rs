@@ -197,6 +197,42 @@ fn table() -> Table {
             Requires(P::ManageRegistry),
             post(registry_admin::remove),
         )
+        .page(
+            Method::GET,
+            "/admin/registry/providers/{code}",
+            Requires(P::ManageRegistry),
+            get(registry_admin::provider_form),
+        )
+        .page(
+            Method::POST,
+            "/admin/registry/providers/{code}",
+            Requires(P::ManageRegistry),
+            post(registry_admin::provider_edit),
+        )
+        .page(
+            Method::POST,
+            "/admin/registry/providers/{code}/remove",
+            Requires(P::ManageRegistry),
+            post(registry_admin::provider_remove),
+        )
+        .page(
+            Method::GET,
+            "/admin/registry/centres/{code}",
+            Requires(P::ManageRegistry),
+            get(registry_admin::centre_form),
+        )
+        .page(
+            Method::POST,
+            "/admin/registry/centres/{code}",
+            Requires(P::ManageRegistry),
+            post(registry_admin::centre_edit),
+        )
+        .page(
+            Method::POST,
+            "/admin/registry/centres/{code}/windows/{number}/remove",
+            Requires(P::ManageRegistry),
+            post(registry_admin::window_remove),
+        )
         .page(Method::POST, "/admin/staff", Requires(P::ManageStaff), post(staff::create))
         .page(Method::POST, "/admin/staff/{login}/suspend", Requires(P::ManageStaff), post(staff::suspend))
         .page(Method::POST, "/admin/staff/{login}/activate", Requires(P::ManageStaff), post(staff::activate))

@@ -28,7 +28,7 @@ impl Default for Templates {
 }
 
 /// Every template, by name. Tests read these to check each `t("…")` key exists.
-pub const SOURCES: [(&str, &str); 15] = [
+pub const SOURCES: [(&str, &str); 16] = [
     ("base.html", include_str!("../templates/base.html")),
     ("errors.html", include_str!("../templates/errors.html")),
     ("home.html", include_str!("../templates/home.html")),
@@ -44,6 +44,7 @@ pub const SOURCES: [(&str, &str); 15] = [
     ("problems.html", include_str!("../templates/problems.html")),
     ("registry_admin.html", include_str!("../templates/registry_admin.html")),
     ("service_edit.html", include_str!("../templates/service_edit.html")),
+    ("entity_edit.html", include_str!("../templates/entity_edit.html")),
 ];
 
 fn fluent_args(kwargs: &Kwargs) -> Result<Vec<(String, FluentValue<'static>)>, minijinja::Error> {

@@ -44,6 +44,29 @@ async fn render(
     let current = state.store.current_catalogue().await?;
     let loaded = state.registry.current(state.store.as_ref()).await?;
     let lang = locale.lang;
+    let links = |kind: &str| -> Vec<Value> {
+        loaded
+            .as_ref()
+            .map(|l| {
+                let c = &l.catalogue;
+                let dl = c.country.default_language();
+                match kind {
+                    "provider" => c
+                        .providers
+                        .iter()
+                        .map(|p| json!({ "code": p.code.as_str(), "name": p.name.get_or(lang, dl) }))
+                        .collect(),
+                    _ => c
+                        .centres
+                        .iter()
+                        .map(|x| json!({ "code": x.code.as_str(), "name": x.name.get_or(lang, dl) }))
+                        .collect(),
+                }
+            })
+            .unwrap_or_default()
+    };
+    let providers = links("provider");
+    let centres = links("centre");
     let services: Vec<Value> = loaded
         .as_ref()
         .map(|l| {
@@ -64,6 +87,8 @@ async fn render(
                 "saved_at": onestop_store::canonical_timestamp(v.saved_at),
             })),
             "services": services,
+            "providers": providers,
+            "centres": centres,
             "problems": problems,
             "notice": notice,
             "crumbs": [{ "key": "nav-staff-home", "href": "/staff" }, { "key": "nav-registry", "href": "/admin/registry" }],
@@ -336,4 +361,322 @@ pub async fn remove(
             render(&state, &caller, &locale, StatusCode::OK, Vec::new(), Some(notice)).await
         }
     }
+}
+
+const WEEK: [(jiff::civil::Weekday, &str); 7] = [
+    (jiff::civil::Weekday::Monday, "monday"),
+    (jiff::civil::Weekday::Tuesday, "tuesday"),
+    (jiff::civil::Weekday::Wednesday, "wednesday"),
+    (jiff::civil::Weekday::Thursday, "thursday"),
+    (jiff::civil::Weekday::Friday, "friday"),
+    (jiff::civil::Weekday::Saturday, "saturday"),
+    (jiff::civil::Weekday::Sunday, "sunday"),
+];
+
+/// What the provider or centre edit page shows.
+struct Entity<'a> {
+    kind: &'static str,
+    code: &'a str,
+    texts: Vec<Value>,
+    hours: Vec<Value>,
+    windows: Vec<Value>,
+}
+
+async fn entity_page(
+    state: &AppState,
+    caller: &Caller,
+    locale: &Locale,
+    status: StatusCode,
+    entity: Entity<'_>,
+    (errors, problems): (Vec<FormError>, Vec<Value>),
+) -> Result<Response, ApiError> {
+    let href = format!("/admin/registry/{}s/{}", entity.kind, entity.code);
+    let page = state.templates.page(
+        locale,
+        caller,
+        "entity_edit.html",
+        json!({
+            "kind": entity.kind,
+            "code": entity.code,
+            "action": href,
+            "texts": entity.texts,
+            "hours": entity.hours,
+            "windows": entity.windows,
+            "errors": errors,
+            "problems": problems,
+            "crumbs": [
+                { "key": "nav-staff-home", "href": "/staff" },
+                { "key": "nav-registry", "href": "/admin/registry" },
+                { "key": "service-title", "label": entity.code, "href": href },
+            ],
+        }),
+    )?;
+    Ok((status, page).into_response())
+}
+
+fn text_fields(c: &Catalogue, fields: &[(&'static str, &onestop_domain::catalogue::Text)]) -> Vec<Value> {
+    let mut out = Vec::new();
+    for (field, text) in fields {
+        for lang in &c.country.languages {
+            out.push(json!({ "field": format!("{field}_{lang}"), "key": format!("edit-{field}"), "lang": lang, "value": text.get(lang).unwrap_or("") }));
+        }
+    }
+    out
+}
+
+fn provider_entity<'a>(c: &Catalogue, code: &'a str) -> Result<Entity<'a>, ApiError> {
+    let p = c.provider(code).ok_or_else(|| ApiError::not_found(format!("there is no provider {code}")))?;
+    Ok(Entity {
+        kind: "provider",
+        code,
+        texts: text_fields(c, &[("name", &p.name)]),
+        hours: Vec::new(),
+        windows: Vec::new(),
+    })
+}
+
+fn hhmm(t: jiff::civil::Time) -> String {
+    format!("{:02}:{:02}", t.hour(), t.minute())
+}
+
+fn centre_entity<'a>(c: &Catalogue, code: &'a str) -> Result<Entity<'a>, ApiError> {
+    let centre = c.centre(code).ok_or_else(|| ApiError::not_found(format!("there is no centre {code}")))?;
+    let hours = WEEK
+        .iter()
+        .map(|(day, slug)| {
+            let (open, close) =
+                centre.hours_on(*day).map_or((String::new(), String::new()), |(o, cl)| (hhmm(o), hhmm(cl)));
+            json!({ "day": slug, "open": open, "close": close })
+        })
+        .collect();
+    let windows = centre
+        .windows
+        .iter()
+        .map(|w| json!({ "number": w.number, "floor": w.floor, "provider": w.provider.as_str(), "services": w.services.len() }))
+        .collect();
+    Ok(Entity {
+        kind: "centre",
+        code,
+        texts: text_fields(c, &[("name", &centre.name), ("address", &centre.address)]),
+        hours,
+        windows,
+    })
+}
+
+/// `GET /admin/registry/providers/{code}`.
+pub async fn provider_form(
+    State(state): State<AppState>,
+    caller: Caller,
+    locale: Locale,
+    Path(code): Path<String>,
+) -> Result<Response, ApiError> {
+    let c = catalogue(&state).await?;
+    let entity = provider_entity(&c, &code)?;
+    entity_page(&state, &caller, &locale, StatusCode::OK, entity, (Vec::new(), Vec::new())).await
+}
+
+/// `GET /admin/registry/centres/{code}`.
+pub async fn centre_form(
+    State(state): State<AppState>,
+    caller: Caller,
+    locale: Locale,
+    Path(code): Path<String>,
+) -> Result<Response, ApiError> {
+    let c = catalogue(&state).await?;
+    let entity = centre_entity(&c, &code)?;
+    entity_page(&state, &caller, &locale, StatusCode::OK, entity, (Vec::new(), Vec::new())).await
+}
+
+/// Saves `edited` as a new version, or shows the edit page again with what does not hold.
+#[allow(clippy::too_many_arguments)] // The page needs each of these; grouping them would only rename them.
+async fn save_entity(
+    state: &AppState,
+    caller: &Caller,
+    locale: &Locale,
+    edited: &Catalogue,
+    kind: &'static str,
+    code: &str,
+    errors: Vec<FormError>,
+    summary: String,
+) -> Result<Response, ApiError> {
+    let original = catalogue(state).await?;
+    let entity =
+        |c: &Catalogue| if kind == "provider" { provider_entity(c, code) } else { centre_entity(c, code) };
+    if !errors.is_empty() {
+        return entity_page(
+            state,
+            caller,
+            locale,
+            StatusCode::BAD_REQUEST,
+            entity(edited)?,
+            (errors, Vec::new()),
+        )
+        .await;
+    }
+    match revise(edited) {
+        Err(found) => {
+            let event = caller.event(state.now(), "catalogue.change", format!("refused: {summary}: {found}"));
+            state.store.append_audit(event.refused().with_record(format!("{kind}:{code}"))).await?;
+            entity_page(
+                state,
+                caller,
+                locale,
+                StatusCode::CONFLICT,
+                entity(&original)?,
+                (Vec::new(), problems(&found)),
+            )
+            .await
+        }
+        Ok(text) => {
+            save(state, caller, &text, &summary, summary.clone()).await?;
+            Ok(Redirect::to("/admin/registry").into_response())
+        }
+    }
+}
+
+fn field_of(fields: &[(String, String)], name: &str) -> String {
+    fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.trim().to_owned()).unwrap_or_default()
+}
+
+/// `POST /admin/registry/providers/{code}`: renames a provider.
+pub async fn provider_edit(
+    State(state): State<AppState>,
+    caller: Caller,
+    locale: Locale,
+    Path(code): Path<String>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, ApiError> {
+    let mut c = catalogue(&state).await?;
+    let languages = c.country.languages.clone();
+    let provider = c
+        .providers
+        .iter_mut()
+        .find(|p| p.code.as_str() == code)
+        .ok_or_else(|| ApiError::not_found(format!("there is no provider {code}")))?;
+    for lang in &languages {
+        provider.name =
+            std::mem::take(&mut provider.name).with(lang, field_of(&fields, &format!("name_{lang}")));
+    }
+    save_entity(
+        &state,
+        &caller,
+        &locale,
+        &c,
+        "provider",
+        &code,
+        Vec::new(),
+        format!("edited provider {code}"),
+    )
+    .await
+}
+
+/// `POST /admin/registry/providers/{code}/remove`: refused while services or windows name it.
+pub async fn provider_remove(
+    State(state): State<AppState>,
+    caller: Caller,
+    locale: Locale,
+    Path(code): Path<String>,
+) -> Result<Response, ApiError> {
+    let mut c = catalogue(&state).await?;
+    if c.provider(&code).is_none() {
+        return Err(ApiError::not_found(format!("there is no provider {code}")));
+    }
+    c.providers.retain(|p| p.code.as_str() != code);
+    match revise(&c) {
+        Err(found) => {
+            let event = caller.event(
+                state.now(),
+                "catalogue.change",
+                format!("refused removal of provider {code}: {found}"),
+            );
+            state.store.append_audit(event.refused().with_record(format!("provider:{code}"))).await?;
+            render(&state, &caller, &locale, StatusCode::CONFLICT, problems(&found), None).await
+        }
+        Ok(text) => {
+            save(&state, &caller, &text, &format!("removal of {code}"), format!("removed provider {code}"))
+                .await?;
+            Ok(Redirect::to("/admin/registry").into_response())
+        }
+    }
+}
+
+/// `POST /admin/registry/centres/{code}`: renames a centre, moves it, changes its weekly hours.
+pub async fn centre_edit(
+    State(state): State<AppState>,
+    caller: Caller,
+    locale: Locale,
+    Path(code): Path<String>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, ApiError> {
+    let mut c = catalogue(&state).await?;
+    let languages = c.country.languages.clone();
+    let centre = c
+        .centres
+        .iter_mut()
+        .find(|x| x.code.as_str() == code)
+        .ok_or_else(|| ApiError::not_found(format!("there is no centre {code}")))?;
+    for lang in &languages {
+        centre.name = std::mem::take(&mut centre.name).with(lang, field_of(&fields, &format!("name_{lang}")));
+        centre.address =
+            std::mem::take(&mut centre.address).with(lang, field_of(&fields, &format!("address_{lang}")));
+    }
+    let mut errors = Vec::new();
+    let mut hours: Vec<onestop_domain::catalogue::OpeningHours> = Vec::new();
+    for (day, slug) in WEEK {
+        let (open, close) =
+            (field_of(&fields, &format!("open_{slug}")), field_of(&fields, &format!("close_{slug}")));
+        if open.is_empty() && close.is_empty() {
+            continue;
+        }
+        match (open.parse::<jiff::civil::Time>(), close.parse::<jiff::civil::Time>()) {
+            (Ok(open), Ok(close)) => match hours.iter_mut().find(|h| h.open == open && h.close == close) {
+                Some(same) => same.days.push(day),
+                None => hours.push(onestop_domain::catalogue::OpeningHours { days: vec![day], open, close }),
+            },
+            _ => errors.push(FormError::at(
+                "hours",
+                state.templates.text(
+                    &locale,
+                    "registry-error-hours",
+                    &[(
+                        "day",
+                        FluentValue::from(state.templates.text(&locale, &format!("weekday-{slug}"), &[])),
+                    )],
+                ),
+            )),
+        }
+    }
+    centre.hours = hours;
+    save_entity(&state, &caller, &locale, &c, "centre", &code, errors, format!("edited centre {code}")).await
+}
+
+/// `POST /admin/registry/centres/{code}/windows/{number}/remove`: closes a window.
+pub async fn window_remove(
+    State(state): State<AppState>,
+    caller: Caller,
+    locale: Locale,
+    Path((code, number)): Path<(String, u32)>,
+) -> Result<Response, ApiError> {
+    let mut c = catalogue(&state).await?;
+    let centre = c
+        .centres
+        .iter_mut()
+        .find(|x| x.code.as_str() == code)
+        .ok_or_else(|| ApiError::not_found(format!("there is no centre {code}")))?;
+    let before = centre.windows.len();
+    centre.windows.retain(|w| w.number != number);
+    if centre.windows.len() == before {
+        return Err(ApiError::not_found(format!("centre {code} has no window {number}")));
+    }
+    save_entity(
+        &state,
+        &caller,
+        &locale,
+        &c,
+        "centre",
+        &code,
+        Vec::new(),
+        format!("removed window {number} of centre {code}"),
+    )
+    .await
 }
