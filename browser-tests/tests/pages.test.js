@@ -140,6 +140,9 @@ for (const lang of LANGUAGES) {
       if (role === 'agency_admin') expected.push('/admin/registry');
       expected.push('/account/password');
       assert.deepEqual(links, expected, `navigation of ${role}`);
+      if (role === 'agency_admin') {
+        links.push('/admin/registry/services/MIA-ID-CARD', '/admin/registry/centres/BAKU-1', '/admin/registry/providers/MIA');
+      }
       for (const href of links.slice(1)) {
         const response = await page.goto(`${base}${href}`);
         assert.equal(response.status(), 200, `${role} ${href}`);

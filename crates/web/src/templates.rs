@@ -130,7 +130,11 @@ impl Templates {
             "nav": navigation(caller, &locale.here),
         });
         if let (Some(base), serde_json::Value::Object(more)) = (context.as_object_mut(), extra) {
-            base.extend(more);
+            // The shared keys (lang, languages, caller, nav) stay as they are: a page's own data
+            // cannot shadow the language switch or the navigation.
+            for (key, value) in more {
+                base.entry(key).or_insert(value);
+            }
         }
         let template = self.env.get_template(name).map_err(|e| {
             tracing::error!(error = %e, name, "missing template");

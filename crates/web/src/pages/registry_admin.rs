@@ -193,7 +193,6 @@ async fn edit_page(
         "service_edit.html",
         json!({
             "code": code,
-            "languages": c.country.languages.clone(),
             "names": c.country.languages.iter().map(|l| json!({ "lang": l, "name": s.name.get(l).unwrap_or(""), "description": s.description.get(l).unwrap_or("") })).collect::<Vec<_>>(),
             "state_fee": major(s.fees.state),
             "service_fee": major(s.fees.service),
