@@ -1,6 +1,7 @@
 //! The Electronic Registry of Public Services as JSON: providers, services and centres.
 
 use crate::AppState;
+use crate::pages::registry::{hhmm, weekday_slug};
 use crate::problem::{ApiError, Problem};
 use axum::Json;
 use axum::extract::{Path, Query, State};
@@ -339,10 +340,6 @@ pub struct CentreDetail {
     pub timetable: Vec<StopView>,
 }
 
-fn hhmm(t: jiff::civil::Time) -> String {
-    format!("{:02}:{:02}", t.hour(), t.minute())
-}
-
 fn centre_summary(c: &Catalogue, centre: &Centre) -> CentreSummary {
     CentreSummary {
         code: centre.code.as_str().to_owned(),
@@ -356,7 +353,7 @@ fn centre_summary(c: &Catalogue, centre: &Centre) -> CentreSummary {
             .hours
             .iter()
             .map(|h| HoursView {
-                days: h.days.iter().map(|d| format!("{d:?}").to_lowercase()).collect(),
+                days: h.days.iter().map(|d| weekday_slug(*d)).collect(),
                 open: hhmm(h.open),
                 close: hhmm(h.close),
             })

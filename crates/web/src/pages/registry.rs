@@ -20,7 +20,8 @@ fn tr(text: &Text, lang: &str, catalogue: &Catalogue) -> String {
     text.get_or(lang, catalogue.country.default_language()).to_owned()
 }
 
-fn hhmm(t: Time) -> String {
+/// A time of day as `HH:MM`.
+pub(crate) fn hhmm(t: Time) -> String {
     format!("{:02}:{:02}", t.hour(), t.minute())
 }
 
@@ -28,7 +29,8 @@ fn slug<T: serde::Serialize>(value: T) -> String {
     serde_json::to_value(value).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
 }
 
-const WEEK: [Weekday; 7] = [
+/// The days of the week, Monday first.
+pub(crate) const WEEK: [Weekday; 7] = [
     Weekday::Monday,
     Weekday::Tuesday,
     Weekday::Wednesday,
@@ -38,8 +40,13 @@ const WEEK: [Weekday; 7] = [
     Weekday::Sunday,
 ];
 
+/// A weekday's name in the catalogue file and in message keys: `monday` … `sunday`.
+pub(crate) fn weekday_slug(day: Weekday) -> String {
+    format!("{day:?}").to_lowercase()
+}
+
 fn weekday_key(day: Weekday) -> String {
-    format!("weekday-{}", format!("{day:?}").to_lowercase())
+    format!("weekday-{}", weekday_slug(day))
 }
 
 async fn registry(state: &AppState) -> Result<Arc<Loaded>, ApiError> {

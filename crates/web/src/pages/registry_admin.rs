@@ -5,6 +5,7 @@
 use crate::AppState;
 use crate::auth::Caller;
 use crate::i18n::{Locale, format_money};
+use crate::pages::registry::{WEEK, hhmm, weekday_slug};
 use crate::problem::ApiError;
 use crate::templates::FormError;
 use axum::Form;
@@ -234,9 +235,7 @@ pub async fn edit(
     let mut c = catalogue(&state).await?;
     let minor = u32::from(c.country.currency.minor_units);
     let languages = c.country.languages.clone();
-    let field = |name: &str| {
-        fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.trim().to_owned()).unwrap_or_default()
-    };
+    let field = |name: &str| field_of(&fields, name);
     let mut errors = Vec::new();
     let state_fee = parse_amount(&field("state_fee"), minor)
         .map_err(|_| {
@@ -362,16 +361,6 @@ pub async fn remove(
     }
 }
 
-const WEEK: [(jiff::civil::Weekday, &str); 7] = [
-    (jiff::civil::Weekday::Monday, "monday"),
-    (jiff::civil::Weekday::Tuesday, "tuesday"),
-    (jiff::civil::Weekday::Wednesday, "wednesday"),
-    (jiff::civil::Weekday::Thursday, "thursday"),
-    (jiff::civil::Weekday::Friday, "friday"),
-    (jiff::civil::Weekday::Saturday, "saturday"),
-    (jiff::civil::Weekday::Sunday, "sunday"),
-];
-
 /// What the provider or centre edit page shows.
 struct Entity<'a> {
     kind: &'static str,
@@ -434,15 +423,12 @@ fn provider_entity<'a>(c: &Catalogue, code: &'a str) -> Result<Entity<'a>, ApiEr
     })
 }
 
-fn hhmm(t: jiff::civil::Time) -> String {
-    format!("{:02}:{:02}", t.hour(), t.minute())
-}
-
 fn centre_entity<'a>(c: &Catalogue, code: &'a str) -> Result<Entity<'a>, ApiError> {
     let centre = c.centre(code).ok_or_else(|| ApiError::not_found(format!("there is no centre {code}")))?;
     let hours = WEEK
         .iter()
-        .map(|(day, slug)| {
+        .map(|day| {
+            let slug = weekday_slug(*day);
             let (open, close) =
                 centre.hours_on(*day).map_or((String::new(), String::new()), |(o, cl)| (hhmm(o), hhmm(cl)));
             json!({ "day": slug, "open": open, "close": close })
@@ -621,7 +607,8 @@ pub async fn centre_edit(
     }
     let mut errors = Vec::new();
     let mut hours: Vec<onestop_domain::catalogue::OpeningHours> = Vec::new();
-    for (day, slug) in WEEK {
+    for day in WEEK {
+        let slug = weekday_slug(day);
         let (open, close) =
             (field_of(&fields, &format!("open_{slug}")), field_of(&fields, &format!("close_{slug}")));
         if open.is_empty() && close.is_empty() {
