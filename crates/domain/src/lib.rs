@@ -13,6 +13,7 @@ pub mod idempotency;
 pub mod identity;
 pub mod password;
 pub mod pii;
+pub mod queue;
 pub mod session;
 pub mod throttle;
 pub mod token;
