@@ -6,3 +6,4 @@
 //! caller passes the time.
 
 pub mod mrz;
+pub mod number;
