@@ -7,3 +7,4 @@
 
 pub mod mrz;
 pub mod number;
+pub mod ticket;
