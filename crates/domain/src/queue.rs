@@ -5,6 +5,7 @@
 //! Everything here is a rule over values passed in: storage keeps the tickets and counters, and the
 //! caller passes the time.
 
+pub mod calling;
 pub mod mrz;
 pub mod number;
 pub mod ticket;
