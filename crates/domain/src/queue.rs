@@ -8,4 +8,5 @@
 pub mod calling;
 pub mod mrz;
 pub mod number;
+pub mod predict;
 pub mod ticket;
