@@ -755,3 +755,21 @@ fn texts_that_look_like_other_yaml_survive_export() {
     let yaml = to_yaml(&c);
     assert_eq!(parse_catalogue(&yaml), Ok(c), "{yaml}");
 }
+
+#[test]
+fn services_are_found_by_words_in_any_language() {
+    let catalogue = onestop_domain::catalogue::parse_catalogue(DEMO).expect("the demo parses");
+    let passport = catalogue.service("MIA-PASSPORT").expect("the passport service");
+    assert!(passport.matches_words(""));
+    assert!(passport.matches_words("PASSPORT"));
+    assert!(passport.matches_words("паспорт"));
+    assert!(passport.matches_words("pasport"));
+    assert!(!passport.matches_words("passport marriage"), "every word must appear");
+    let found: Vec<_> = catalogue
+        .services
+        .iter()
+        .filter(|s| s.matches_words("conviction"))
+        .map(|s| s.code.as_str())
+        .collect();
+    assert_eq!(found, ["MIA-CONVICTION-RECORD"]);
+}

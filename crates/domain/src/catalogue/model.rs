@@ -465,6 +465,21 @@ pub struct ServiceFees {
     pub source: Source,
 }
 
+impl Service {
+    /// Whether every word of `query` appears (case-insensitively) in the service's name or
+    /// description in any language; an empty query matches every service.
+    pub fn matches_words(&self, query: &str) -> bool {
+        let text = self
+            .name
+            .iter()
+            .chain(self.description.iter())
+            .map(|(_, t)| t.to_lowercase())
+            .collect::<Vec<_>>()
+            .join(" ");
+        query.to_lowercase().split_whitespace().all(|word| text.contains(word))
+    }
+}
+
 impl ServiceFees {
     /// The fees as [`fees::Fees`] for billing, with reasons in `language`.
     pub fn to_fees(&self, currency: &str, language: &str) -> Result<fees::Fees, FeeError> {

@@ -169,14 +169,8 @@ pub struct ServiceQuery {
 }
 
 fn matches(s: &Service, q: &ServiceQuery) -> bool {
-    let words = q.q.as_deref().unwrap_or_default().to_lowercase();
-    let haystack = || {
-        s.name.iter().chain(s.description.iter()).map(|(_, t)| t.to_lowercase()).collect::<Vec<_>>().join(" ")
-    };
-    (words.trim().is_empty() || {
-        let text = haystack();
-        words.split_whitespace().all(|w| text.contains(w))
-    }) && q.provider.as_deref().is_none_or(|p| s.provider.as_str() == p)
+    s.matches_words(q.q.as_deref().unwrap_or_default())
+        && q.provider.as_deref().is_none_or(|p| s.provider.as_str() == p)
         && q.group.as_deref().is_none_or(|g| s.group.as_str() == g)
         && q.channel.as_deref().is_none_or(|c| s.channels.iter().any(|ch| name_of(ch) == c))
         && q.life_event.as_deref().is_none_or(|e| s.life_events.iter().any(|l| l == e))

@@ -77,15 +77,7 @@ pub struct CatalogueQuery {
 }
 
 fn service_matches(service: &Service, q: &CatalogueQuery) -> bool {
-    let words = q.q.to_lowercase();
-    let text: String = service
-        .name
-        .iter()
-        .chain(service.description.iter())
-        .map(|(_, t)| t.to_lowercase())
-        .collect::<Vec<_>>()
-        .join(" ");
-    words.split_whitespace().all(|w| text.contains(w))
+    service.matches_words(&q.q)
         && (q.provider.is_empty() || service.provider.as_str() == q.provider)
         && (q.group.is_empty() || service.group.as_str() == q.group)
 }
