@@ -3,6 +3,7 @@
 //! another server or by `onestop import-catalogue` takes effect on the next request.
 
 use crate::problem::ApiError;
+use jiff::civil::{Time, Weekday};
 use onestop_domain::catalogue::{Catalogue, parse_catalogue};
 use onestop_store::Store;
 use std::sync::{Arc, RwLock};
@@ -50,4 +51,35 @@ impl RegistryCache {
     pub async fn require(&self, store: &dyn Store) -> Result<Arc<Loaded>, ApiError> {
         self.current(store).await?.ok_or_else(|| ApiError::not_found("no catalogue has been imported yet"))
     }
+}
+
+/// A time of day as `HH:MM`.
+pub(crate) fn hhmm(t: Time) -> String {
+    format!("{:02}:{:02}", t.hour(), t.minute())
+}
+
+/// The name a catalogue enum value has in the file and the API, e.g. `mobile_bus`.
+pub(crate) fn slug<T: serde::Serialize>(value: T) -> String {
+    serde_json::to_value(value).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+}
+
+/// The days of the week, Monday first.
+pub(crate) const WEEK: [Weekday; 7] = [
+    Weekday::Monday,
+    Weekday::Tuesday,
+    Weekday::Wednesday,
+    Weekday::Thursday,
+    Weekday::Friday,
+    Weekday::Saturday,
+    Weekday::Sunday,
+];
+
+/// A weekday's name in the catalogue file and in message keys: `monday` … `sunday`.
+pub(crate) fn weekday_slug(day: Weekday) -> String {
+    format!("{day:?}").to_lowercase()
+}
+
+/// The 404 problem for a catalogue record that does not exist: `there is no service MIA-X`.
+pub(crate) fn no_such(kind: &str, code: &str) -> ApiError {
+    ApiError::not_found(format!("there is no {kind} {code}"))
 }

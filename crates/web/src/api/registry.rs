@@ -1,8 +1,8 @@
 //! The Electronic Registry of Public Services as JSON: providers, services and centres.
 
 use crate::AppState;
-use crate::pages::registry::{hhmm, weekday_slug};
 use crate::problem::{ApiError, Problem};
+use crate::registry::{hhmm, no_such, slug, weekday_slug};
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use onestop_domain::catalogue::{Catalogue, Centre, DayHours, Provider, Service, Text};
@@ -15,10 +15,6 @@ pub type Texts = BTreeMap<String, String>;
 
 fn texts(text: &Text) -> Texts {
     text.iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect()
-}
-
-fn name_of(value: impl Serialize) -> String {
-    serde_json::to_value(value).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
 }
 
 /// A provider: a state entity or a company serving at the centres.
@@ -39,8 +35,8 @@ pub struct ProviderView {
 fn provider_view(catalogue: &Catalogue, p: &Provider) -> ProviderView {
     ProviderView {
         code: p.code.as_str().to_owned(),
-        sector: name_of(p.sector),
-        kind: name_of(p.kind),
+        sector: slug(p.sector),
+        kind: slug(p.kind),
         name: texts(&p.name),
         services: catalogue.services_of(p.code.as_str()).len(),
     }
@@ -128,9 +124,9 @@ fn summary(catalogue: &Catalogue, s: &Service) -> ServiceSummary {
         code: s.code.as_str().to_owned(),
         provider: s.provider.as_str().to_owned(),
         group: s.group.as_str().to_owned(),
-        kind: name_of(s.kind),
+        kind: slug(s.kind),
         name: texts(&s.name),
-        channels: s.channels.iter().map(name_of).collect(),
+        channels: s.channels.iter().map(slug).collect(),
         timeframe: s.timeframe.to_string(),
         handling_minutes: s.handling_minutes,
         fees: FeeView {
@@ -144,7 +140,7 @@ fn summary(catalogue: &Catalogue, s: &Service) -> ServiceSummary {
                 .iter()
                 .map(|e| ExemptionView {
                     rule: e.rule.to_string(),
-                    waives: name_of(e.waives),
+                    waives: slug(e.waives),
                     reason: texts(&e.reason),
                 })
                 .collect(),
@@ -172,7 +168,7 @@ fn matches(s: &Service, q: &ServiceQuery) -> bool {
     s.matches_words(q.q.as_deref().unwrap_or_default())
         && q.provider.as_deref().is_none_or(|p| s.provider.as_str() == p)
         && q.group.as_deref().is_none_or(|g| s.group.as_str() == g)
-        && q.channel.as_deref().is_none_or(|c| s.channels.iter().any(|ch| name_of(ch) == c))
+        && q.channel.as_deref().is_none_or(|c| s.channels.iter().any(|ch| slug(ch) == c))
         && q.life_event.as_deref().is_none_or(|e| s.life_events.iter().any(|l| l == e))
 }
 
@@ -217,7 +213,7 @@ pub async fn get_service(
 ) -> Result<Json<ServiceDetail>, ApiError> {
     let loaded = state.registry.require(state.store.as_ref()).await?;
     let c = &loaded.catalogue;
-    let s = c.service(&code).ok_or_else(|| ApiError::not_found(format!("there is no service {code}")))?;
+    let s = c.service(&code).ok_or_else(|| no_such("service", &code))?;
     Ok(Json(ServiceDetail {
         summary: summary(c, s),
         description: texts(&s.description),
@@ -337,7 +333,7 @@ pub struct CentreDetail {
 fn centre_summary(c: &Catalogue, centre: &Centre) -> CentreSummary {
     CentreSummary {
         code: centre.code.as_str().to_owned(),
-        kind: name_of(centre.kind),
+        kind: slug(centre.kind),
         name: texts(&centre.name),
         address: texts(&centre.address),
         lat: centre.location.lat,
@@ -379,7 +375,7 @@ pub async fn list_centres(
     Ok(Json(
         c.centres
             .iter()
-            .filter(|centre| q.kind.as_deref().is_none_or(|k| name_of(centre.kind) == k))
+            .filter(|centre| q.kind.as_deref().is_none_or(|k| slug(centre.kind) == k))
             .map(|centre| centre_summary(c, centre))
             .collect(),
     ))
@@ -398,7 +394,7 @@ pub async fn get_centre(
 ) -> Result<Json<CentreDetail>, ApiError> {
     let loaded = state.registry.require(state.store.as_ref()).await?;
     let c = &loaded.catalogue;
-    let centre = c.centre(&code).ok_or_else(|| ApiError::not_found(format!("there is no centre {code}")))?;
+    let centre = c.centre(&code).ok_or_else(|| no_such("centre", &code))?;
     Ok(Json(CentreDetail {
         summary: centre_summary(c, centre),
         floors: centre.floors.clone(),

@@ -6,7 +6,7 @@ use crate::auth::Caller;
 use crate::i18n::{Locale, format_money};
 use crate::map::{Marker, MarkerKind, render_svg};
 use crate::problem::ApiError;
-use crate::registry::Loaded;
+use crate::registry::{Loaded, WEEK, hhmm, no_such, slug, weekday_slug};
 use axum::extract::{Path, Query, State};
 use axum::response::Html;
 use jiff::civil::{Date, Time, Weekday};
@@ -18,31 +18,6 @@ use std::sync::Arc;
 
 fn tr(text: &Text, lang: &str, catalogue: &Catalogue) -> String {
     text.get_or(lang, catalogue.country.default_language()).to_owned()
-}
-
-/// A time of day as `HH:MM`.
-pub(crate) fn hhmm(t: Time) -> String {
-    format!("{:02}:{:02}", t.hour(), t.minute())
-}
-
-fn slug<T: serde::Serialize>(value: T) -> String {
-    serde_json::to_value(value).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
-}
-
-/// The days of the week, Monday first.
-pub(crate) const WEEK: [Weekday; 7] = [
-    Weekday::Monday,
-    Weekday::Tuesday,
-    Weekday::Wednesday,
-    Weekday::Thursday,
-    Weekday::Friday,
-    Weekday::Saturday,
-    Weekday::Sunday,
-];
-
-/// A weekday's name in the catalogue file and in message keys: `monday` … `sunday`.
-pub(crate) fn weekday_slug(day: Weekday) -> String {
-    format!("{day:?}").to_lowercase()
 }
 
 fn weekday_key(day: Weekday) -> String {
@@ -139,7 +114,7 @@ pub async fn service(
     let loaded = registry(&state).await?;
     let c = &loaded.catalogue;
     let lang = locale.lang;
-    let s = c.service(&code).ok_or_else(|| ApiError::not_found(format!("there is no service {code}")))?;
+    let s = c.service(&code).ok_or_else(|| no_such("service", &code))?;
     let provider = c.provider(s.provider.as_str());
     let offered: Vec<Value> = c
         .offered_at(&code)
@@ -270,7 +245,7 @@ pub async fn centre(
     let loaded = registry(&state).await?;
     let c = &loaded.catalogue;
     let lang = locale.lang;
-    let centre = c.centre(&code).ok_or_else(|| ApiError::not_found(format!("there is no centre {code}")))?;
+    let centre = c.centre(&code).ok_or_else(|| no_such("centre", &code))?;
     let week: Vec<Value> = WEEK
         .iter()
         .map(|day| {

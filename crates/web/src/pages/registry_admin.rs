@@ -5,8 +5,8 @@
 use crate::AppState;
 use crate::auth::Caller;
 use crate::i18n::{Locale, format_money};
-use crate::pages::registry::{WEEK, hhmm, weekday_slug};
 use crate::problem::ApiError;
+use crate::registry::{WEEK, hhmm, no_such, weekday_slug};
 use crate::templates::FormError;
 use axum::Form;
 use axum::extract::{Multipart, Path, State};
@@ -185,7 +185,7 @@ async fn edit_page(
     code: &str,
     (errors, problems): (Vec<FormError>, Vec<Value>),
 ) -> Result<Response, ApiError> {
-    let s = c.service(code).ok_or_else(|| ApiError::not_found(format!("there is no service {code}")))?;
+    let s = c.service(code).ok_or_else(|| no_such("service", code))?;
     let minor = u32::from(c.country.currency.minor_units);
     let major = |amount: i64| format_money("en", amount, "", minor).replace(',', "").trim().to_owned();
     let page = state.templates.page(
@@ -269,7 +269,7 @@ pub async fn edit(
         .map(|(ch, _)| *ch)
         .collect();
     let Some(service) = c.services.iter_mut().find(|s| s.code.as_str() == code) else {
-        return Err(ApiError::not_found(format!("there is no service {code}")));
+        return Err(no_such("service", &code));
     };
     for lang in &languages {
         let name = field(&format!("name_{lang}"));
@@ -333,7 +333,7 @@ pub async fn remove(
     let before = c.services.len();
     c.services.retain(|s| s.code.as_str() != code);
     if c.services.len() == before {
-        return Err(ApiError::not_found(format!("there is no service {code}")));
+        return Err(no_such("service", &code));
     }
     match revise(&c) {
         Err(found) => {
@@ -413,7 +413,7 @@ fn text_fields(c: &Catalogue, fields: &[(&'static str, &onestop_domain::catalogu
 }
 
 fn provider_entity<'a>(c: &Catalogue, code: &'a str) -> Result<Entity<'a>, ApiError> {
-    let p = c.provider(code).ok_or_else(|| ApiError::not_found(format!("there is no provider {code}")))?;
+    let p = c.provider(code).ok_or_else(|| no_such("provider", code))?;
     Ok(Entity {
         kind: "provider",
         code,
@@ -424,7 +424,7 @@ fn provider_entity<'a>(c: &Catalogue, code: &'a str) -> Result<Entity<'a>, ApiEr
 }
 
 fn centre_entity<'a>(c: &Catalogue, code: &'a str) -> Result<Entity<'a>, ApiError> {
-    let centre = c.centre(code).ok_or_else(|| ApiError::not_found(format!("there is no centre {code}")))?;
+    let centre = c.centre(code).ok_or_else(|| no_such("centre", code))?;
     let hours = WEEK
         .iter()
         .map(|day| {
@@ -533,11 +533,8 @@ pub async fn provider_edit(
 ) -> Result<Response, ApiError> {
     let mut c = catalogue(&state).await?;
     let languages = c.country.languages.clone();
-    let provider = c
-        .providers
-        .iter_mut()
-        .find(|p| p.code.as_str() == code)
-        .ok_or_else(|| ApiError::not_found(format!("there is no provider {code}")))?;
+    let provider =
+        c.providers.iter_mut().find(|p| p.code.as_str() == code).ok_or_else(|| no_such("provider", &code))?;
     for lang in &languages {
         provider.name =
             std::mem::take(&mut provider.name).with(lang, field_of(&fields, &format!("name_{lang}")));
@@ -564,7 +561,7 @@ pub async fn provider_remove(
 ) -> Result<Response, ApiError> {
     let mut c = catalogue(&state).await?;
     if c.provider(&code).is_none() {
-        return Err(ApiError::not_found(format!("there is no provider {code}")));
+        return Err(no_such("provider", &code));
     }
     c.providers.retain(|p| p.code.as_str() != code);
     match revise(&c) {
@@ -595,11 +592,8 @@ pub async fn centre_edit(
 ) -> Result<Response, ApiError> {
     let mut c = catalogue(&state).await?;
     let languages = c.country.languages.clone();
-    let centre = c
-        .centres
-        .iter_mut()
-        .find(|x| x.code.as_str() == code)
-        .ok_or_else(|| ApiError::not_found(format!("there is no centre {code}")))?;
+    let centre =
+        c.centres.iter_mut().find(|x| x.code.as_str() == code).ok_or_else(|| no_such("centre", &code))?;
     for lang in &languages {
         centre.name = std::mem::take(&mut centre.name).with(lang, field_of(&fields, &format!("name_{lang}")));
         centre.address =
@@ -644,11 +638,8 @@ pub async fn window_remove(
     Path((code, number)): Path<(String, u32)>,
 ) -> Result<Response, ApiError> {
     let mut c = catalogue(&state).await?;
-    let centre = c
-        .centres
-        .iter_mut()
-        .find(|x| x.code.as_str() == code)
-        .ok_or_else(|| ApiError::not_found(format!("there is no centre {code}")))?;
+    let centre =
+        c.centres.iter_mut().find(|x| x.code.as_str() == code).ok_or_else(|| no_such("centre", &code))?;
     let before = centre.windows.len();
     centre.windows.retain(|w| w.number != number);
     if centre.windows.len() == before {
