@@ -1,12 +1,12 @@
 //! Idempotency keys on PostgreSQL.
 
-use crate::{PgStore, db};
+use crate::{PgStore, db, read_ts, ts};
 use async_trait::async_trait;
 use jiff::Timestamp;
 use onestop_domain::idempotency::{
     Claim, IdempotencyKey, IdempotencyRecord, RequestFingerprint, StoredResponse, decide,
 };
-use onestop_store::{IdempotencyStore, StoreError, canonical_timestamp, parse_timestamp};
+use onestop_store::{IdempotencyStore, StoreError};
 use sqlx::Row;
 
 #[async_trait]
@@ -22,12 +22,12 @@ impl IdempotencyStore for PgStore {
         // A new key is claimed by the insert alone; a racing claim waits on the row and then sees it.
         let inserted = sqlx::query(
             "INSERT INTO idempotency_keys (scope, idem_key, fingerprint, created_at)
-             VALUES ($1, $2, $3, $4::timestamptz) ON CONFLICT DO NOTHING",
+             VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
         )
         .bind(scope)
         .bind(key.as_str())
         .bind(fingerprint.as_str())
-        .bind(canonical_timestamp(now))
+        .bind(ts(now))
         .execute(&mut *tx)
         .await
         .map_err(db)?;
@@ -36,7 +36,7 @@ impl IdempotencyStore for PgStore {
             return Ok(Claim::Fresh);
         }
         let row = sqlx::query(
-            "SELECT fingerprint, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') AS created_at,
+            "SELECT fingerprint, created_at,
                     response_status, response_body
              FROM idempotency_keys WHERE scope = $1 AND idem_key = $2 FOR UPDATE",
         )
@@ -49,7 +49,7 @@ impl IdempotencyStore for PgStore {
         let body: Option<Vec<u8>> = row.get("response_body");
         let existing = IdempotencyRecord {
             fingerprint: RequestFingerprint::from_stored(row.get("fingerprint")),
-            created_at: parse_timestamp(row.get("created_at"))?,
+            created_at: read_ts(&row, "created_at")?,
             response: status.map(|s| StoredResponse {
                 status: u16::try_from(s).unwrap_or(500),
                 body: body.unwrap_or_default(),
@@ -58,14 +58,14 @@ impl IdempotencyStore for PgStore {
         let claim = decide(Some(&existing), fingerprint, now);
         if claim == Claim::Fresh {
             sqlx::query(
-                "UPDATE idempotency_keys SET fingerprint = $3, created_at = $4::timestamptz,
+                "UPDATE idempotency_keys SET fingerprint = $3, created_at = $4,
                     response_status = NULL, response_body = NULL
                  WHERE scope = $1 AND idem_key = $2",
             )
             .bind(scope)
             .bind(key.as_str())
             .bind(fingerprint.as_str())
-            .bind(canonical_timestamp(now))
+            .bind(ts(now))
             .execute(&mut *tx)
             .await
             .map_err(db)?;
@@ -110,8 +110,8 @@ impl IdempotencyStore for PgStore {
     }
 
     async fn purge_idempotency_keys(&self, cutoff: Timestamp) -> Result<u64, StoreError> {
-        let gone = sqlx::query("DELETE FROM idempotency_keys WHERE created_at < $1::timestamptz")
-            .bind(canonical_timestamp(cutoff))
+        let gone = sqlx::query("DELETE FROM idempotency_keys WHERE created_at < $1")
+            .bind(ts(cutoff))
             .execute(&self.pool)
             .await
             .map_err(db)?;

@@ -1,12 +1,12 @@
 //! Idempotency keys on SQLite.
 
-use crate::{SqliteStore, db};
+use crate::{SqliteStore, db, ts};
 use async_trait::async_trait;
 use jiff::Timestamp;
 use onestop_domain::idempotency::{
     Claim, IdempotencyKey, IdempotencyRecord, RequestFingerprint, StoredResponse, decide,
 };
-use onestop_store::{IdempotencyStore, StoreError, canonical_timestamp, parse_timestamp};
+use onestop_store::{IdempotencyStore, StoreError, parse_timestamp};
 use sqlx::Row;
 
 #[async_trait]
@@ -54,7 +54,7 @@ impl IdempotencyStore for SqliteStore {
             .bind(scope)
             .bind(key.as_str())
             .bind(fingerprint.as_str())
-            .bind(canonical_timestamp(now))
+            .bind(ts(now))
             .execute(&mut *tx)
             .await
             .map_err(db)?;
@@ -103,7 +103,7 @@ impl IdempotencyStore for SqliteStore {
     async fn purge_idempotency_keys(&self, cutoff: Timestamp) -> Result<u64, StoreError> {
         let mut tx = self.begin_write().await?;
         let gone = sqlx::query("DELETE FROM idempotency_keys WHERE created_at < ?")
-            .bind(canonical_timestamp(cutoff))
+            .bind(ts(cutoff))
             .execute(&mut *tx)
             .await
             .map_err(db)?;
