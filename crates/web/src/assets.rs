@@ -36,8 +36,3 @@ pub async fn serve(Path(path): Path<String>) -> Response {
         None => (StatusCode::NOT_FOUND, format!("there is no asset {path}")).into_response(),
     }
 }
-
-/// Whether an asset exists, for tests of the pages that link to them.
-pub fn exists(path: &str) -> bool {
-    Assets::get(path).is_some()
-}

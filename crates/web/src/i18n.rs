@@ -85,7 +85,8 @@ impl Catalog {
     }
 
     /// The source text of a language's file, for the tests that compare keys.
-    pub fn source(lang: &str) -> Option<&'static str> {
+    #[cfg(test)]
+    fn source(lang: &str) -> Option<&'static str> {
         SOURCES.iter().find(|(l, _)| *l == lang).map(|(_, s)| *s)
     }
 }

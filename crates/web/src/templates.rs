@@ -72,10 +72,7 @@ impl Templates {
         env.add_function(
             "t",
             move |state: &State, key: &str, kwargs: Kwargs| -> Result<String, minijinja::Error> {
-                let lang = state
-                    .lookup("lang")
-                    .and_then(|l| l.as_str().map(str::to_owned))
-                    .unwrap_or_else(|| LANGUAGES[0].into());
+                let lang = page_lang(state);
                 let args = fluent_args(&kwargs)?;
                 let borrowed: Vec<(&str, FluentValue<'_>)> =
                     args.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
@@ -83,10 +80,7 @@ impl Templates {
             },
         );
         env.add_filter("datetime", |state: &State, value: String| -> Result<String, minijinja::Error> {
-            let lang = state
-                .lookup("lang")
-                .and_then(|l| l.as_str().map(str::to_owned))
-                .unwrap_or_else(|| LANGUAGES[0].into());
+            let lang = page_lang(state);
             let at: jiff::Timestamp = value.parse().map_err(|e| {
                 minijinja::Error::new(
                     minijinja::ErrorKind::InvalidOperation,
@@ -94,13 +88,6 @@ impl Templates {
                 )
             })?;
             Ok(crate::i18n::format_datetime(&lang, at, &default_zone()))
-        });
-        env.add_filter("money", |state: &State, minor: i64, currency: String| -> String {
-            let lang = state
-                .lookup("lang")
-                .and_then(|l| l.as_str().map(str::to_owned))
-                .unwrap_or_else(|| LANGUAGES[0].into());
-            crate::i18n::format_money(&lang, minor, &currency, 2)
         });
         Templates { env, catalog }
     }
@@ -145,6 +132,11 @@ impl Templates {
             ApiError::internal()
         })
     }
+}
+
+/// The language of the page being rendered.
+fn page_lang(state: &State) -> String {
+    state.lookup("lang").and_then(|l| l.as_str().map(str::to_owned)).unwrap_or_else(|| LANGUAGES[0].into())
 }
 
 /// The agency's home time zone, in which staff pages show times (Asia/Baku; each centre's own
