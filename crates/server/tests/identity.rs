@@ -123,7 +123,7 @@ async fn state_changes_need_the_csrf_token(db: &TestDb) {
         .send()
         .await
         .unwrap();
-    problem(wrong, 403).await;
+    assert!(problem(wrong, 403).await["detail"].as_str().unwrap().contains("CSRF token is missing or wrong"));
     assert_eq!(app.audit("csrf.refused").await.len(), 2);
     assert!(app.store.staff_by_login("kamal").await.unwrap().unwrap().0.active, "nothing changed");
 
@@ -343,7 +343,8 @@ async fn centre_managers_manage_their_own_centre_only(db: &TestDb) {
     assert_eq!(manager.post(&app, "/admin/staff/own/suspend").send().await.unwrap().status(), 303);
     let body = problem(manager.post(&app, "/admin/staff/other/suspend").send().await.unwrap(), 403).await;
     assert_eq!(body["detail"], "this belongs to another centre");
-    problem(manager.post(&app, "/admin/staff/boss/suspend").send().await.unwrap(), 403).await;
+    let body = problem(manager.post(&app, "/admin/staff/boss/suspend").send().await.unwrap(), 403).await;
+    assert_eq!(body["detail"], "this belongs to another centre", "a network-wide account is nobody's centre");
     assert!(app.store.staff_by_login("other").await.unwrap().unwrap().0.active);
 
     let add = |login: &'static str, role: &'static str, centre: &'static str| {
@@ -358,8 +359,10 @@ async fn centre_managers_manage_their_own_centre_only(db: &TestDb) {
     assert_eq!(add("newdesk", "info_desk", "AZ-B1").send().await.unwrap().status(), 303);
     let created = app.store.staff_by_login("newdesk").await.unwrap().unwrap().0;
     assert!(created.must_change_password);
-    problem(add("elsewhere", "info_desk", "AZ-B2").send().await.unwrap(), 403).await;
-    problem(add("newadmin", "agency_admin", "").send().await.unwrap(), 403).await;
+    let body = problem(add("elsewhere", "info_desk", "AZ-B2").send().await.unwrap(), 403).await;
+    assert_eq!(body["detail"], "this belongs to another centre");
+    let body = problem(add("newadmin", "agency_admin", "").send().await.unwrap(), 403).await;
+    assert_eq!(body["detail"], "this belongs to another centre");
     let invalid = add("x", "officer", "AZ-B1").send().await.unwrap();
     assert_eq!(invalid.status(), 400);
     let page = invalid.text().await.unwrap();

@@ -262,6 +262,11 @@ async fn admins_change_the_registry_only_in_ways_that_hold(db: &TestDb) {
         .await
         .unwrap();
     assert_eq!(bad_fee.status(), 400);
+    let text = bad_fee.text().await.unwrap();
+    assert!(
+        text.contains("Write an amount such as 5 or 5.50.") && text.contains("href=\"#state_fee\""),
+        "{text}"
+    );
     // Removing a service that windows still serve is refused with the reason, and audited.
     let removal = admin.post(&app, "/admin/registry/services/MIA-ID-CARD/remove").send().await.unwrap();
     assert_eq!(removal.status(), 409);
@@ -345,10 +350,10 @@ async fn admins_edit_providers_and_centres(db: &TestDb) {
     assert!(!baku["hours"].to_string().contains("sunday"), "closed on Sundays: {}", baku["hours"]);
     fields.push(("open_sunday".into(), "ten".into()));
     fields.push(("close_sunday".into(), "17:00".into()));
-    assert_eq!(
-        admin.post(&app, "/admin/registry/centres/BAKU-1").form(&fields).send().await.unwrap().status(),
-        400
-    );
+    let bad_hours = admin.post(&app, "/admin/registry/centres/BAKU-1").form(&fields).send().await.unwrap();
+    assert_eq!(bad_hours.status(), 400);
+    let text = bad_hours.text().await.unwrap();
+    assert!(text.contains("The hours of Sunday are not times such as 10:00."), "{text}");
 
     let windows = baku["windows"].as_array().unwrap().len();
     let number = baku["windows"][0]["number"].as_i64().unwrap();
