@@ -125,23 +125,24 @@ pub async fn sign_in(
     let typed = form.password.clone();
     let matches =
         tokio::task::spawn_blocking(move || password::verify(&typed, &stored)).await.unwrap_or(false);
-    let refusal = match &account {
-        None => Some("unknown login"),
-        Some(_) if !matches => Some("wrong password"),
-        Some((staff, _)) if !staff.active => Some("account suspended"),
-        Some(_) => None,
-    };
-    if let Some(why) = refusal {
-        let (next_throttle, locked) = throttle.after_failure(now);
-        let action = if locked { "sign_in.lock" } else { "sign_in.fail" };
-        let summary = format!("sign-in failed: {why} (failure {})", throttle.failures + 1);
-        let event = caller.event(now, action, summary).refused().with_record(format!("staff:{login}"));
-        if let Err(e) = state.store.record_sign_in_failure(&login, next_throttle, event).await {
-            return ApiError::from(e).into_response();
+    let staff = match account {
+        Some((staff, _)) if matches && staff.active => staff,
+        refused => {
+            let why = match refused {
+                None => "unknown login",
+                Some(_) if !matches => "wrong password",
+                Some(_) => "account suspended",
+            };
+            let (next_throttle, locked) = throttle.after_failure(now);
+            let action = if locked { "sign_in.lock" } else { "sign_in.fail" };
+            let summary = format!("sign-in failed: {why} (failure {})", throttle.failures + 1);
+            let event = caller.event(now, action, summary).refused().with_record(format!("staff:{login}"));
+            if let Err(e) = state.store.record_sign_in_failure(&login, next_throttle, event).await {
+                return ApiError::from(e).into_response();
+            }
+            return again(StatusCode::UNAUTHORIZED, state.templates.text(&locale, "signin-wrong", &[]));
         }
-        return again(StatusCode::UNAUTHORIZED, state.templates.text(&locale, "signin-wrong", &[]));
-    }
-    let Some((staff, _)) = account else { unreachable!("refused above") };
+    };
 
     let session_token = random_token();
     let new = NewSession {
