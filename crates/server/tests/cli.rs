@@ -387,16 +387,25 @@ async fn audit_verify_names_the_first_edited_entry() {
         "verified 4 audit entries and 1 signatures"
     );
 
-    // Edit one row of a copy of the database, as someone with file access could.
-    let copy = cwd.path().join("copy.db");
-    std::fs::copy(cwd.path().join("data/onestop.db"), &copy).unwrap();
-    let url = format!("sqlite://{}", copy.display());
-    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
-    sqlx::query("UPDATE audit_log SET summary = 'nothing happened' WHERE seq = 2")
-        .execute(&pool)
-        .await
-        .unwrap();
-    pool.close().await;
+    // Edit one row of a copy of the database, as someone with file access could. The copy is taken
+    // with VACUUM INTO, which reads through the write-ahead log, so it holds every committed entry.
+    let tampered = |name: &'static str, edit: &'static str| {
+        let dir = cwd.path().to_owned();
+        async move {
+            let original = format!("sqlite://{}", dir.join("data/onestop.db").display());
+            let pool = sqlx::SqlitePool::connect(&original).await.unwrap();
+            let copy = dir.join(name);
+            sqlx::query("VACUUM INTO ?").bind(copy.display().to_string()).execute(&pool).await.unwrap();
+            pool.close().await;
+            let url = format!("sqlite://{}", copy.display());
+            let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+            let changed = sqlx::query(edit).execute(&pool).await.unwrap().rows_affected();
+            assert_eq!(changed, 1, "{edit}");
+            pool.close().await;
+            url
+        }
+    };
+    let url = tampered("edited.db", "UPDATE audit_log SET summary = 'nothing happened' WHERE seq = 2").await;
     let output = onestop(cwd.path(), &["audit", "verify", "--database-url", &url]);
     assert_eq!(output.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&output.stderr);
@@ -406,10 +415,7 @@ async fn audit_verify_names_the_first_edited_entry() {
     );
 
     // Deleting the newest entry, which was signed, is caught by its signature.
-    std::fs::copy(cwd.path().join("data/onestop.db"), &copy).unwrap();
-    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
-    sqlx::query("DELETE FROM audit_log WHERE seq = 4").execute(&pool).await.unwrap();
-    pool.close().await;
+    let url = tampered("truncated.db", "DELETE FROM audit_log WHERE seq = 4").await;
     let output = onestop(cwd.path(), &["audit", "verify", "--database-url", &url]);
     assert_eq!(output.status.code(), Some(1));
     assert!(
