@@ -1,6 +1,6 @@
 //! The storage contract of onestop.
 //!
-//! The traits here speak the domain (`claim_idempotency_key`, later `issue_ticket`, `book_slot`), not
+//! The traits here speak the domain (`claim_idempotency_key`, `issue_ticket`, `call_next`), not
 //! generic CRUD. Each backend crate (`onestop-store-sqlite`, `onestop-store-postgres`) implements them
 //! in its own SQL; `onestop-store-tests` holds the one contract suite both must pass. Row types stay
 //! inside the backends. This crate depends on neither sqlx nor axum.
@@ -8,6 +8,7 @@
 pub mod audit;
 pub mod dump;
 pub mod identity;
+pub mod queue;
 pub mod registry;
 
 use async_trait::async_trait;
@@ -115,12 +116,13 @@ pub trait IdempotencyStore: Send + Sync {
 }
 
 /// Everything a onestop backend provides. The server holds one as `Arc<dyn Store>`.
-pub trait Store: SystemStore + IdempotencyStore + IdentityStore + AuditStore + RegistryStore {}
+pub trait Store: SystemStore + IdempotencyStore + IdentityStore + AuditStore + RegistryStore + QueueStore {}
 
-impl<T: SystemStore + IdempotencyStore + IdentityStore + AuditStore + RegistryStore> Store for T {}
+impl<T: SystemStore + IdempotencyStore + IdentityStore + AuditStore + RegistryStore + QueueStore> Store for T {}
 
 pub use audit::{AuditFilter, AuditStore};
 pub use identity::{DeviceRecord, IdentityStore, NewSession, NewStaff, SessionRecord, StaffRecord};
+pub use queue::QueueStore;
 pub use registry::{CatalogueVersion, RegistryStore};
 
 /// Formats a timestamp the one way both backends store and dump it: RFC 3339 in UTC with exactly
