@@ -98,6 +98,17 @@ impl Role {
             }
             P::ReadAudit => matches!(self, Role::AgencyAdmin | Role::MonitoringAnalyst),
             P::RevealPersonalData | P::ManageRegistry => matches!(self, Role::AgencyAdmin),
+            P::IssueTicket => matches!(self, Role::AgencyAdmin | Role::CentreManager | Role::InfoDesk),
+            P::ServeAtWindow => matches!(self, Role::AgencyAdmin | Role::Officer),
+            P::ReturnParkedTicket => matches!(
+                self,
+                Role::AgencyAdmin | Role::CentreManager | Role::InfoDesk | Role::Officer | Role::BankTeller
+            ),
+            P::CloseQueueDay => matches!(self, Role::AgencyAdmin | Role::CentreManager),
+            P::WatchQueue => !matches!(self, Role::CommissionMember),
+            P::ReadTicketHolder => {
+                matches!(self, Role::AgencyAdmin | Role::CentreManager | Role::InfoDesk | Role::Officer)
+            }
         }
     }
 }
@@ -237,7 +248,16 @@ impl DeviceKind {
 
     /// The permissions a device of this kind holds, within its centre (and window).
     pub fn grants(self, permission: Permission) -> bool {
-        matches!(permission, Permission::Identify)
+        use Permission as P;
+        match self {
+            DeviceKind::Kiosk => matches!(permission, P::Identify | P::IssueTicket | P::WatchQueue),
+            DeviceKind::Display => matches!(permission, P::Identify | P::WatchQueue | P::ReadTicketHolder),
+            DeviceKind::Tablet => matches!(permission, P::Identify | P::WatchQueue),
+            DeviceKind::Terminal => matches!(permission, P::Identify | P::ReturnParkedTicket),
+            DeviceKind::Integration => {
+                matches!(permission, P::Identify | P::IssueTicket | P::WatchQueue | P::ReturnParkedTicket)
+            }
+        }
     }
 }
 
@@ -297,6 +317,18 @@ pub enum Permission {
     RevealPersonalData,
     /// Change the registry: import a catalogue, edit or remove services.
     ManageRegistry,
+    /// Issue queue tickets (at the info desk, or as a kiosk).
+    IssueTicket,
+    /// Sign in to a window and serve its queue: call, recall, start, no-show, park, transfer, finish.
+    ServeAtWindow,
+    /// Send a parked ticket back to its window's queue (e.g. when the fee was paid).
+    ReturnParkedTicket,
+    /// Close a centre's queue for the day.
+    CloseQueueDay,
+    /// Follow a centre's live queue events (screens, consoles).
+    WatchQueue,
+    /// Read a ticket's holder (name, masked national ID) beside its public details.
+    ReadTicketHolder,
 }
 
 /// Who is asking.
