@@ -1,11 +1,12 @@
 //! The queue in a centre: reading the ID card at the info desk ([`mrz`]), ticket numbers such as
-//! `J-017` ([`number`]), the life of a ticket from issue to outcome ([`ticket`]), which ticket a
+//! `J-017` ([`number`]), the centre's queue day and opening ([`day`]), the life of a ticket from issue to outcome ([`ticket`]), which ticket a
 //! window calls next ([`calling`]) and the predicted wait ([`predict`]).
 //!
 //! Everything here is a rule over values passed in: storage keeps the tickets and counters, and the
 //! caller passes the time.
 
 pub mod calling;
+pub mod day;
 pub mod mrz;
 pub mod number;
 pub mod predict;
