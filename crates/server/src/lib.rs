@@ -6,5 +6,6 @@ pub mod audit_key;
 pub mod clock;
 pub mod config;
 pub mod db;
+pub mod queue_day;
 pub mod serve;
 pub mod telemetry;

@@ -13,6 +13,9 @@ use tokio::net::TcpListener;
 /// How often expired idempotency records are purged.
 const PURGE_EVERY: Duration = Duration::from_secs(3600);
 
+/// How often centres past their closing time have their queue day closed.
+const CLOSE_DAYS_EVERY: Duration = Duration::from_secs(60);
+
 /// Binds the configured address. A separate step so callers (and tests) learn the bound address,
 /// e.g. of `127.0.0.1:0`, before serving.
 pub async fn bind(config: &Config) -> Result<TcpListener, String> {
@@ -39,6 +42,7 @@ pub async fn run(
     } else {
         format!("{}/", config.server.public_url)
     };
+    let registry = Arc::clone(&state.registry);
     let app = onestop_web::app(state, limits).into_make_service_with_connect_info::<SocketAddr>();
     let key = crate::audit_key::load_or_create(std::path::Path::new(&config.audit.signing_key_file))?;
     let addr: SocketAddr = listener.local_addr().map_err(|e| e.to_string())?;
@@ -50,6 +54,7 @@ pub async fn run(
         key.clone(),
         Duration::from_secs(config.audit.sign_interval_secs),
     ));
+    let day_closer = tokio::spawn(close_days_periodically(Arc::clone(&store), registry));
     let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
     let server = axum::serve(listener, app)
         .with_graceful_shutdown(async move {
@@ -74,6 +79,7 @@ pub async fn run(
     };
     purger.abort();
     signer.abort();
+    day_closer.abort();
     if let Err(e) = crate::admin::sign_audit_head(store.as_ref(), &key, crate::clock::now()).await {
         tracing::warn!(error = %e, "could not sign the audit trail at shutdown");
     }
@@ -125,6 +131,17 @@ async fn sign_audit_periodically(store: Arc<dyn Store>, key: ed25519_dalek::Sign
             Ok(Some(seq)) => tracing::debug!(seq, "signed the audit trail"),
             Ok(None) => {}
             Err(e) => tracing::warn!(error = %e, "signing the audit trail failed"),
+        }
+    }
+}
+
+async fn close_days_periodically(store: Arc<dyn Store>, registry: Arc<onestop_web::registry::RegistryCache>) {
+    let mut ticks = tokio::time::interval(CLOSE_DAYS_EVERY);
+    loop {
+        ticks.tick().await;
+        let now = crate::clock::now();
+        if let Err(e) = crate::queue_day::close_finished_days(store.as_ref(), &registry, now).await {
+            tracing::warn!(error = %e, "closing finished queue days failed");
         }
     }
 }
