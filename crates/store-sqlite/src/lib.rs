@@ -1,6 +1,8 @@
 //! onestop's embedded default storage: SQLite through sqlx.
 //!
-//! The database runs in WAL mode with a busy timeout and foreign keys on. Every write transaction
+//! The database runs in WAL mode with `synchronous = FULL` (a commit is on disk before it is
+//! acknowledged, so an acknowledged change survives a power cut, not only a crash of the process),
+//! a busy timeout and foreign keys on. Every write transaction
 //! begins `IMMEDIATE`, so it takes the single writer lock up front and never fails half-way on a
 //! snapshot upgrade; transactions are kept short. Timestamps are stored as canonical RFC 3339 text
 //! (see [`onestop_store::canonical_timestamp`]).
@@ -29,6 +31,19 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// The migrations of this backend, embedded at build time from `migrations/`.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
+/// The connection settings every connection of the store uses, for `url`: WAL, `synchronous =
+/// FULL`, the busy timeout, foreign keys; the file is created when missing. Public so that a
+/// benchmark's baseline runs with exactly the store's durability.
+pub fn connect_options(url: &str) -> Result<SqliteConnectOptions, StoreError> {
+    Ok(SqliteConnectOptions::from_str(url)
+        .map_err(|e| StoreError::Other(format!("bad SQLite URL {url:?}: {e}")))?
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Full)
+        .busy_timeout(BUSY_TIMEOUT)
+        .foreign_keys(true))
+}
+
 /// A onestop store on an SQLite database file.
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
@@ -39,13 +54,7 @@ impl SqliteStore {
     /// Opens (creating it and its folder if missing) the database at `url`, e.g.
     /// `sqlite://./data/onestop.db`. Does not migrate: call [`SqliteStore::migrate`].
     pub async fn connect(url: &str, max_connections: u32) -> Result<Self, StoreError> {
-        let options = SqliteConnectOptions::from_str(url)
-            .map_err(|e| StoreError::Other(format!("bad SQLite URL {url:?}: {e}")))?
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
-            .busy_timeout(BUSY_TIMEOUT)
-            .foreign_keys(true);
+        let options = connect_options(url)?;
         let file = options.get_filename().to_owned();
         if let Some(parent) = file.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent)

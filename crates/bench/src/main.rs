@@ -1,0 +1,176 @@
+//! `onestop-bench queue`: the queue benchmark of issue #5 — sustained ticket operations over 50
+//! centres × 20 windows against a real server, the raw insert baseline on the same database, the
+//! latency at a fixed rate, and the fan-out of a call to many hall screens. Prints a Markdown
+//! report; `docs/benchmarks.md` records the figures and the command.
+
+use clap::{Parser, Subcommand, ValueEnum};
+use onestop_bench::client::{Api, Op};
+use onestop_bench::load::{self, Samples};
+use onestop_bench::server::Server;
+use onestop_bench::stats::{median, ms, percentile};
+use onestop_bench::{raw, screens, setup};
+use std::time::Duration;
+
+#[derive(Parser)]
+#[command(name = "onestop-bench", about = "Benchmarks of onestop")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Ticket operations per second and latency, against the raw insert baseline; call fan-out.
+    Queue {
+        /// The database to run on (PostgreSQL: `ONESTOP_TEST_POSTGRES_URL`, or a throwaway cluster).
+        #[arg(long, value_enum, default_value = "sqlite")]
+        backend: Backend,
+        /// Centres of the benchmark network.
+        #[arg(long, default_value_t = 50)]
+        centres: usize,
+        /// Windows per centre.
+        #[arg(long, default_value_t = 20)]
+        windows: u32,
+        /// Seconds of each measured phase.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        /// Repetitions of the baseline and the closed loop; their medians are reported.
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+        /// Concurrent clients of the closed loop.
+        #[arg(long, default_value_t = 64)]
+        clients: usize,
+        /// Operations per second of the open loop.
+        #[arg(long, default_value_t = 1000.0)]
+        rate: f64,
+        /// Hall screens following one centre during the fan-out.
+        #[arg(long, default_value_t = 1000)]
+        screens: usize,
+        /// Calls made during the fan-out.
+        #[arg(long, default_value_t = 50)]
+        calls: usize,
+    },
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a runtime");
+    match runtime.block_on(run(cli)) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn progress(text: &str) {
+    eprintln!("· {text}");
+}
+
+fn op_table(samples: &Samples) -> String {
+    let mut out = String::from("| operation | count | p50 ms | p99 ms |\n|---|---:|---:|---:|\n");
+    for op in Op::ALL {
+        let mut l = samples.latencies.get(&op).cloned().unwrap_or_default();
+        let n = l.len();
+        out.push_str(&format!(
+            "| {} | {n} | {:.2} | {:.2} |\n",
+            op.name(),
+            ms(percentile(&mut l, 50.0)),
+            ms(percentile(&mut l, 99.0))
+        ));
+    }
+    out
+}
+
+async fn run(cli: Cli) -> Result<(), String> {
+    let Command::Queue { backend, centres, windows, seconds, runs, clients, rate, screens, calls } = cli.command;
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let _postgres;
+    let url = match backend {
+        Backend::Sqlite => format!("sqlite://{}/bench.db", dir.path().display()),
+        Backend::Postgres => {
+            let db = onestop_store_tests::TestDb::postgres().await.ok_or("PostgreSQL is not available")?;
+            let url = db.url.clone();
+            _postgres = db;
+            url
+        }
+    };
+    progress(&format!("filling {} centres × {windows} windows (and one for the fan-out)", centres));
+    let store = setup::open(&url).await?;
+    let mut network = setup::fill(store.as_ref(), centres + 1, windows).await?;
+    store.close().await;
+    let fan_devices = network.devices.pop().ok_or("no centre")?;
+    let fan_officer = network.officers.split_off(centres * windows as usize).remove(0);
+
+    progress("starting the server");
+    let server = Server::start(dir.path(), &url).await?;
+    let api = Api::new(&server.base);
+    load::sign_in_all(&api, &network, 16).await?;
+    api.sign_in(&fan_officer).await?;
+
+    let phase = Duration::from_secs(seconds);
+    let (mut raw_rates, mut op_rates, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+    let mut last_closed = Samples::default();
+    for run in 1..=runs {
+        progress(&format!("run {run}/{runs}: raw insert loop, {seconds} s"));
+        let baseline = raw::insert_loop(&url, phase).await?;
+        progress(&format!("run {run}/{runs}: closed loop, {clients} clients, {seconds} s"));
+        let closed = load::closed_loop(&api, &network, clients, phase).await;
+        if closed.errors > 0 {
+            return Err(format!("{} operations failed, e.g. {:?}", closed.errors, closed.first_errors));
+        }
+        raw_rates.push(baseline.rate());
+        op_rates.push(closed.rate());
+        ratios.push(closed.rate() / baseline.rate());
+        progress(&format!(
+            "run {run}: raw {:.0}/s, operations {:.0}/s, ratio {:.2}",
+            baseline.rate(),
+            closed.rate(),
+            closed.rate() / baseline.rate()
+        ));
+        last_closed = closed;
+    }
+
+    progress(&format!("open loop at {rate} operations/s, {seconds} s"));
+    let open = load::open_loop(&api, &network, rate, phase).await;
+    progress(&format!("fan-out: {screens} hall screens, {calls} calls"));
+    let (mut delays, missing) =
+        screens::fan_out(&api, &fan_devices, &fan_officer, screens, calls, Duration::from_millis(100)).await?;
+    server.stop().await?;
+
+    let (p50, p99) = last_closed.p50_p99();
+    let (open_p50, open_p99) = open.p50_p99();
+    println!("## Queue benchmark — {}", if backend == Backend::Sqlite { "SQLite" } else { "PostgreSQL" });
+    println!();
+    println!("{centres} centres × {windows} windows; {runs} runs of {seconds} s; medians over the runs.");
+    println!();
+    println!("| measure | value |\n|---|---:|");
+    println!("| raw single-row durable inserts/s (median) | {:.0} |", median(&mut raw_rates));
+    println!("| ticket operations/s, closed loop of {clients} clients (median) | {:.0} |", median(&mut op_rates));
+    println!("| ratio to the raw loop (median of the runs' ratios) | {:.2} |", median(&mut ratios));
+    println!("| p50 / p99 ms, closed loop (last run) | {p50:.2} / {p99:.2} |");
+    println!(
+        "| open loop: offered {rate:.0}/s, achieved {:.0}/s, p50 / p99 ms | {open_p50:.2} / {open_p99:.2} |",
+        open.rate()
+    );
+    println!("| open loop: operations skipped (all windows busy) / failed | {} / {} |", open.skipped, open.errors);
+    println!(
+        "| call → {screens} hall screens over SSE, p50 / p99 ms | {:.2} / {:.2} |",
+        ms(percentile(&mut delays, 50.0)),
+        ms(percentile(&mut delays, 99.0))
+    );
+    println!("| deliveries missing (of {}) | {missing} |", screens * calls);
+    println!();
+    println!("Closed loop, last run, by operation:\n");
+    print!("{}", op_table(&last_closed));
+    println!("\nOpen loop by operation:\n");
+    print!("{}", op_table(&open));
+    Ok(())
+}
