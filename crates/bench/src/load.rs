@@ -70,6 +70,39 @@ impl Samples {
     }
 }
 
+/// Ticket issues acknowledged so far, recorded the moment each answer arrives (so they are known
+/// even if the load is cut off), with a count to await.
+#[derive(Debug)]
+pub struct Acked {
+    ids: Mutex<Vec<i64>>,
+    count: tokio::sync::watch::Sender<usize>,
+}
+
+impl Default for Acked {
+    fn default() -> Acked {
+        Acked { ids: Mutex::default(), count: tokio::sync::watch::Sender::new(0) }
+    }
+}
+
+impl Acked {
+    fn record(&self, id: i64) {
+        let mut ids = self.ids.lock().expect("not poisoned");
+        ids.push(id);
+        self.count.send_replace(ids.len());
+    }
+
+    /// The ids acknowledged so far.
+    pub fn ids(&self) -> Vec<i64> {
+        self.ids.lock().expect("not poisoned").clone()
+    }
+
+    /// Completes once at least `n` issues were acknowledged.
+    pub async fn reached(&self, n: usize) {
+        let mut count = self.count.subscribe();
+        let _ = count.wait_for(|c| *c >= n).await;
+    }
+}
+
 /// Where a window is in its visit.
 #[derive(Debug, Clone, Copy)]
 enum Step {
@@ -129,18 +162,19 @@ pub async fn sign_in_all(api: &Api, network: &Network, parallel: usize) -> Resul
 }
 
 /// Closed loop: `clients` concurrent clients, each cycling over its share of the windows, for
-/// `duration`.
+/// `duration`. `acked` records acknowledged ticket issues as they happen, for a watcher.
 pub async fn closed_loop(
     api: &Api,
     network: &Network,
     clients: usize,
     duration: Duration,
+    acked: Arc<Acked>,
 ) -> Samples {
     let began = crate::instant();
     let deadline = began + duration;
     let mut tasks = Vec::new();
     for k in 0..clients {
-        let (api, network) = (api.clone(), network.clone());
+        let (api, network, acked) = (api.clone(), network.clone(), Arc::clone(&acked));
         tasks.push(tokio::spawn(async move {
             let mine: Vec<usize> = (k..network.officers.len()).step_by(clients).collect();
             let mut steps = vec![Step::Issue; mine.len()];
@@ -148,7 +182,11 @@ pub async fn closed_loop(
             let mut turn = 0;
             while !mine.is_empty() && crate::instant() < deadline {
                 let slot = turn % mine.len();
+                let before = samples.issued.len();
                 steps[slot] = step(&api, &network, mine[slot], steps[slot], &mut samples).await;
+                if let Some(id) = samples.issued.get(before) {
+                    acked.record(*id);
+                }
                 turn += 1;
             }
             samples

@@ -122,7 +122,7 @@ async fn run(cli: Cli) -> Result<(), String> {
         progress(&format!("run {run}/{runs}: raw insert loop, {seconds} s"));
         let baseline = raw::insert_loop(&url, phase).await?;
         progress(&format!("run {run}/{runs}: closed loop, {clients} clients, {seconds} s"));
-        let closed = load::closed_loop(&api, &network, clients, phase).await;
+        let closed = load::closed_loop(&api, &network, clients, phase, Default::default()).await;
         if closed.errors > 0 {
             return Err(format!("{} operations failed, e.g. {:?}", closed.errors, closed.first_errors));
         }
