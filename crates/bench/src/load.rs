@@ -115,11 +115,18 @@ enum Step {
 /// Runs one step of window `w`; answers the next step.
 async fn step(api: &Api, network: &Network, w: usize, step: Step, samples: &mut Samples) -> Step {
     let officer = &network.officers[w];
-    let devices = network.devices.iter().find(|d| d.centre == officer.centre).expect("devices of every centre");
+    let devices =
+        network.devices.iter().find(|d| d.centre == officer.centre).expect("devices of every centre");
     let began = crate::instant();
     let (op, result) = match step {
-        Step::Issue => (Op::Issue, api.issue(devices).await.map(|id| Some(Step::Call).inspect(|_| samples.issued.push(id)))),
-        Step::Call => (Op::Call, api.call_next(officer).await.map(|t| Some(t.map_or(Step::Issue, |(id, _)| Step::Start(id))))),
+        Step::Issue => (
+            Op::Issue,
+            api.issue(devices).await.map(|id| Some(Step::Call).inspect(|_| samples.issued.push(id))),
+        ),
+        Step::Call => (
+            Op::Call,
+            api.call_next(officer).await.map(|t| Some(t.map_or(Step::Issue, |(id, _)| Step::Start(id)))),
+        ),
         Step::Start(id) => (Op::Start, api.start(officer, id).await.map(|()| Some(Step::Finish(id)))),
         Step::Finish(id) => (Op::Finish, api.finish(officer, id).await.map(|()| Some(Step::Issue))),
     };
@@ -150,7 +157,7 @@ pub async fn sign_in_all(api: &Api, network: &Network, parallel: usize) -> Resul
                     *n += 1;
                     i
                 };
-                let Some(officer) = network.officers.get(i) else { return Ok(()) };
+                let Some(officer) = network.officers.get(i) else { return Ok::<(), String>(()) };
                 api.sign_in(officer).await?;
             }
         }));
@@ -222,7 +229,8 @@ pub async fn open_loop(api: &Api, network: &Network, rate: f64, duration: Durati
             skipped += 1;
             continue;
         };
-        let (api, network, shared, idle_tx) = (api.clone(), network.clone(), Arc::clone(&shared), idle_tx.clone());
+        let (api, network, shared, idle_tx) =
+            (api.clone(), network.clone(), Arc::clone(&shared), idle_tx.clone());
         tasks.push(tokio::spawn(async move {
             let mut samples = Samples::default();
             let next = step(&api, &network, w, s, &mut samples).await;

@@ -90,7 +90,8 @@ fn op_table(samples: &Samples) -> String {
 }
 
 async fn run(cli: Cli) -> Result<(), String> {
-    let Command::Queue { backend, centres, windows, seconds, runs, clients, rate, screens, calls } = cli.command;
+    let Command::Queue { backend, centres, windows, seconds, runs, clients, rate, screens, calls } =
+        cli.command;
     let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
     let _postgres;
     let url = match backend {
@@ -142,7 +143,8 @@ async fn run(cli: Cli) -> Result<(), String> {
     let open = load::open_loop(&api, &network, rate, phase).await;
     progress(&format!("fan-out: {screens} hall screens, {calls} calls"));
     let (mut delays, missing) =
-        screens::fan_out(&api, &fan_devices, &fan_officer, screens, calls, Duration::from_millis(100)).await?;
+        screens::fan_out(&api, &fan_devices, &fan_officer, screens, calls, Duration::from_millis(100))
+            .await?;
     server.stop().await?;
 
     let (p50, p99) = last_closed.p50_p99();
@@ -153,14 +155,20 @@ async fn run(cli: Cli) -> Result<(), String> {
     println!();
     println!("| measure | value |\n|---|---:|");
     println!("| raw single-row durable inserts/s (median) | {:.0} |", median(&mut raw_rates));
-    println!("| ticket operations/s, closed loop of {clients} clients (median) | {:.0} |", median(&mut op_rates));
+    println!(
+        "| ticket operations/s, closed loop of {clients} clients (median) | {:.0} |",
+        median(&mut op_rates)
+    );
     println!("| ratio to the raw loop (median of the runs' ratios) | {:.2} |", median(&mut ratios));
     println!("| p50 / p99 ms, closed loop (last run) | {p50:.2} / {p99:.2} |");
     println!(
         "| open loop: offered {rate:.0}/s, achieved {:.0}/s, p50 / p99 ms | {open_p50:.2} / {open_p99:.2} |",
         open.rate()
     );
-    println!("| open loop: operations skipped (all windows busy) / failed | {} / {} |", open.skipped, open.errors);
+    println!(
+        "| open loop: operations skipped (all windows busy) / failed | {} / {} |",
+        open.skipped, open.errors
+    );
     println!(
         "| call → {screens} hall screens over SSE, p50 / p99 ms | {:.2} / {:.2} |",
         ms(percentile(&mut delays, 50.0)),

@@ -2,8 +2,8 @@
 //! database as the benchmark and with the store's own connection settings (on SQLite, WAL with
 //! `synchronous = FULL`; on PostgreSQL, the server's default `synchronous_commit = on`).
 
-use crate::load::Samples;
 use crate::client::Op;
+use crate::load::Samples;
 use sqlx::Connection;
 use std::time::Duration;
 

@@ -13,25 +13,31 @@ type Seen = Arc<Mutex<HashMap<String, Vec<Instant>>>>;
 
 /// Opens `screens` SSE connections to the centre's event stream with its display token; each
 /// records when it reads a `called` event, by ticket number. Answers once every stream is open.
-pub async fn connect(api: &Api, devices: &Devices, screens: usize) -> Result<(Seen, Vec<tokio::task::JoinHandle<()>>), String> {
+pub async fn connect(
+    api: &Api,
+    devices: &Devices,
+    screens: usize,
+) -> Result<(Seen, Vec<tokio::task::JoinHandle<()>>), String> {
     let seen: Seen = Arc::default();
     let (ready_tx, mut ready_rx) = tokio::sync::mpsc::channel::<Result<(), String>>(screens.max(1));
     let mut tasks = Vec::new();
     for _ in 0..screens {
         let url = format!("{}/api/v1/centres/{}/events", api.base(), devices.centre);
-        let (http, token, seen, ready) = (api.http().clone(), devices.display.clone(), Arc::clone(&seen), ready_tx.clone());
+        let (http, token, seen, ready) =
+            (api.http().clone(), devices.display.clone(), Arc::clone(&seen), ready_tx.clone());
         tasks.push(tokio::spawn(async move {
-            let response = match http.get(&url).bearer_auth(&token).header("accept", "text/event-stream").send().await {
-                Ok(r) if r.status().is_success() => r,
-                Ok(r) => {
-                    let _ = ready.send(Err(format!("events: {}", r.status()))).await;
-                    return;
-                }
-                Err(e) => {
-                    let _ = ready.send(Err(format!("events: {e}"))).await;
-                    return;
-                }
-            };
+            let response =
+                match http.get(&url).bearer_auth(&token).header("accept", "text/event-stream").send().await {
+                    Ok(r) if r.status().is_success() => r,
+                    Ok(r) => {
+                        let _ = ready.send(Err(format!("events: {}", r.status()))).await;
+                        return;
+                    }
+                    Err(e) => {
+                        let _ = ready.send(Err(format!("events: {e}"))).await;
+                        return;
+                    }
+                };
             let _ = ready.send(Ok(())).await;
             read_events(response, &seen).await;
         }));

@@ -97,7 +97,8 @@ pub async fn fill(store: &dyn Store, centres: usize, windows: u32) -> Result<Net
                 times: SessionTimes::start(now),
                 origin: Some("bench".into()),
             };
-            let audit = AuditEvent::new(now, "bench", "session.start", format!("benchmark session of {login}"));
+            let audit =
+                AuditEvent::new(now, "bench", "session.start", format!("benchmark session of {login}"));
             store.start_session(&login, &session, audit).await.map_err(|e| e.to_string())?;
             network.officers.push(Officer {
                 centre: centre.clone(),

@@ -30,7 +30,9 @@ async fn crash_and_recover(db: &TestDb) {
     let acked = Arc::new(Acked::default());
     let running = {
         let (api, network, acked) = (api.clone(), network.clone(), Arc::clone(&acked));
-        tokio::spawn(async move { load::closed_loop(&api, &network, 16, Duration::from_secs(60), acked).await })
+        tokio::spawn(
+            async move { load::closed_loop(&api, &network, 16, Duration::from_secs(60), acked).await },
+        )
     };
     tokio::time::timeout(Duration::from_secs(60), acked.reached(300)).await.expect("300 tickets in a minute");
     server.kill().await.unwrap();
@@ -48,7 +50,8 @@ async fn crash_and_recover(db: &TestDb) {
         for day in [today.yesterday().unwrap(), today] {
             for record in store.day_tickets(&centre, day).await.unwrap() {
                 *stored.entry(record.ticket.id.0).or_insert(0u32) += 1;
-                let number = (centre.to_string(), day, record.group.to_string(), record.ticket.number.to_string());
+                let number =
+                    (centre.to_string(), day, record.group.to_string(), record.ticket.number.to_string());
                 assert!(numbers.insert(number.clone()), "ticket number repeated: {number:?}");
             }
         }
