@@ -43,6 +43,8 @@ pub async fn run(
         format!("{}/", config.server.public_url)
     };
     let registry = Arc::clone(&state.registry);
+    let live =
+        onestop_web::live::start(&state).await.map_err(|e| format!("cannot follow queue changes: {e}"))?;
     let app = onestop_web::app(state, limits).into_make_service_with_connect_info::<SocketAddr>();
     let key = crate::audit_key::load_or_create(std::path::Path::new(&config.audit.signing_key_file))?;
     let addr: SocketAddr = listener.local_addr().map_err(|e| e.to_string())?;
@@ -80,6 +82,7 @@ pub async fn run(
     purger.abort();
     signer.abort();
     day_closer.abort();
+    live.abort();
     if let Err(e) = crate::admin::sign_audit_head(store.as_ref(), &key, crate::clock::now()).await {
         tracing::warn!(error = %e, "could not sign the audit trail at shutdown");
     }
