@@ -31,7 +31,9 @@ pub async fn close_finished_days(
     registry: &RegistryCache,
     now: Timestamp,
 ) -> Result<Vec<Closed>, String> {
-    let Some(loaded) = registry.current(store).await.map_err(|e| format!("cannot load the registry: {e:?}"))? else {
+    let Some(loaded) =
+        registry.current(store).await.map_err(|e| format!("cannot load the registry: {e:?}"))?
+    else {
         return Ok(Vec::new());
     };
     let catalogue = &loaded.catalogue;

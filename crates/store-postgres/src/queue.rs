@@ -545,11 +545,11 @@ impl QueueStore for PgStore {
         let now = micros(now);
         let mut tx = self.begin_queue(&new.centre).await?;
         let issued: i64 = sqlx::query_scalar(
-            "INSERT INTO ticket_counters (centre, grp, day, issued) VALUES ($1, $2, $3, 1)
-             ON CONFLICT (centre, grp, day) DO UPDATE SET issued = ticket_counters.issued + 1 RETURNING issued",
+            "INSERT INTO ticket_counters (centre, prefix, day, issued) VALUES ($1, $2, $3, 1)
+             ON CONFLICT (centre, prefix, day) DO UPDATE SET issued = ticket_counters.issued + 1 RETURNING issued",
         )
         .bind(new.centre.as_str())
-        .bind(new.group.as_str())
+        .bind(new.prefix.to_string())
         .bind(date(new.day))
         .fetch_one(&mut *tx)
         .await

@@ -1,14 +1,14 @@
--- The queue of each centre: ticket counters (one per centre, service group and day), tickets with
--- every step of their life, officers signed in to windows, and the per-centre event log that live
+-- The queue of each centre: ticket counters (one per centre, prefix letter and day; groups that
+-- share a letter share its counter), tickets with every step of their life, officers signed in to windows, and the per-centre event log that live
 -- screens follow. Names are the domain's canonical ones (states `waiting`, `called`, …; outcomes
 -- `served`, `not_served`, …). Window numbers are in `window_number` columns (`window` is an SQL keyword).
 
 CREATE TABLE ticket_counters (
     centre TEXT    NOT NULL,
-    grp    TEXT    NOT NULL,
+    prefix TEXT    NOT NULL,
     day    DATE    NOT NULL,
     issued INTEGER NOT NULL,
-    PRIMARY KEY (centre, grp, day)
+    PRIMARY KEY (centre, prefix, day)
 );
 
 CREATE TABLE tickets (

@@ -459,11 +459,11 @@ impl QueueStore for SqliteStore {
         let now = micros(now);
         let mut tx = self.begin_write().await?;
         let issued: i64 = sqlx::query_scalar(
-            "INSERT INTO ticket_counters (centre, grp, day, issued) VALUES (?, ?, ?, 1)
-             ON CONFLICT (centre, grp, day) DO UPDATE SET issued = issued + 1 RETURNING issued",
+            "INSERT INTO ticket_counters (centre, prefix, day, issued) VALUES (?, ?, ?, 1)
+             ON CONFLICT (centre, prefix, day) DO UPDATE SET issued = issued + 1 RETURNING issued",
         )
         .bind(new.centre.as_str())
-        .bind(new.group.as_str())
+        .bind(new.prefix.to_string())
         .bind(new.day.to_string())
         .fetch_one(&mut *tx)
         .await

@@ -37,9 +37,10 @@ pub struct NewTicket {
     pub centre: CentreCode,
     /// The service.
     pub service: ServiceCode,
-    /// The service's group, whose counter numbers the ticket.
+    /// The service's group.
     pub group: GroupCode,
-    /// The group's prefix letter at this centre.
+    /// The group's prefix letter, whose counter at the centre numbers the ticket (groups sharing a
+    /// letter share its counter).
     pub prefix: char,
     /// The centre's local date, the day the counter counts.
     pub day: Date,
@@ -58,7 +59,7 @@ pub struct TicketRecord {
     pub ticket: Ticket,
     /// The centre's local date it was issued on.
     pub day: Date,
-    /// The service group that numbered it.
+    /// The service's group.
     pub group: GroupCode,
     /// Who it is for, if known.
     pub holder: Option<Holder>,
@@ -236,9 +237,9 @@ pub struct ServiceTimes {
 /// Tickets, windows and the centre event log.
 #[async_trait]
 pub trait QueueStore: Send + Sync {
-    /// Issues a ticket: takes the next number of its group at its centre that day, stores the
-    /// ticket, appends an [`EventKind::Issued`] event and `audit`, in one transaction. Numbers never
-    /// repeat within a centre, group and day, whatever the concurrency.
+    /// Issues a ticket: takes the next number of its prefix letter at its centre that day, stores
+    /// the ticket, appends an [`EventKind::Issued`] event and `audit`, in one transaction. Numbers
+    /// never repeat within a centre and day, whatever the concurrency.
     async fn issue_ticket(
         &self,
         new: NewTicket,

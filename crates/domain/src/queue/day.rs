@@ -46,8 +46,9 @@ mod tests {
     use crate::catalogue::parse_catalogue;
 
     fn demo() -> crate::catalogue::Catalogue {
-        let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../catalogue/asan-demo.yaml"))
-            .unwrap();
+        let text =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../catalogue/asan-demo.yaml"))
+                .unwrap();
         parse_catalogue(&text).unwrap()
     }
 
@@ -70,7 +71,11 @@ mod tests {
         assert!(is_open(centre, country, before_close));
         assert!(!is_open(centre, country, at_close));
         assert!(is_open(centre, country, at(open.hour(), open.minute())));
-        assert!(!is_open(centre, country, at(open.hour(), open.minute()) - jiff::SignedDuration::from_mins(1)));
+        assert!(!is_open(
+            centre,
+            country,
+            at(open.hour(), open.minute()) - jiff::SignedDuration::from_mins(1)
+        ));
         // The day before is over; the day after is not.
         assert!(day_is_over(centre, country, day.yesterday().unwrap(), before_close));
         assert!(!day_is_over(centre, country, day.tomorrow().unwrap(), at_close));
@@ -83,7 +88,8 @@ mod tests {
         let country = &catalogue.country;
         let holiday = country.holidays.days.first().unwrap().date;
         assert_eq!(centre.hours_on_date(holiday, country), None, "the demo centres close on public holidays");
-        let morning = holiday.at(9, 0, 0, 0).to_zoned(TimeZone::get("Asia/Baku").unwrap()).unwrap().timestamp();
+        let morning =
+            holiday.at(9, 0, 0, 0).to_zoned(TimeZone::get("Asia/Baku").unwrap()).unwrap().timestamp();
         assert!(day_is_over(centre, country, holiday, morning));
         assert!(!is_open(centre, country, morning));
     }

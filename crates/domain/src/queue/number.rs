@@ -1,6 +1,10 @@
 //! Human ticket numbers, e.g. `J-017`: a prefix letter for the service group and a counter that
-//! starts at 1 for each centre, group and day. The counter is written with at least 3 digits and
-//! grows to 4 past 999; a group issues at most [`MAX_SEQUENCE`] tickets a day.
+//! starts at 1 for each centre, prefix letter and day. The counter is written with at least 3
+//! digits and grows to 4 past 999; a letter numbers at most [`MAX_SEQUENCE`] tickets a day.
+//!
+//! Each group has a letter of its own while the 24 letters last ([`assign_prefixes`]); a network
+//! with more groups lets some share a letter, and groups sharing a letter share its counter, so a
+//! number stays unique within its centre and day.
 //!
 //! The number is what the hall screens show and the officer calls out; it is separate from the
 //! ticket's internal id, and unique only within its centre and day.
@@ -9,9 +13,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::str::FromStr;
 
-use jiff::civil::Date;
-
-use crate::catalogue::{CentreCode, GroupCode};
+use crate::catalogue::GroupCode;
 
 /// The highest counter value of a day.
 pub const MAX_SEQUENCE: u32 = 9999;
@@ -53,12 +55,6 @@ pub enum NumberError {
         first: GroupCode,
         /// The other.
         second: GroupCode,
-    },
-    /// More groups than prefix letters.
-    #[error("no prefix letter is left for group {group}")]
-    NoLetterLeft {
-        /// The group left without a letter.
-        group: GroupCode,
     },
 }
 
@@ -114,20 +110,8 @@ impl FromStr for TicketNumber {
     }
 }
 
-/// What a ticket counter counts within: one centre, one service group, one day (the centre's
-/// local date). Storage keeps one counter per key.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct CounterKey {
-    /// The centre.
-    pub centre: CentreCode,
-    /// The service group.
-    pub group: GroupCode,
-    /// The centre's local date.
-    pub day: Date,
-}
-
-/// The number after `issued` numbers of the group today (`issued` is the stored counter, 0 at the
-/// start of the day).
+/// The number after `issued` numbers of the prefix letter today at a centre (`issued` is the stored
+/// counter, 0 at the start of the day); `group` names the group in the error when the day is full.
 pub fn next_number(prefix: char, group: &GroupCode, issued: u32) -> Result<TicketNumber, NumberError> {
     if issued >= MAX_SEQUENCE {
         return Err(NumberError::Exhausted { group: group.clone() });
@@ -163,11 +147,14 @@ pub fn assign_prefixes(
         let free = |c: &char| !owner.contains_key(c) && !AVOIDED_LETTERS.contains(c);
         let own =
             group.as_str().chars().next().map(|c| c.to_ascii_uppercase()).filter(char::is_ascii_uppercase);
-        let letter = own.filter(free).or_else(|| ('A'..='Z').find(free));
-        let Some(letter) = letter else {
-            return Err(NumberError::NoLetterLeft { group: group.clone() });
-        };
-        owner.insert(letter, group);
+        let letter = own.filter(free).or_else(|| ('A'..='Z').find(free)).unwrap_or_else(|| {
+            // Every letter is taken: share the group's own letter, else the least shared one.
+            let shared = |c: &char| assigned.values().filter(|l| *l == c).count();
+            own.filter(|c| !AVOIDED_LETTERS.contains(c)).unwrap_or_else(|| {
+                ('A'..='Z').filter(|c| !AVOIDED_LETTERS.contains(c)).min_by_key(shared).unwrap_or('A')
+            })
+        });
+        owner.entry(letter).or_insert(group);
         assigned.insert(group.clone(), letter);
     }
     Ok(assigned)
@@ -257,13 +244,21 @@ mod tests {
     }
 
     #[test]
-    fn too_many_groups_run_out_of_letters() {
-        let groups: Vec<GroupCode> = (0..25).map(|i| g(&format!("g{i:02}"))).collect();
-        let result = assign_prefixes(&groups, &BTreeMap::new());
-        assert_eq!(result, Err(NumberError::NoLetterLeft { group: g("g24") }));
-        let a = assign_prefixes(&groups[..24], &BTreeMap::new()).unwrap();
+    fn groups_beyond_the_letters_share_one() {
+        let groups: Vec<GroupCode> = (0..24).map(|i| g(&format!("g{i:02}"))).collect();
+        let a = assign_prefixes(&groups, &BTreeMap::new()).unwrap();
         let letters: BTreeSet<char> = a.values().copied().collect();
-        assert_eq!(letters.len(), 24);
+        assert_eq!(letters.len(), 24, "24 groups, 24 letters of their own");
         assert!(!letters.contains(&'I') && !letters.contains(&'O'));
+        // A 25th and 26th group share: their own first letter, else the least shared letter.
+        let more = [groups.clone(), vec![g("tourism"), g("information")]].concat();
+        let a = assign_prefixes(&more, &BTreeMap::new()).unwrap();
+        assert_eq!(a.len(), 26);
+        assert_eq!(a[&g("tourism")], 'T');
+        assert!(!AVOIDED_LETTERS.contains(&a[&g("information")]));
+        assert_eq!(a.values().copied().collect::<BTreeSet<char>>().len(), 24);
+        // Deterministic: the order of the groups does not matter.
+        let reversed: Vec<GroupCode> = more.iter().rev().cloned().collect();
+        assert_eq!(assign_prefixes(&reversed, &BTreeMap::new()).unwrap(), a);
     }
 }
