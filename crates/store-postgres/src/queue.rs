@@ -598,10 +598,11 @@ impl QueueStore for PgStore {
         let mut tx = self.begin_queue(centre).await?;
         let rows = sqlx::query(
             "SELECT id, service, issued_at, priority, appointment_at, reserved_for FROM tickets
-             WHERE centre = $1 AND day = $2 AND state = 'waiting'",
+             WHERE centre = $1 AND day = $2 AND state = 'waiting' AND state_at <= $3",
         )
         .bind(centre.as_str())
         .bind(date(day))
+        .bind(ts(now))
         .fetch_all(&mut *tx)
         .await
         .map_err(db)?;

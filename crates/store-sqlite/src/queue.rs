@@ -512,10 +512,11 @@ impl QueueStore for SqliteStore {
         let mut tx = self.begin_write().await?;
         let rows = sqlx::query(
             "SELECT id, service, issued_at, priority, appointment_at, reserved_for FROM tickets
-             WHERE centre = ? AND day = ? AND state = 'waiting'",
+             WHERE centre = ? AND day = ? AND state = 'waiting' AND state_at <= ?",
         )
         .bind(centre.as_str())
         .bind(day.to_string())
+        .bind(ts(now))
         .fetch_all(&mut *tx)
         .await
         .map_err(db)?;

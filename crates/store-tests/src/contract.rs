@@ -946,6 +946,35 @@ pub async fn call_next_follows_the_calling_rules(db: &TestDb) {
     );
 }
 
+/// Groups that share a prefix letter share its counter: their numbers never collide.
+pub async fn groups_sharing_a_letter_share_its_counter(db: &TestDb) {
+    let store = db.store().await;
+    let mut issued = Vec::new();
+    for new in [
+        issue(BAKU, "TRAVEL-BOOKING", "tourism", 'T', day()),
+        issue(BAKU, "TICKET-SALE", "tickets", 'T', day()),
+        issue(BAKU, "TRAVEL-BOOKING", "tourism", 'T', day()),
+    ] {
+        issued.push(store.issue_ticket(new, clock(9, 0), event("ticket.issue")).await.unwrap());
+    }
+    assert_eq!(numbers(&issued), ["T-001", "T-002", "T-003"]);
+    assert_eq!(issued[1].group, onestop_domain::catalogue::GroupCode::new("tickets"));
+}
+
+/// A call made at `now` does not take a ticket stamped later — one issued by a request that
+/// committed first but read the clock after the caller — so every ticket's steps stay in time
+/// order; the next call takes it.
+pub async fn a_call_does_not_take_a_ticket_from_its_future(db: &TestDb) {
+    let store = db.store().await;
+    let w5 = window(5, &[ID_CARD]);
+    let later = store.issue_ticket(id_card(), clock(9, 1), event("ticket.issue")).await.unwrap().ticket.id;
+    let before = store.last_queue_event(&centre(BAKU)).await.unwrap();
+    assert!(call(&store, &w5, clock(9, 0)).await.is_none());
+    assert_eq!(store.last_queue_event(&centre(BAKU)).await.unwrap(), before, "nothing written");
+    let called = call(&store, &w5, clock(9, 1)).await.unwrap();
+    assert_eq!(called.ticket.ticket.id, later);
+}
+
 /// Six windows calling at once over sixty waiting tickets: each ticket is called exactly once.
 pub async fn windows_calling_at_once_never_share_a_ticket(db: &TestDb) {
     let store = db.store().await;

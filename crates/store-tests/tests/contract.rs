@@ -20,6 +20,8 @@ onestop_store_tests::contract_tests!(
     tickets_are_numbered_per_centre_group_and_day,
     concurrent_issues_take_distinct_consecutive_numbers,
     call_next_follows_the_calling_rules,
+    groups_sharing_a_letter_share_its_counter,
+    a_call_does_not_take_a_ticket_from_its_future,
     windows_calling_at_once_never_share_a_ticket,
     refused_actions_write_nothing,
     transfers_make_a_follow_on_ticket,

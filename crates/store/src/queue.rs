@@ -251,7 +251,9 @@ pub trait QueueStore: Send + Sync {
     async fn ticket(&self, id: TicketId) -> Result<Option<TicketRecord>, StoreError>;
 
     /// Calls the ticket `window` should serve next at `centre` on `day`, chosen by
-    /// `onestop_domain::queue::calling::next_ticket` among the waiting tickets, and marks it called,
+    /// `onestop_domain::queue::calling::next_ticket` among the tickets waiting at `now` (one issued
+    /// or returned by a request that committed first but read the clock later is left for the next
+    /// call, so steps stay in time order), and marks it called,
     /// with its event and `audit`. `None` (and nothing written) when no ticket may be called. Two
     /// windows calling at once never get the same ticket.
     async fn call_next(
