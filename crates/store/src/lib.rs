@@ -116,9 +116,15 @@ pub trait IdempotencyStore: Send + Sync {
 }
 
 /// Everything a onestop backend provides. The server holds one as `Arc<dyn Store>`.
-pub trait Store: SystemStore + IdempotencyStore + IdentityStore + AuditStore + RegistryStore + QueueStore {}
+pub trait Store:
+    SystemStore + IdempotencyStore + IdentityStore + AuditStore + RegistryStore + QueueStore
+{
+}
 
-impl<T: SystemStore + IdempotencyStore + IdentityStore + AuditStore + RegistryStore + QueueStore> Store for T {}
+impl<T: SystemStore + IdempotencyStore + IdentityStore + AuditStore + RegistryStore + QueueStore> Store
+    for T
+{
+}
 
 pub use audit::{AuditFilter, AuditStore};
 pub use identity::{DeviceRecord, IdentityStore, NewSession, NewStaff, SessionRecord, StaffRecord};
