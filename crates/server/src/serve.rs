@@ -39,6 +39,8 @@ pub async fn run(
     } else {
         format!("{}/", config.server.public_url)
     };
+    let live =
+        onestop_web::live::start(&state).await.map_err(|e| format!("cannot follow queue changes: {e}"))?;
     let app = onestop_web::app(state, limits).into_make_service_with_connect_info::<SocketAddr>();
     let key = crate::audit_key::load_or_create(std::path::Path::new(&config.audit.signing_key_file))?;
     let addr: SocketAddr = listener.local_addr().map_err(|e| e.to_string())?;
@@ -74,6 +76,7 @@ pub async fn run(
     };
     purger.abort();
     signer.abort();
+    live.abort();
     if let Err(e) = crate::admin::sign_audit_head(store.as_ref(), &key, crate::clock::now()).await {
         tracing::warn!(error = %e, "could not sign the audit trail at shutdown");
     }

@@ -7,6 +7,7 @@ mod audit;
 mod dump;
 mod idempotency;
 mod identity;
+mod queue;
 mod registry;
 
 use async_trait::async_trait;

@@ -9,6 +9,7 @@ mod audit;
 mod dump;
 mod idempotency;
 mod identity;
+mod queue;
 mod registry;
 
 use async_trait::async_trait;
@@ -26,6 +27,9 @@ use std::time::Duration;
 /// How long a connection waits for the writer lock before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// How many change signals a slow reader may lag behind before it loses some (and re-reads the log).
+const CHANGE_SIGNALS: usize = 1024;
+
 /// The migrations of this backend, embedded at build time from `migrations/`.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
@@ -33,6 +37,8 @@ pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    /// Told each centre whose queue event log grew, after the write commits.
+    changes: tokio::sync::broadcast::Sender<onestop_domain::catalogue::CentreCode>,
 }
 
 impl SqliteStore {
@@ -57,7 +63,8 @@ impl SqliteStore {
             .connect_with(options)
             .await
             .map_err(|e| StoreError::Other(format!("cannot open SQLite database {}: {e}", file.display())))?;
-        Ok(Self { pool })
+        let (changes, _) = tokio::sync::broadcast::channel(CHANGE_SIGNALS);
+        Ok(Self { pool, changes })
     }
 
     /// Applies the migrations not yet applied.

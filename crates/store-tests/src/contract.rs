@@ -2,14 +2,24 @@
 //! broken promise; [`crate::contract_tests!`] runs them on both backends.
 
 use crate::TestDb;
+use jiff::civil::{Date, date};
 use jiff::{SignedDuration, Timestamp};
 use onestop_domain::audit::{self, AuditEvent, ChainVerifier, Outcome};
+use onestop_domain::catalogue::{CentreCode, GroupCode, ServiceCode};
 use onestop_domain::idempotency::{Claim, IdempotencyKey, RequestFingerprint, StoredResponse};
 use onestop_domain::identity::{DeviceKind, Role, Scope};
 use onestop_domain::pii::{Fin, Phone};
+use onestop_domain::queue::calling::{CallRule, CallingRules, WindowContext};
+use onestop_domain::queue::ticket::{
+    Action, ActionName, Origin, Outcome as TicketOutcome, ParkReason, PriorityGroup, QueueError,
+    ServiceResult, StateName, TicketId, TicketRules, TicketState, TransferTarget, WindowNumber,
+};
 use onestop_domain::session::SessionTimes;
 use onestop_domain::throttle::Throttle;
 use onestop_store::dump::DumpError;
+use onestop_store::queue::{
+    ActError, Acted, Called, EventKind, Holder, NewTicket, QueueEvent, TicketRecord, WindowSession,
+};
 use onestop_store::{AuditFilter, NewSession, NewStaff, Store, StoreError};
 use std::path::Path;
 use std::sync::Arc;
@@ -134,7 +144,7 @@ pub async fn fill_for_dump(store: &Arc<dyn Store>) -> u64 {
         )
         .await
         .unwrap();
-    store
+    let zeynab = store
         .create_staff(
             &new_staff("Zeynab", Role::Officer, Some("AZ-B1"), Some("MIA"), None),
             now,
@@ -175,12 +185,67 @@ pub async fn fill_for_dump(store: &Arc<dyn Store>) -> u64 {
         )
         .await
         .unwrap();
+    fill_queue(store, zeynab.id, now).await;
     // 14 idempotency keys, 2 persons, 2 staff, 1 session, 1 throttle, 1 device token,
-    // 1 catalogue version, 7 audit entries and 1 signature.
+    // 1 catalogue version, 2 ticket counters, 3 tickets, 3 ticket steps, 7 queue events,
+    // 1 window session, 13 audit entries and 1 signature.
     let key = ed25519_dalek::SigningKey::from_bytes(&[3; 32]);
     let head = store.audit_head().await.unwrap().unwrap();
     store.store_audit_signature(&audit::sign(&key, &head, now)).await.unwrap();
-    30
+    52
+}
+
+/// Two counters (one group named with a non-ASCII letter), a ticket with a holder that is
+/// called, served and transferred (so a follow-on), an appointment with a priority, and an
+/// officer at a window: 6 audit entries.
+async fn fill_queue(store: &Arc<dyn Store>, officer: i64, now: Timestamp) {
+    let on = date(2026, 11, 28);
+    let id_card = NewTicket {
+        centre: CentreCode::new("AZ-B1"),
+        service: ServiceCode::new("MIA-ID-CARD"),
+        group: GroupCode::new("identity"),
+        prefix: 'J',
+        day: on,
+        origin: Origin::InfoDesk,
+        priority: None,
+        holder: Some(Holder {
+            fin: Fin::parse("5ZK7Q2M").unwrap(),
+            name: Some("Əli Məmmədov — Алиев".into()),
+        }),
+    };
+    let property = NewTicket {
+        service: ServiceCode::new("EMLAK-1"),
+        group: GroupCode::new("Əmlak"),
+        prefix: 'E',
+        origin: Origin::Appointment { at: now + SignedDuration::from_micros(5_400_000_001) },
+        priority: Some(PriorityGroup::WithInfant),
+        holder: None,
+        ..id_card.clone()
+    };
+    store.issue_ticket(id_card, now, event("ticket.issue")).await.unwrap();
+    store.issue_ticket(property, now, event("ticket.issue")).await.unwrap();
+    let later = |micros| now + SignedDuration::from_micros(micros);
+    let w = WindowContext {
+        number: 7,
+        services: vec![ServiceCode::new("MIA-ID-CARD")],
+        rules: CallingRules::default(),
+    };
+    let called = store
+        .call_next(&CentreCode::new("AZ-B1"), on, &w, TicketRules::default(), later(1), event("ticket.call"))
+        .await
+        .unwrap()
+        .unwrap();
+    let id = called.ticket.ticket.id;
+    let centre = CentreCode::new("AZ-B1");
+    let rules = TicketRules::default();
+    store.act(&centre, id, Some(7), Action::Start, rules, later(2), event("ticket.start")).await.unwrap();
+    let to = TransferTarget::Service(ServiceCode::new("MIA-PASSPORT"));
+    let moved = store
+        .act(&centre, id, Some(7), Action::Transfer { to }, rules, later(3), event("ticket.transfer"))
+        .await
+        .unwrap();
+    assert!(moved.follow_on.is_some());
+    store.open_window(&centre, 7, officer, "Zeynab", later(4), event("window.sign_in")).await.unwrap();
 }
 
 async fn fill_idempotency(store: &Arc<dyn Store>) {
@@ -241,11 +306,11 @@ pub fn assert_same_dump(a: &Path, b: &Path) {
 /// Export, import into a new database of the same backend, export again: the same bytes.
 pub async fn dumps_round_trip(db: &TestDb) {
     let store = db.store().await;
-    fill_for_dump(&store).await;
+    let rows = fill_for_dump(&store).await;
     let dir = tempfile::tempdir().unwrap();
     let first = dir.path().join("first");
     let summary = store.export_dump(&first).await.unwrap();
-    assert_eq!(summary.rows, 30);
+    assert_eq!(summary.rows, rows);
 
     let target =
         if db.url.starts_with("sqlite:") { TestDb::sqlite() } else { TestDb::postgres().await.unwrap() };
@@ -658,4 +723,640 @@ pub async fn catalogue_versions_are_kept_in_order(db: &TestDb) {
     let mut versions = racers.join_all().await;
     versions.sort();
     assert_eq!(versions, (3..=10).collect::<Vec<_>>());
+}
+
+// ---------------------------------------------------------------------------------------------
+// The queue.
+
+const BAKU: &str = "BAKU-1";
+const ID_CARD: &str = "MIA-ID-CARD";
+const PASSPORT: &str = "MIA-PASSPORT";
+
+fn day() -> Date {
+    date(2026, 11, 30)
+}
+
+fn centre(code: &str) -> CentreCode {
+    CentreCode::new(code)
+}
+
+fn issue(code: &str, service: &str, group: &str, prefix: char, on: Date) -> NewTicket {
+    NewTicket {
+        centre: centre(code),
+        service: ServiceCode::new(service),
+        group: GroupCode::new(group),
+        prefix,
+        day: on,
+        origin: Origin::InfoDesk,
+        priority: None,
+        holder: None,
+    }
+}
+
+fn id_card() -> NewTicket {
+    issue(BAKU, ID_CARD, "identity", 'J', day())
+}
+
+fn window(number: WindowNumber, services: &[&str]) -> WindowContext {
+    WindowContext {
+        number,
+        services: services.iter().map(|s| ServiceCode::new(*s)).collect(),
+        rules: CallingRules::default(),
+    }
+}
+
+/// 2026-11-30 at `hh:mm` UTC.
+fn clock(hh: i8, mm: i8) -> Timestamp {
+    day().at(hh, mm, 0, 0).to_zoned(jiff::tz::TimeZone::UTC).unwrap().timestamp()
+}
+
+async fn call(store: &Arc<dyn Store>, w: &WindowContext, now: Timestamp) -> Option<Called> {
+    store.call_next(&centre(BAKU), day(), w, TicketRules::default(), now, event("ticket.call")).await.unwrap()
+}
+
+async fn act(
+    store: &Arc<dyn Store>,
+    id: TicketId,
+    window: Option<WindowNumber>,
+    action: Action,
+    now: Timestamp,
+) -> Result<Acted, ActError> {
+    let name = format!("ticket.{}", action.name().as_str());
+    store.act(&centre(BAKU), id, window, action, TicketRules::default(), now, event(&name)).await
+}
+
+async fn events_of(store: &Arc<dyn Store>, code: &str) -> Vec<QueueEvent> {
+    store.queue_events(&centre(code), 0, 10_000).await.unwrap()
+}
+
+fn numbers(records: &[TicketRecord]) -> Vec<String> {
+    records.iter().map(|r| r.ticket.number.to_string()).collect()
+}
+
+/// Numbers count per centre, group and day; a ticket reads back as issued, with its holder; each
+/// issue appends an event and an audit entry.
+pub async fn tickets_are_numbered_per_centre_group_and_day(db: &TestDb) {
+    let store = db.store().await;
+    let t = clock(9, 0);
+    let holder = Holder { fin: Fin::parse("5ZK7Q2M").unwrap(), name: Some("Əli Məmmədov".into()) };
+    let first = store
+        .issue_ticket(NewTicket { holder: Some(holder.clone()), ..id_card() }, t, event("ticket.issue"))
+        .await
+        .unwrap();
+    let mut issued = vec![first.clone()];
+    for new in [
+        id_card(),
+        issue(BAKU, "MOJ-BIRTH", "civil", 'C', day()),
+        issue(BAKU, PASSPORT, "identity", 'J', day()),
+        issue(BAKU, ID_CARD, "identity", 'J', day().tomorrow().unwrap()),
+        issue("GANJA-1", ID_CARD, "identity", 'J', day()),
+    ] {
+        issued.push(store.issue_ticket(new, t, event("ticket.issue")).await.unwrap());
+    }
+    assert_eq!(numbers(&issued), ["J-001", "J-002", "C-001", "J-003", "J-001", "J-001"]);
+    assert_eq!(first.holder, Some(holder));
+    assert_eq!((first.ticket.state.clone(), first.ticket.issued_at), (TicketState::Waiting, t));
+    assert!(first.ticket.steps.is_empty());
+    assert_eq!(store.ticket(first.ticket.id).await.unwrap(), Some(first.clone()));
+    assert_eq!(store.ticket(TicketId(999_999)).await.unwrap(), None);
+    assert_eq!(
+        numbers(&store.day_tickets(&centre(BAKU), day()).await.unwrap()),
+        ["J-001", "J-002", "C-001", "J-003"]
+    );
+
+    let events = events_of(&store, BAKU).await;
+    let seen: Vec<_> = events
+        .iter()
+        .map(|e| (e.kind, e.number.clone().unwrap(), e.service.clone().unwrap(), e.waiting))
+        .collect();
+    let s = |code: &str| ServiceCode::new(code);
+    assert_eq!(
+        seen,
+        [
+            (EventKind::Issued, "J-001".to_owned(), s(ID_CARD), Some(1)),
+            (EventKind::Issued, "J-002".to_owned(), s(ID_CARD), Some(2)),
+            (EventKind::Issued, "C-001".to_owned(), s("MOJ-BIRTH"), Some(1)),
+            (EventKind::Issued, "J-003".to_owned(), s(PASSPORT), Some(1)),
+            // The next day's queue is another queue.
+            (EventKind::Issued, "J-001".to_owned(), s(ID_CARD), Some(1)),
+        ]
+    );
+    assert_eq!(events[0].ticket, Some(first.ticket.id));
+    assert!(events.windows(2).all(|p| p[0].id < p[1].id));
+    assert_eq!(store.last_queue_event(&centre(BAKU)).await.unwrap(), events[4].id);
+    assert_eq!(store.last_queue_event(&centre("NOWHERE")).await.unwrap(), 0);
+
+    let audited = store
+        .search_audit(&AuditFilter { action: Some("ticket.issue".into()), ..Default::default() }, 10)
+        .await
+        .unwrap();
+    assert_eq!(audited.len(), 6);
+    let oldest = audited.last().unwrap();
+    assert_eq!(oldest.event.record.as_deref(), Some(format!("ticket:{}", first.ticket.id).as_str()));
+    assert!(oldest.event.summary.contains("J-001"), "{}", oldest.event.summary);
+    assert!(audited.iter().all(|e| !e.event.summary.contains("5ZK7Q2M") && !e.event.summary.contains("Əli")));
+}
+
+/// Forty tickets issued at once at one centre take forty consecutive numbers.
+pub async fn concurrent_issues_take_distinct_consecutive_numbers(db: &TestDb) {
+    let store = db.store().await;
+    let mut racers = tokio::task::JoinSet::new();
+    for _ in 0..40 {
+        let store = Arc::clone(&store);
+        racers.spawn(async move {
+            store.issue_ticket(id_card(), clock(9, 0), event("ticket.issue")).await.unwrap().ticket.number
+        });
+    }
+    let mut issued: Vec<u32> = racers.join_all().await.iter().map(|n| n.sequence()).collect();
+    issued.sort();
+    assert_eq!(issued, (1..=40).collect::<Vec<_>>());
+    // Event ids follow commit order, and so do the waiting counts they carry.
+    let waiting: Vec<_> = events_of(&store, BAKU).await.iter().map(|e| e.waiting.unwrap()).collect();
+    assert_eq!(waiting, (1..=40).collect::<Vec<_>>());
+}
+
+/// `call_next` calls a returning ticket first, then an appointment due, then a priority group,
+/// then first come; a window calls only what it serves, and an empty call writes nothing.
+pub async fn call_next_follows_the_calling_rules(db: &TestDb) {
+    let store = db.store().await;
+    let w5 = window(5, &[ID_CARD]);
+    let back = store.issue_ticket(id_card(), clock(9, 0), event("ticket.issue")).await.unwrap().ticket.id;
+    assert_eq!(call(&store, &w5, clock(9, 1)).await.unwrap().ticket.ticket.id, back);
+    act(&store, back, Some(5), Action::Start, clock(9, 2)).await.unwrap();
+    act(&store, back, Some(5), Action::Park { reason: ParkReason::Payment }, clock(9, 3)).await.unwrap();
+    let walk_in = store.issue_ticket(id_card(), clock(9, 4), event("ticket.issue")).await.unwrap().ticket.id;
+    let pregnant = NewTicket { priority: Some(PriorityGroup::Pregnant), ..id_card() };
+    let pregnant = store.issue_ticket(pregnant, clock(9, 5), event("ticket.issue")).await.unwrap().ticket.id;
+    let booked = NewTicket { origin: Origin::Appointment { at: clock(10, 0) }, ..id_card() };
+    let booked = store.issue_ticket(booked, clock(9, 6), event("ticket.issue")).await.unwrap();
+    assert_eq!(booked.ticket.origin, Origin::Appointment { at: clock(10, 0) });
+    let booked = booked.ticket.id;
+    let returned = act(&store, back, None, Action::Return, clock(9, 10)).await.unwrap();
+    assert_eq!(
+        (returned.ticket.ticket.state, returned.ticket.ticket.reserved_for),
+        (TicketState::Waiting, Some(5))
+    );
+
+    let before = (store.last_queue_event(&centre(BAKU)).await.unwrap(), store.audit_head().await.unwrap());
+    assert!(call(&store, &window(6, &[PASSPORT]), clock(9, 50)).await.is_none());
+    assert_eq!(
+        before,
+        (store.last_queue_event(&centre(BAKU)).await.unwrap(), store.audit_head().await.unwrap())
+    );
+
+    let mut order = Vec::new();
+    for minute in 55..60 {
+        let Some(called) = call(&store, &w5, clock(9, minute)).await else { break };
+        let t = &called.ticket.ticket;
+        assert_eq!(t.state, TicketState::Called { window: 5, at: clock(9, minute), recalls: 0 });
+        assert_eq!(t.steps.last().map(|s| (s.action, s.at)), Some((ActionName::Call, clock(9, minute))));
+        assert_eq!(store.ticket(t.id).await.unwrap().as_ref(), Some(&called.ticket));
+        order.push((t.id, called.rule));
+    }
+    assert_eq!(
+        order,
+        [
+            (back, CallRule::Returning),
+            (booked, CallRule::Appointment),
+            (pregnant, CallRule::Priority),
+            (walk_in, CallRule::FirstCome)
+        ]
+    );
+    let calls = store
+        .search_audit(&AuditFilter { action: Some("ticket.call".into()), ..Default::default() }, 10)
+        .await
+        .unwrap();
+    assert_eq!(calls[3].event.record.as_deref(), Some(format!("ticket:{back}").as_str()));
+    assert!(calls[3].event.summary.contains("rule returning"), "{}", calls[3].event.summary);
+    assert!(calls[0].event.summary.contains("rule first_come"), "{}", calls[0].event.summary);
+    let called: Vec<_> = events_of(&store, BAKU)
+        .await
+        .into_iter()
+        .filter(|e| e.kind == EventKind::Called)
+        .map(|e| (e.ticket.unwrap(), e.window, e.waiting))
+        .collect();
+    assert_eq!(
+        called[1..],
+        [
+            (back, Some(5), Some(3)),
+            (booked, Some(5), Some(2)),
+            (pregnant, Some(5), Some(1)),
+            (walk_in, Some(5), Some(0))
+        ]
+    );
+}
+
+/// Six windows calling at once over sixty waiting tickets: each ticket is called exactly once.
+pub async fn windows_calling_at_once_never_share_a_ticket(db: &TestDb) {
+    let store = db.store().await;
+    for _ in 0..60 {
+        store.issue_ticket(id_card(), clock(9, 0), event("ticket.issue")).await.unwrap();
+    }
+    let mut windows = tokio::task::JoinSet::new();
+    for number in 1..=6 {
+        let store = Arc::clone(&store);
+        windows.spawn(async move {
+            let w = window(number, &[ID_CARD, PASSPORT]);
+            let mut got = Vec::new();
+            while let Some(called) = call(&store, &w, clock(10, 0)).await {
+                assert_eq!(called.ticket.ticket.state.window(), Some(number));
+                got.push(called.ticket.ticket.id);
+            }
+            got
+        });
+    }
+    let mut called: Vec<TicketId> = windows.join_all().await.into_iter().flatten().collect();
+    assert_eq!(called.len(), 60);
+    called.sort();
+    called.dedup();
+    assert_eq!(called.len(), 60, "a ticket was called twice");
+    let tickets = store.day_tickets(&centre(BAKU), day()).await.unwrap();
+    assert!(tickets.iter().all(|r| r.ticket.steps.len() == 1 && r.ticket.state.name() == StateName::Called));
+    let calls: Vec<_> =
+        events_of(&store, BAKU).await.into_iter().filter(|e| e.kind == EventKind::Called).collect();
+    assert_eq!(calls.len(), 60);
+    // Committed one after another: the waiting count falls by one with each event.
+    assert_eq!(
+        calls.iter().map(|e| e.waiting.unwrap()).collect::<Vec<_>>(),
+        (0..60).rev().collect::<Vec<_>>()
+    );
+}
+
+/// Everything a write touches, to compare before and after a refusal.
+async fn queue_snapshot(
+    store: &Arc<dyn Store>,
+) -> (Vec<TicketRecord>, Vec<QueueEvent>, Option<audit::ChainHead>) {
+    (
+        store.day_tickets(&centre(BAKU), day()).await.unwrap(),
+        events_of(store, BAKU).await,
+        store.audit_head().await.unwrap(),
+    )
+}
+
+/// An action from the wrong window, on another centre's ticket, or that the state forbids is
+/// refused and writes nothing.
+pub async fn refused_actions_write_nothing(db: &TestDb) {
+    let store = db.store().await;
+    let id = store.issue_ticket(id_card(), clock(9, 0), event("ticket.issue")).await.unwrap().ticket.id;
+    let other = issue("GANJA-1", ID_CARD, "identity", 'J', day());
+    let elsewhere = store.issue_ticket(other, clock(9, 0), event("ticket.issue")).await.unwrap().ticket.id;
+    call(&store, &window(5, &[ID_CARD]), clock(9, 1)).await.unwrap();
+    act(&store, id, Some(5), Action::Recall, clock(9, 2)).await.unwrap();
+    act(&store, id, Some(5), Action::Recall, clock(9, 3)).await.unwrap();
+    let before = queue_snapshot(&store).await;
+
+    let refusals = [
+        (Some(6), Action::Start),
+        (Some(5), Action::Park { reason: ParkReason::Documents }),
+        (Some(5), Action::Return),
+        (Some(5), Action::Recall),
+        (Some(5), Action::Finish { result: ServiceResult::Served }),
+    ];
+    let mut messages = Vec::new();
+    for (w, action) in refusals {
+        match act(&store, id, w, action, clock(9, 4)).await {
+            Err(ActError::NotAtWindow { number, window }) => {
+                messages.push(format!("{number} not at {window}"))
+            }
+            Err(ActError::Rule(e)) => messages.push(e.to_string()),
+            other => panic!("not refused: {other:?}"),
+        }
+    }
+    assert_eq!(
+        messages,
+        [
+            "J-001 not at 6",
+            "cannot park a ticket that is called",
+            "cannot return a ticket that is called",
+            "the ticket was already recalled 2 times; start the service or mark a no-show",
+            "cannot finish a ticket that is called",
+        ]
+    );
+    // Time running backwards is the rule's refusal too.
+    assert!(matches!(
+        act(&store, id, Some(5), Action::Start, clock(9, 2)).await,
+        Err(ActError::Rule(QueueError::TimeBeforeLastStep))
+    ));
+    // Another centre's ticket, or none, is not found from here.
+    assert!(
+        matches!(act(&store, elsewhere, None, Action::CloseDay, clock(9, 4)).await, Err(ActError::NotFound(t)) if t == elsewhere)
+    );
+    assert!(matches!(
+        act(&store, TicketId(424_242), None, Action::Start, clock(9, 4)).await,
+        Err(ActError::NotFound(_))
+    ));
+    assert_eq!(queue_snapshot(&store).await, before);
+
+    // Finished tickets refuse everything.
+    act(&store, id, Some(5), Action::NoShow, clock(9, 5)).await.unwrap();
+    let done = queue_snapshot(&store).await;
+    assert!(matches!(
+        act(&store, id, None, Action::CloseDay, clock(9, 6)).await,
+        Err(ActError::Rule(QueueError::Disallowed {
+            from: StateName::Finished,
+            action: ActionName::CloseDay
+        }))
+    ));
+    assert_eq!(queue_snapshot(&store).await, done);
+}
+
+/// A transfer ends the ticket and a follow-on ticket with the same number waits at the new
+/// service, or reserved for the new window.
+pub async fn transfers_make_a_follow_on_ticket(db: &TestDb) {
+    let store = db.store().await;
+    let holder = Holder { fin: Fin::parse("5ZK7Q2M").unwrap(), name: None };
+    let first = store
+        .issue_ticket(
+            NewTicket { holder: Some(holder.clone()), ..id_card() },
+            clock(9, 0),
+            event("ticket.issue"),
+        )
+        .await
+        .unwrap();
+    let id = first.ticket.id;
+    call(&store, &window(5, &[ID_CARD]), clock(9, 1)).await.unwrap();
+    act(&store, id, Some(5), Action::Start, clock(9, 2)).await.unwrap();
+    let to = TransferTarget::Service(ServiceCode::new(PASSPORT));
+    let acted = act(&store, id, Some(5), Action::Transfer { to: to.clone() }, clock(9, 3)).await.unwrap();
+    assert_eq!(acted.ticket.ticket.outcome(), Some(&TicketOutcome::Transferred { to }));
+    let next = acted.follow_on.unwrap();
+    assert_ne!(next.ticket.id, id);
+    assert_eq!(
+        (next.ticket.number, next.ticket.follows, next.ticket.service.as_str(), next.ticket.issued_at),
+        (first.ticket.number, Some(id), PASSPORT, clock(9, 0))
+    );
+    assert_eq!(
+        (next.ticket.state.clone(), next.day, next.group.clone()),
+        (TicketState::Waiting, day(), first.group)
+    );
+    assert_eq!(next.holder, Some(holder));
+    assert_eq!(store.ticket(next.ticket.id).await.unwrap().as_ref(), Some(&next));
+    assert_eq!(store.ticket(id).await.unwrap().as_ref(), Some(&acted.ticket));
+    let kinds: Vec<_> = events_of(&store, BAKU).await.iter().map(|e| (e.kind, e.ticket, e.waiting)).collect();
+    assert_eq!(
+        kinds[3..],
+        [(EventKind::Transferred, Some(id), Some(0)), (EventKind::Issued, Some(next.ticket.id), Some(1))]
+    );
+
+    // To a window: the follow-on waits for that window only, which calls it first.
+    let other = store.issue_ticket(id_card(), clock(9, 4), event("ticket.issue")).await.unwrap().ticket.id;
+    let passport = window(7, &[PASSPORT]);
+    let again = call(&store, &passport, clock(9, 5)).await.unwrap().ticket.ticket.id;
+    assert_eq!(again, next.ticket.id);
+    let to_window =
+        act(&store, again, Some(7), Action::Transfer { to: TransferTarget::Window(9) }, clock(9, 6))
+            .await
+            .unwrap()
+            .follow_on
+            .unwrap();
+    assert_eq!((to_window.ticket.reserved_for, to_window.ticket.service.as_str()), (Some(9), PASSPORT));
+    assert!(call(&store, &window(8, &[PASSPORT]), clock(9, 7)).await.is_none());
+    let called = call(&store, &window(9, &[PASSPORT, ID_CARD]), clock(9, 7)).await.unwrap();
+    assert_eq!((called.ticket.ticket.id, called.rule), (to_window.ticket.id, CallRule::Returning));
+    assert_eq!(call(&store, &window(9, &[ID_CARD]), clock(9, 8)).await.unwrap().ticket.ticket.id, other);
+    let same: Vec<_> = store
+        .day_tickets(&centre(BAKU), day())
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.ticket.number == first.ticket.number)
+        .map(|r| r.ticket.follows)
+        .collect();
+    assert_eq!(same, [None, Some(id), Some(next.ticket.id)]);
+}
+
+/// Closing the day ends every open ticket, once, and the counts add up to the tickets issued;
+/// the service times come from the finished services, newest first.
+pub async fn closing_the_day_reconciles(db: &TestDb) {
+    let store = db.store().await;
+    let w = window(5, &[ID_CARD, PASSPORT]);
+    let mut ids = Vec::new();
+    for _ in 0..7 {
+        ids.push(store.issue_ticket(id_card(), clock(9, 0), event("ticket.issue")).await.unwrap().ticket.id);
+    }
+    let tomorrow = issue(BAKU, ID_CARD, "identity", 'J', day().tomorrow().unwrap());
+    let later = store.issue_ticket(tomorrow, clock(9, 0), event("ticket.issue")).await.unwrap().ticket.id;
+    let mut minute = 0;
+    let mut tick = || {
+        minute += 1;
+        clock(10, minute)
+    };
+    let served = ServiceResult::Served;
+    let lives: [Vec<Action>; 6] = [
+        vec![Action::Start, Action::Finish { result: served.clone() }],
+        vec![
+            Action::Start,
+            Action::Finish { result: ServiceResult::NotServed { reason: "no photo".into() } },
+        ],
+        vec![Action::NoShow],
+        vec![Action::Start, Action::Transfer { to: TransferTarget::Service(ServiceCode::new(PASSPORT)) }],
+        vec![Action::Start, Action::Park { reason: ParkReason::Other("copying".into()) }],
+        vec![],
+    ];
+    for (i, life) in lives.into_iter().enumerate() {
+        let called = call(&store, &w, tick()).await.unwrap().ticket.ticket.id;
+        assert_eq!(called, ids[i]);
+        for action in life {
+            act(&store, called, Some(5), action, tick()).await.unwrap();
+        }
+    }
+    let before = events_of(&store, BAKU).await.len();
+    let closing = clock(19, 0);
+    let closed = store.close_day(&centre(BAKU), day(), closing, event("queue.close_day")).await.unwrap();
+    let count = |name: &str| closed.by_outcome.iter().find(|(n, _)| n == name).map(|(_, c)| *c);
+    assert_eq!((closed.issued, closed.closed_now), (8, 4), "{closed:?}");
+    assert_eq!(
+        closed.by_outcome.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>(),
+        ["served", "not_served", "no_show", "transferred", "centre_closed"]
+    );
+    assert_eq!(
+        [
+            count("served"),
+            count("not_served"),
+            count("no_show"),
+            count("transferred"),
+            count("centre_closed")
+        ],
+        [Some(1), Some(1), Some(1), Some(1), Some(4)]
+    );
+    assert_eq!(closed.by_outcome.iter().map(|(_, c)| c).sum::<u32>(), closed.issued);
+    let tickets = store.day_tickets(&centre(BAKU), day()).await.unwrap();
+    assert!(tickets.iter().all(|r| !r.ticket.is_open()));
+    let parked = tickets.iter().find(|r| r.ticket.id == ids[4]).unwrap();
+    assert_eq!(
+        parked.ticket.steps.last().map(|s| (s.action, s.from, s.to, s.at)),
+        Some((ActionName::CloseDay, StateName::Parked, StateName::Finished, closing))
+    );
+    let closed_events: Vec<_> = events_of(&store, BAKU).await.split_off(before);
+    assert_eq!(closed_events.len(), 4);
+    assert!(closed_events.iter().all(|e| e.kind == EventKind::Closed && e.at == closing));
+    // Parked and called first (one ID card ticket still waits), then the waiting ones.
+    assert_eq!(
+        closed_events.iter().map(|e| e.waiting).collect::<Vec<_>>(),
+        [Some(1), Some(1), Some(0), Some(0)]
+    );
+    // The next day is untouched; closing again closes nothing.
+    assert_eq!(store.ticket(later).await.unwrap().unwrap().ticket.state, TicketState::Waiting);
+    let again = store.close_day(&centre(BAKU), day(), closing, event("queue.close_day")).await.unwrap();
+    assert_eq!((again.issued, again.closed_now, again.by_outcome), (8, 0, closed.by_outcome));
+    let audited = store
+        .search_audit(&AuditFilter { action: Some("queue.close_day".into()), ..Default::default() }, 10)
+        .await
+        .unwrap();
+    assert_eq!(audited.len(), 2);
+    assert_eq!(audited[1].event.record.as_deref(), Some("queue:BAKU-1:2026-11-30"));
+
+    // Served 10:02–10:03 (1 min) and 10:05–10:06 (1 min, not served): newest first. The
+    // transferred and the parked ones did not finish a service.
+    let times = store.service_times(&centre(BAKU), 10).await.unwrap();
+    assert_eq!(times.len(), 1);
+    assert_eq!(times[0].service.as_str(), ID_CARD);
+    assert_eq!(times[0].recent, [SignedDuration::from_mins(1), SignedDuration::from_mins(1)]);
+    assert_eq!(store.service_times(&centre(BAKU), 1).await.unwrap()[0].recent.len(), 1);
+    assert!(store.service_times(&centre("GANJA-1"), 10).await.unwrap().is_empty());
+}
+
+/// Service times are per service, newest first, over every spell of service, up to the limit.
+pub async fn service_times_are_the_newest_first(db: &TestDb) {
+    let store = db.store().await;
+    let both = window(5, &[ID_CARD, PASSPORT]);
+    let mut now = clock(9, 0);
+    // ID card services of 3, 5, 7 minutes; a passport service of 2 + 4 minutes around a park.
+    for mins in [3, 5, 7] {
+        let id = store.issue_ticket(id_card(), now, event("ticket.issue")).await.unwrap().ticket.id;
+        call(&store, &both, now).await.unwrap();
+        act(&store, id, Some(5), Action::Start, now).await.unwrap();
+        now += SignedDuration::from_mins(mins);
+        act(&store, id, Some(5), Action::Finish { result: ServiceResult::Served }, now).await.unwrap();
+    }
+    let passport = issue(BAKU, PASSPORT, "identity", 'J', day());
+    let id = store.issue_ticket(passport, now, event("ticket.issue")).await.unwrap().ticket.id;
+    call(&store, &both, now).await.unwrap();
+    act(&store, id, Some(5), Action::Start, now).await.unwrap();
+    now += SignedDuration::from_mins(2);
+    act(&store, id, Some(5), Action::Park { reason: ParkReason::Payment }, now).await.unwrap();
+    now += SignedDuration::from_mins(30);
+    act(&store, id, None, Action::Return, now).await.unwrap();
+    call(&store, &both, now).await.unwrap();
+    act(&store, id, Some(5), Action::Start, now).await.unwrap();
+    now += SignedDuration::from_mins(4);
+    act(&store, id, Some(5), Action::Finish { result: ServiceResult::Served }, now).await.unwrap();
+
+    let times = store.service_times(&centre(BAKU), 2).await.unwrap();
+    let got: Vec<_> = times.iter().map(|t| (t.service.as_str(), t.recent.clone())).collect();
+    let m = SignedDuration::from_mins;
+    assert_eq!(got, [(ID_CARD, vec![m(7), m(5)]), (PASSPORT, vec![m(6)])]);
+}
+
+/// The log is read from a position, per centre, in pages.
+pub async fn queue_events_resume_after_a_position(db: &TestDb) {
+    let store = db.store().await;
+    for code in [BAKU, "GANJA-1", BAKU, BAKU] {
+        store
+            .issue_ticket(issue(code, ID_CARD, "identity", 'J', day()), clock(9, 0), event("ticket.issue"))
+            .await
+            .unwrap();
+    }
+    let all = events_of(&store, BAKU).await;
+    assert_eq!(all.len(), 3);
+    assert!(all.iter().all(|e| e.centre == centre(BAKU)));
+    let page = store.queue_events(&centre(BAKU), 0, 2).await.unwrap();
+    assert_eq!(page, all[..2]);
+    let rest = store.queue_events(&centre(BAKU), page[1].id, 10).await.unwrap();
+    assert_eq!(rest, all[2..]);
+    assert!(store.queue_events(&centre(BAKU), all[2].id, 10).await.unwrap().is_empty());
+    assert_eq!(store.last_queue_event(&centre(BAKU)).await.unwrap(), all[2].id);
+    let ganja = events_of(&store, "GANJA-1").await;
+    assert_eq!((ganja.len(), ganja[0].number.as_deref()), (1, Some("J-001")));
+}
+
+/// A receiver of `queue_changes` is told the centre once a write commits.
+pub async fn queue_changes_are_signalled(db: &TestDb) {
+    let store = db.store().await;
+    let mut changes = store.queue_changes().await.unwrap();
+    let wait = std::time::Duration::from_secs(10);
+    store.issue_ticket(id_card(), clock(9, 0), event("ticket.issue")).await.unwrap();
+    let told = tokio::time::timeout(wait, changes.recv()).await.expect("a signal").unwrap();
+    assert_eq!(told, centre(BAKU));
+    // The signal comes after the commit: the log already holds the event.
+    assert_eq!(events_of(&store, BAKU).await.len(), 1);
+    let ganja = issue("GANJA-1", ID_CARD, "identity", 'J', day());
+    store.issue_ticket(ganja, clock(9, 0), event("ticket.issue")).await.unwrap();
+    let mut seen = Vec::new();
+    while seen.last() != Some(&centre("GANJA-1")) {
+        seen.push(tokio::time::timeout(wait, changes.recv()).await.expect("a signal").unwrap());
+    }
+    let mut late = store.queue_changes().await.unwrap();
+    store.close_day(&centre(BAKU), day(), clock(19, 0), event("queue.close_day")).await.unwrap();
+    assert_eq!(tokio::time::timeout(wait, late.recv()).await.expect("a signal").unwrap(), centre(BAKU));
+}
+
+/// A window is held by one officer at a time; an officer holds one window; signing in again is a
+/// no-op; each change is an event and an audit entry.
+pub async fn windows_are_held_by_one_officer_at_a_time(db: &TestDb) {
+    let store = db.store().await;
+    let now = clock(8, 0);
+    let mut staff = Vec::new();
+    for login in ["rashad", "leyla"] {
+        let s = new_staff(login, Role::Officer, Some(BAKU), Some("MIA"), None);
+        staff.push(store.create_staff(&s, now, event("staff.create")).await.unwrap().id);
+    }
+    let (rashad, leyla) = (staff[0], staff[1]);
+    let baku = centre(BAKU);
+    let open = |w, who, login: &'static str, at| {
+        let store = Arc::clone(&store);
+        async move { store.open_window(&centre(BAKU), w, who, login, at, event("window.sign_in")).await }
+    };
+    let first = open(5, rashad, "rashad", now).await.unwrap();
+    assert_eq!(
+        first,
+        WindowSession {
+            centre: baku.clone(),
+            window: 5,
+            staff_id: rashad,
+            login: "rashad".into(),
+            since: now
+        }
+    );
+    let head = store.audit_head().await.unwrap();
+    assert_eq!(
+        open(5, rashad, "rashad", clock(8, 1)).await.unwrap(),
+        first,
+        "signing in again changes nothing"
+    );
+    assert_eq!(store.audit_head().await.unwrap(), head);
+    let taken = open(5, leyla, "leyla", clock(8, 2)).await;
+    assert!(matches!(&taken, Err(StoreError::Conflict(m)) if m.contains("window 5")), "{taken:?}");
+
+    // Moving to another window leaves the first.
+    open(6, rashad, "rashad", clock(8, 3)).await.unwrap();
+    open(5, leyla, "leyla", clock(8, 4)).await.unwrap();
+    let windows: Vec<_> =
+        store.open_windows(&baku).await.unwrap().into_iter().map(|s| (s.window, s.staff_id)).collect();
+    assert_eq!(windows, [(5, leyla), (6, rashad)]);
+    assert_eq!(
+        store.close_window(&baku, rashad, clock(8, 5), event("window.sign_out")).await.unwrap(),
+        Some(6)
+    );
+    assert_eq!(store.close_window(&baku, rashad, clock(8, 6), event("window.sign_out")).await.unwrap(), None);
+    assert_eq!(store.open_windows(&baku).await.unwrap().len(), 1);
+
+    let log: Vec<_> =
+        events_of(&store, BAKU).await.into_iter().map(|e| (e.kind, e.window, e.ticket)).collect();
+    assert_eq!(
+        log,
+        [
+            (EventKind::WindowOpened, Some(5), None),
+            (EventKind::WindowClosed, Some(5), None),
+            (EventKind::WindowOpened, Some(6), None),
+            (EventKind::WindowOpened, Some(5), None),
+            (EventKind::WindowClosed, Some(6), None),
+        ]
+    );
+    let audited = store
+        .search_audit(&AuditFilter { action: Some("window".into()), ..Default::default() }, 10)
+        .await
+        .unwrap();
+    let records: Vec<_> = audited.iter().map(|e| e.event.record.clone().unwrap()).collect();
+    assert_eq!(records, ["window:BAKU-1:6", "window:BAKU-1:5", "window:BAKU-1:6", "window:BAKU-1:5"]);
 }

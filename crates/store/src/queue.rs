@@ -267,6 +267,7 @@ pub trait QueueStore: Send + Sync {
     /// to, served at or parked by that window (`None` for actions of the centre itself, such as a
     /// parked ticket returning when paid). Appends the step, the event and `audit`; a transfer also
     /// creates the follow-on ticket. Nothing is written when refused.
+    #[allow(clippy::too_many_arguments)] // the contract's shape: who, what, which rules, when, audited
     async fn act(
         &self,
         centre: &CentreCode,

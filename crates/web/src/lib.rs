@@ -9,10 +9,12 @@ pub mod assets;
 pub mod auth;
 pub mod health;
 pub mod i18n;
+pub mod live;
 pub mod map;
 pub mod metrics;
 pub mod pages;
 pub mod problem;
+pub mod queue;
 pub mod registry;
 pub mod routes;
 pub mod screens;
@@ -60,6 +62,8 @@ pub struct AppState {
     pub registry: Arc<registry::RegistryCache>,
     /// The public base URL (ending in `/`), under which open data mints its identifiers.
     pub public_url: String,
+    /// The fan-out of live queue events to screens (its task is started by [`live::start`]).
+    pub live: Arc<live::LiveHub>,
 }
 
 impl AppState {
@@ -73,6 +77,7 @@ impl AppState {
             secure_cookies: false,
             registry: Arc::new(registry::RegistryCache::default()),
             public_url: "http://127.0.0.1:8080/".into(),
+            live: Arc::new(live::LiveHub::default()),
         }
     }
 
@@ -109,6 +114,7 @@ impl Default for HttpLimits {
         (name = "operations", description = "Liveness, readiness and metrics of the server"),
         (name = "identity", description = "Staff, devices and the audit trail"),
         (name = "registry", description = "The Electronic Registry of Public Services: providers, services, centres"),
+        (name = "queue", description = "Tickets, windows, live screens and public queue statistics"),
     ),
     modifiers(&SecuritySchemes),
 )]
@@ -153,6 +159,23 @@ fn table() -> Table {
         .api(Public, routes!(api::registry::get_centre))
         .api(Public, routes!(api::registry::cpsv_turtle))
         .api(Public, routes!(api::registry::cpsv_jsonld))
+        .api(Requires(P::IssueTicket), routes!(api::queue::issue_ticket))
+        .api(Public, routes!(api::queue::get_ticket))
+        .api(Requires(P::ReturnParkedTicket), routes!(api::queue::return_ticket))
+        .api(Requires(P::WatchQueue), routes!(api::queue::get_window))
+        .api(Requires(P::ServeAtWindow), routes!(api::queue::window_sign_in))
+        .api(Requires(P::ServeAtWindow), routes!(api::queue::window_sign_out))
+        .api(Requires(P::ServeAtWindow), routes!(api::queue::call_next))
+        .api(Requires(P::ServeAtWindow), routes!(api::queue::recall))
+        .api(Requires(P::ServeAtWindow), routes!(api::queue::start))
+        .api(Requires(P::ServeAtWindow), routes!(api::queue::no_show))
+        .api(Requires(P::ServeAtWindow), routes!(api::queue::finish))
+        .api(Requires(P::ServeAtWindow), routes!(api::queue::park))
+        .api(Requires(P::ServeAtWindow), routes!(api::queue::transfer))
+        .api(Requires(P::CloseQueueDay), routes!(api::queue::close_day))
+        .api(Public, routes!(api::queue::centre_queue))
+        .api(Public, routes!(api::queue::service_queues))
+        .api(Requires(P::WatchQueue), routes!(api::queue::centre_events))
         .page(Method::GET, "/metrics", Public, get(metrics::render))
         .page(Method::GET, "/", Public, get(home::home))
         .page(Method::GET, "/assets/{*path}", Public, get(assets::serve))

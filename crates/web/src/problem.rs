@@ -53,6 +53,11 @@ impl ApiError {
         Self { field: Some(field.to_owned()), ..Self::new(StatusCode::BAD_REQUEST, detail) }
     }
 
+    /// 422: the request is well-formed but its content is refused; `field` names the part at fault.
+    pub fn unprocessable(field: &str, detail: impl Into<String>) -> Self {
+        Self { field: Some(field.to_owned()), ..Self::new(StatusCode::UNPROCESSABLE_ENTITY, detail) }
+    }
+
     /// 404: nothing here.
     pub fn not_found(detail: impl Into<String>) -> Self {
         Self::new(StatusCode::NOT_FOUND, detail)

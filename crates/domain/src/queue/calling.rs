@@ -88,6 +88,27 @@ pub enum CallRule {
     FirstCome,
 }
 
+impl CallRule {
+    /// Every rule, in calling order.
+    pub const ALL: [CallRule; 4] =
+        [CallRule::Returning, CallRule::Appointment, CallRule::Priority, CallRule::FirstCome];
+
+    /// The rule's name in the audit trail and on the wire, e.g. `first_come`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CallRule::Returning => "returning",
+            CallRule::Appointment => "appointment",
+            CallRule::Priority => "priority",
+            CallRule::FirstCome => "first_come",
+        }
+    }
+
+    /// The rule named `name`, if any.
+    pub fn parse(name: &str) -> Option<CallRule> {
+        CallRule::ALL.into_iter().find(|r| r.as_str() == name)
+    }
+}
+
 /// The ticket a window should call, and the rule that chose it (for the audit log).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct TicketRef {
@@ -241,6 +262,16 @@ mod tests {
         let waiting = [back, walk_in(2, "ID", 1)];
         assert_eq!(pick(&window(5, &["ID"]), &waiting, 10), Some((1, CallRule::Returning)));
         assert_eq!(pick(&window(6, &["ID"]), &waiting, 10), Some((2, CallRule::FirstCome)));
+    }
+
+    #[test]
+    fn rule_names_read_back() {
+        for rule in CallRule::ALL {
+            assert_eq!(CallRule::parse(rule.as_str()), Some(rule));
+        }
+        assert_eq!(CallRule::FirstCome.as_str(), "first_come");
+        assert_eq!(CallRule::parse("first come"), None);
+        assert!(CallRule::ALL.windows(2).all(|p| p[0] < p[1]));
     }
 
     #[test]

@@ -56,6 +56,33 @@ pub enum PriorityGroup {
     WithInfant,
 }
 
+impl PriorityGroup {
+    /// Every group.
+    pub const ALL: [PriorityGroup; 5] = [
+        PriorityGroup::Disabled,
+        PriorityGroup::Pregnant,
+        PriorityGroup::Elderly,
+        PriorityGroup::Veteran,
+        PriorityGroup::WithInfant,
+    ];
+
+    /// The group's name in storage and on the wire, e.g. `with_infant`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PriorityGroup::Disabled => "disabled",
+            PriorityGroup::Pregnant => "pregnant",
+            PriorityGroup::Elderly => "elderly",
+            PriorityGroup::Veteran => "veteran",
+            PriorityGroup::WithInfant => "with_infant",
+        }
+    }
+
+    /// The group named `name`, if any.
+    pub fn parse(name: &str) -> Option<PriorityGroup> {
+        PriorityGroup::ALL.into_iter().find(|g| g.as_str() == name)
+    }
+}
+
 /// Where a ticket was issued.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Origin {
@@ -70,6 +97,35 @@ pub enum Origin {
     },
 }
 
+impl Origin {
+    /// The origin's kind as stored: `info_desk`, `kiosk` or `appointment` (whose time is kept apart).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Origin::InfoDesk => "info_desk",
+            Origin::Kiosk => "kiosk",
+            Origin::Appointment { .. } => "appointment",
+        }
+    }
+
+    /// The booked time of an appointment.
+    pub fn booked_at(&self) -> Option<Timestamp> {
+        match self {
+            Origin::Appointment { at } => Some(*at),
+            Origin::InfoDesk | Origin::Kiosk => None,
+        }
+    }
+
+    /// The origin of kind `kind`; an appointment needs its booked time `at`.
+    pub fn from_kind(kind: &str, at: Option<Timestamp>) -> Option<Origin> {
+        match (kind, at) {
+            ("info_desk", _) => Some(Origin::InfoDesk),
+            ("kiosk", _) => Some(Origin::Kiosk),
+            ("appointment", Some(at)) => Some(Origin::Appointment { at }),
+            _ => None,
+        }
+    }
+}
+
 /// Why a ticket is parked.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum ParkReason {
@@ -79,6 +135,35 @@ pub enum ParkReason {
     Documents,
     /// Another reason, as the officer wrote it.
     Other(String),
+}
+
+impl ParkReason {
+    /// The reason's kind as stored: `payment`, `documents` or `other` (whose note is kept apart).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ParkReason::Payment => "payment",
+            ParkReason::Documents => "documents",
+            ParkReason::Other(_) => "other",
+        }
+    }
+
+    /// The officer's note of an `other` reason.
+    pub fn note(&self) -> Option<&str> {
+        match self {
+            ParkReason::Other(note) => Some(note),
+            ParkReason::Payment | ParkReason::Documents => None,
+        }
+    }
+
+    /// The reason of kind `kind`; `other` takes `note` (empty when missing).
+    pub fn from_kind(kind: &str, note: Option<String>) -> Option<ParkReason> {
+        match kind {
+            "payment" => Some(ParkReason::Payment),
+            "documents" => Some(ParkReason::Documents),
+            "other" => Some(ParkReason::Other(note.unwrap_or_default())),
+            _ => None,
+        }
+    }
 }
 
 /// Where a ticket is transferred.
@@ -109,6 +194,22 @@ pub enum Outcome {
     },
     /// Still open when the centre closed for the day.
     CentreClosed,
+}
+
+impl Outcome {
+    /// The name of every outcome, in the order reports list them.
+    pub const NAMES: [&'static str; 5] = ["served", "not_served", "no_show", "transferred", "centre_closed"];
+
+    /// The outcome's name in storage and on the wire, e.g. `not_served`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Outcome::Served => "served",
+            Outcome::NotServed { .. } => "not_served",
+            Outcome::NoShow => "no_show",
+            Outcome::Transferred { .. } => "transferred",
+            Outcome::CentreClosed => "centre_closed",
+        }
+    }
 }
 
 /// The result an officer gives when finishing a service.
@@ -175,13 +276,29 @@ pub enum StateName {
 
 impl fmt::Display for StateName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+        f.write_str(self.as_str())
+    }
+}
+
+impl StateName {
+    /// Every state name.
+    pub const ALL: [StateName; 5] =
+        [StateName::Waiting, StateName::Called, StateName::Serving, StateName::Parked, StateName::Finished];
+
+    /// The name in storage and on the wire, e.g. `waiting` (as [`Display`](fmt::Display) writes it).
+    pub fn as_str(self) -> &'static str {
+        match self {
             StateName::Waiting => "waiting",
             StateName::Called => "called",
             StateName::Serving => "serving",
             StateName::Parked => "parked",
             StateName::Finished => "finished",
-        })
+        }
+    }
+
+    /// The state named `name`, if any.
+    pub fn parse(name: &str) -> Option<StateName> {
+        StateName::ALL.into_iter().find(|s| s.as_str() == name)
     }
 }
 
@@ -279,6 +396,41 @@ impl fmt::Display for ActionName {
             ActionName::Finish => "finish",
             ActionName::CloseDay => "close the day of",
         })
+    }
+}
+
+impl ActionName {
+    /// Every action name.
+    pub const ALL: [ActionName; 9] = [
+        ActionName::Call,
+        ActionName::Recall,
+        ActionName::Start,
+        ActionName::NoShow,
+        ActionName::Park,
+        ActionName::Return,
+        ActionName::Transfer,
+        ActionName::Finish,
+        ActionName::CloseDay,
+    ];
+
+    /// The name in storage, e.g. `no_show` ([`Display`](fmt::Display) writes the words of messages).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ActionName::Call => "call",
+            ActionName::Recall => "recall",
+            ActionName::Start => "start",
+            ActionName::NoShow => "no_show",
+            ActionName::Park => "park",
+            ActionName::Return => "return",
+            ActionName::Transfer => "transfer",
+            ActionName::Finish => "finish",
+            ActionName::CloseDay => "close_day",
+        }
+    }
+
+    /// The action named `name` (as [`ActionName::as_str`] writes it), if any.
+    pub fn parse(name: &str) -> Option<ActionName> {
+        ActionName::ALL.into_iter().find(|a| a.as_str() == name)
     }
 }
 
@@ -410,10 +562,7 @@ impl Ticket {
 
     /// The ticket's appointment time, if it checked in an appointment.
     pub fn appointment(&self) -> Option<Timestamp> {
-        match self.origin {
-            Origin::Appointment { at } => Some(at),
-            Origin::InfoDesk | Origin::Kiosk => None,
-        }
+        self.origin.booked_at()
     }
 
     /// Whether the ticket has not ended.
@@ -452,19 +601,7 @@ impl Ticket {
     /// The time spent serving, over every spell of service (a parked ticket is served twice), once
     /// no spell is still running.
     pub fn service_time(&self) -> Option<SignedDuration> {
-        let mut total = SignedDuration::ZERO;
-        let mut since = None;
-        let mut any = false;
-        for step in &self.steps {
-            if let Some(start) = since.take() {
-                total += step.at.duration_since(start);
-            }
-            if step.to == StateName::Serving {
-                since = Some(step.at);
-                any = true;
-            }
-        }
-        (any && since.is_none()).then_some(total)
+        service_time(&self.steps)
     }
 
     /// How the ticket ended, if it has.
@@ -535,6 +672,24 @@ impl TicketRules {
         next.state = state;
         Ok(next)
     }
+}
+
+/// The time spent serving over `steps` (a ticket's steps, oldest first), summed over every spell of
+/// service, once no spell is still running; `None` if it was never served. See [`Ticket::service_time`].
+pub fn service_time(steps: &[Step]) -> Option<SignedDuration> {
+    let mut total = SignedDuration::ZERO;
+    let mut since = None;
+    let mut any = false;
+    for step in steps {
+        if let Some(start) = since.take() {
+            total += step.at.duration_since(start);
+        }
+        if step.to == StateName::Serving {
+            since = Some(step.at);
+            any = true;
+        }
+    }
+    (any && since.is_none()).then_some(total)
 }
 
 /// [`TicketRules::apply`] with the default rules (at most [`DEFAULT_MAX_RECALLS`] recalls).
@@ -755,5 +910,45 @@ mod tests {
         assert_eq!(apply(&called, Action::Start, at(4)), Err(QueueError::TimeBeforeLastStep));
         assert_eq!(apply(&ticket(), Action::Call { window: 5 }, at(-1)), Err(QueueError::TimeBeforeLastStep));
         assert!(apply(&called, Action::Start, at(5)).is_ok());
+    }
+
+    #[test]
+    fn stored_names_read_back() {
+        for g in PriorityGroup::ALL {
+            assert_eq!(PriorityGroup::parse(g.as_str()), Some(g));
+        }
+        assert_eq!(PriorityGroup::WithInfant.as_str(), "with_infant");
+        for s in StateName::ALL {
+            assert_eq!(StateName::parse(s.as_str()), Some(s));
+            assert_eq!(s.to_string(), s.as_str());
+        }
+        for a in ActionName::ALL {
+            assert_eq!(ActionName::parse(a.as_str()), Some(a));
+        }
+        assert_eq!((ActionName::NoShow.as_str(), ActionName::CloseDay.as_str()), ("no_show", "close_day"));
+        assert_eq!(ActionName::parse("mark as no-show"), None);
+        assert_eq!(StateName::parse("Waiting"), None);
+        assert_eq!(PriorityGroup::parse(""), None);
+
+        for origin in [Origin::InfoDesk, Origin::Kiosk, Origin::Appointment { at: t0() }] {
+            assert_eq!(Origin::from_kind(origin.kind(), origin.booked_at()), Some(origin));
+        }
+        assert_eq!(Origin::from_kind("appointment", None), None);
+        assert_eq!(Origin::from_kind("walk_in", None), None);
+
+        for reason in [ParkReason::Payment, ParkReason::Documents, ParkReason::Other("copy".into())] {
+            let note = reason.note().map(str::to_owned);
+            assert_eq!(ParkReason::from_kind(reason.kind(), note), Some(reason));
+        }
+        assert_eq!(ParkReason::from_kind("lunch", None), None);
+
+        let outcomes = [
+            Outcome::Served,
+            Outcome::NotServed { reason: "x".into() },
+            Outcome::NoShow,
+            Outcome::Transferred { to: TransferTarget::Window(2) },
+            Outcome::CentreClosed,
+        ];
+        assert_eq!(outcomes.map(|o| o.name()), Outcome::NAMES);
     }
 }

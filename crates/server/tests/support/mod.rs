@@ -42,6 +42,7 @@ pub struct TestApp {
     now: Arc<Mutex<Timestamp>>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     server: tokio::task::JoinHandle<()>,
+    live: tokio::task::JoinHandle<()>,
 }
 
 impl TestApp {
@@ -50,6 +51,7 @@ impl TestApp {
         let now = Arc::new(Mutex::new("2026-11-28T09:00:00Z".parse::<Timestamp>().unwrap()));
         let clock_now = Arc::clone(&now);
         let state = AppState::new(Arc::clone(&store), Arc::new(move || *clock_now.lock().unwrap()));
+        let live = onestop_web::live::start(&state).await.unwrap();
         let limits = HttpLimits::default();
         let app = onestop_web::app(state, limits).into_make_service_with_connect_info::<SocketAddr>();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -63,7 +65,7 @@ impl TestApp {
                 .await
                 .unwrap();
         });
-        TestApp { base, store, now, stop: Some(stop), server }
+        TestApp { base, store, now, stop: Some(stop), server, live }
     }
 
     pub fn now(&self) -> Timestamp {
@@ -176,6 +178,7 @@ impl TestApp {
     pub async fn stop(mut self) {
         let _ = self.stop.take().unwrap().send(());
         self.server.await.unwrap();
+        self.live.abort();
     }
 }
 

@@ -2,5 +2,6 @@
 
 pub mod audit;
 pub mod me;
+pub mod queue;
 pub mod registry;
 pub mod staff;
