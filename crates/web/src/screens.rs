@@ -79,9 +79,14 @@ pub async fn pair_form(
 /// The pairing form's fields.
 #[derive(Debug, Deserialize)]
 pub struct Pair {
-    #[serde(default)]
     token: String,
     #[serde(default)]
+    csrf: String,
+}
+
+/// The unpairing form's field.
+#[derive(Debug, Deserialize)]
+pub struct Unpair {
     csrf: String,
 }
 
@@ -139,7 +144,7 @@ pub async fn unpair(
     State(state): State<AppState>,
     caller: Caller,
     headers: HeaderMap,
-    Form(form): Form<Pair>,
+    Form(form): Form<Unpair>,
 ) -> Result<Response, ApiError> {
     let csrf = cookie(&headers, CSRF_COOKIE).unwrap_or_default();
     if csrf.is_empty() || !token::same(&form.csrf, &csrf) {
