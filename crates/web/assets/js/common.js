@@ -79,6 +79,7 @@
 
   /** Shows or clears the "reconnecting" notice of a screen. */
   function connection(live) {
+    document.body.dataset.live = live ? 'yes' : 'no';
     const status = document.getElementById('os-status');
     if (!status) return;
     status.textContent = live ? '' : text('screen-reconnecting');

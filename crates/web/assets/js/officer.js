@@ -125,6 +125,7 @@
     }
     if (mine && (event.window === mine.number || (mine.current && event.ticket === mine.current.id))) reload();
   }, (live, recovered) => {
+    document.body.dataset.live = live ? 'yes' : 'no';
     if (!live) say('officer-message', text('screen-reconnecting'));
     else if (recovered) { say('officer-message', ''); reload(); loadQueue(); }
   });
