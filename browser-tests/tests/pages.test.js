@@ -135,6 +135,8 @@ for (const lang of LANGUAGES) {
       // Each page the role's navigation offers is reachable and accessible, and nothing else is offered.
       const links = await page.locator('.usa-nav__primary a').evaluateAll((as) => as.map((a) => a.getAttribute('href')));
       const expected = ['/staff'];
+      if (['agency_admin', 'officer'].includes(role)) expected.push('/staff/window');
+      if (['agency_admin', 'centre_manager', 'info_desk'].includes(role)) expected.push('/staff/desk');
       if (['agency_admin', 'centre_manager'].includes(role)) expected.push('/admin/staff');
       if (['agency_admin', 'monitoring_analyst'].includes(role)) expected.push('/admin/audit');
       if (role === 'agency_admin') expected.push('/admin/registry');

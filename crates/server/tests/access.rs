@@ -6,6 +6,7 @@
 
 mod support;
 
+use onestop_domain::identity::DeviceKind;
 use onestop_domain::identity::Role::{self, *};
 use onestop_store_tests::TestDb;
 use onestop_web::routes::Access;
@@ -20,9 +21,26 @@ enum Who {
     AllStaff,
     /// Only these roles.
     Only(&'static [Role]),
+    /// These roles, and devices of these kinds (the centre's screens).
+    WithDevices(&'static [Role], &'static [DeviceKind]),
 }
 
 const MANAGERS: &[Role] = &[AgencyAdmin, CentreManager];
+/// Who may issue tickets.
+const ISSUERS: &[Role] = &[AgencyAdmin, CentreManager, InfoDesk];
+/// Who may watch the live queue: everyone but the commission.
+const WATCHERS: &[Role] = &[
+    AgencyAdmin,
+    CentreManager,
+    InfoDesk,
+    Officer,
+    BankTeller,
+    MonitoringAnalyst,
+    CallCentreOperator,
+    Volunteer,
+];
+const SCREENS: &[DeviceKind] =
+    &[DeviceKind::Kiosk, DeviceKind::Display, DeviceKind::Tablet, DeviceKind::Integration];
 
 /// The access table: method, path, who.
 const TABLE: &[(&str, &str, Who)] = &[
@@ -70,12 +88,24 @@ const TABLE: &[(&str, &str, Who)] = &[
     ("POST", "/admin/staff/{login}/activate", Who::Only(MANAGERS)),
     ("POST", "/admin/staff/{login}/reset-password", Who::Only(MANAGERS)),
     ("POST", "/admin/staff/{login}/end-sessions", Who::Only(MANAGERS)),
+    ("GET", "/queues", Who::Public),
+    ("GET", "/queues/compare", Who::Public),
+    ("GET", "/tickets/{id}", Who::Public),
+    ("GET", "/tickets/{id}/print", Who::Public),
+    ("GET", "/screens/pair", Who::Public),
+    ("POST", "/screens/pair", Who::Public),
+    ("POST", "/screens/unpair", Who::Public),
+    ("GET", "/screens/kiosk", Who::WithDevices(ISSUERS, &[DeviceKind::Kiosk, DeviceKind::Integration])),
+    ("GET", "/screens/hall", Who::WithDevices(WATCHERS, SCREENS)),
+    ("GET", "/screens/window", Who::WithDevices(WATCHERS, SCREENS)),
+    ("GET", "/staff/window", Who::Only(&[AgencyAdmin, Officer])),
+    ("GET", "/staff/desk", Who::WithDevices(ISSUERS, &[DeviceKind::Kiosk, DeviceKind::Integration])),
 ];
 
 fn allowed(who: Who, role: Role) -> bool {
     match who {
         Who::Public | Who::AllStaff => true,
-        Who::Only(roles) => roles.contains(&role),
+        Who::Only(roles) | Who::WithDevices(roles, _) => roles.contains(&role),
     }
 }
 
@@ -183,7 +213,7 @@ async fn every_role_meets_every_route(db: &TestDb) {
     let expected: usize = TABLE
         .iter()
         .map(|(_, _, who)| match who {
-            Who::Only(roles) => Role::ALL.len() - roles.len(),
+            Who::Only(roles) | Who::WithDevices(roles, _) => Role::ALL.len() - roles.len(),
             _ => 0,
         })
         .sum();
@@ -210,10 +240,17 @@ async fn devices_are_held_to_their_scope(db: &TestDb) {
     assert!(me["csrf_token"].is_null());
 
     for (method, path, who) in TABLE {
-        if matches!(who, Who::AllStaff | Who::Only(_)) && *path != "/api/v1/me" {
-            let path = path.replace("{login}", TARGET);
-            let body = problem(bearer(method, &path).send().await.unwrap(), 403).await;
-            assert_eq!(body["detail"], "your role may not do this", "{method} {path}");
+        let path_here = path.replace("{login}", TARGET);
+        match who {
+            Who::WithDevices(_, kinds) if kinds.contains(&DeviceKind::Kiosk) => {
+                let status = bearer(method, &path_here).send().await.unwrap().status().as_u16();
+                assert!(![401, 403].contains(&status), "a kiosk was refused {method} {path}: {status}");
+            }
+            Who::AllStaff | Who::Only(_) | Who::WithDevices(..) if *path != "/api/v1/me" => {
+                let body = problem(bearer(method, &path_here).send().await.unwrap(), 403).await;
+                assert_eq!(body["detail"], "your role may not do this", "{method} {path}");
+            }
+            _ => {}
         }
     }
     let refused = app.audit("access.refused").await;
@@ -224,7 +261,14 @@ async fn devices_are_held_to_their_scope(db: &TestDb) {
     );
     assert_eq!(
         refused.len(),
-        TABLE.iter().filter(|(_, p, w)| !matches!(w, Who::Public) && *p != "/api/v1/me").count()
+        TABLE
+            .iter()
+            .filter(|(_, p, w)| match w {
+                Who::Public => false,
+                Who::WithDevices(_, kinds) => !kinds.contains(&DeviceKind::Kiosk),
+                _ => *p != "/api/v1/me",
+            })
+            .count()
     );
 
     // A revoked token is refused outright, and the refusal is audited.

@@ -26,6 +26,11 @@ pub const CSRF_COOKIE: &str = "onestop_csrf";
 pub const CSRF_HEADER: &str = "x-csrf-token";
 /// The form field pages put the CSRF token in.
 pub const CSRF_FIELD: &str = "csrf";
+/// The cookie a paired screen (kiosk, hall or window display, tablet) holds its device token in.
+pub const DEVICE_COOKIE: &str = "onestop_device";
+/// The header state-changing requests authenticated by [`DEVICE_COOKIE`] must carry (with the
+/// value `1`): a screen's own scripts set it, a cross-site form cannot.
+pub const DEVICE_HEADER: &str = "x-onestop-device";
 
 /// The session a staff caller came with.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,6 +58,9 @@ pub struct Caller {
     pub origin: Option<String>,
     /// Whether the request reached us over TLS (directly or through a proxy that says so).
     pub secure: bool,
+    /// True when the caller is a device that came with the [`DEVICE_COOKIE`] rather than a bearer
+    /// token: its state-changing requests must carry [`DEVICE_HEADER`].
+    pub device_cookie: bool,
 }
 
 impl Caller {
@@ -145,17 +153,8 @@ pub async fn authenticate(state: AppState, mut request: Request, next: Next) -> 
     let mut caller = Caller { origin, secure: is_secure(&request, &state), ..Caller::default() };
     let now = state.now();
     if let Some(presented) = bearer(request.headers()) {
-        match state.store.device_by_token(&token::digest(presented)).await {
-            Ok(Some(device)) if device.revoked_at.is_none() => {
-                caller.principal = Some(Principal::Device(DevicePrincipal {
-                    token_id: device.id,
-                    kind: device.kind,
-                    scope: device.scope,
-                }));
-            }
-            Ok(Some(device)) => caller.failure = Some(format!("device token {} was revoked", device.id)),
-            Ok(None) => caller.failure = Some("the bearer token is not known".into()),
-            Err(e) => return ApiError::from(e).into_response(),
+        if let Err(e) = device(&state, presented, "the bearer token", &mut caller).await {
+            return e.into_response();
         }
     } else if let Some(presented) = cookie(request.headers(), SESSION_COOKIE) {
         match state.store.session_by_token(&token::digest(&presented)).await {
@@ -183,10 +182,32 @@ pub async fn authenticate(state: AppState, mut request: Request, next: Next) -> 
             Ok(None) => caller.failure = Some("the session is not known".into()),
             Err(e) => return ApiError::from(e).into_response(),
         }
+    } else if let Some(presented) = cookie(request.headers(), DEVICE_COOKIE) {
+        if let Err(e) = device(&state, &presented, "the device cookie", &mut caller).await {
+            return e.into_response();
+        }
+        caller.device_cookie = caller.principal.is_some();
     }
     request.extensions_mut().insert(caller);
     request.extensions_mut().insert(state);
     next.run(request).await
+}
+
+/// Finds the device holding token `presented` (brought as `how`) and makes it the caller, or
+/// records why it does not hold.
+async fn device(state: &AppState, presented: &str, how: &str, caller: &mut Caller) -> Result<(), ApiError> {
+    match state.store.device_by_token(&token::digest(presented)).await? {
+        Some(device) if device.revoked_at.is_none() => {
+            caller.principal = Some(Principal::Device(DevicePrincipal {
+                token_id: device.id,
+                kind: device.kind,
+                scope: device.scope,
+            }));
+        }
+        Some(device) => caller.failure = Some(format!("device token {} was revoked", device.id)),
+        None => caller.failure = Some(format!("{how} is not known")),
+    }
+    Ok(())
 }
 
 fn wants_html(headers: &HeaderMap) -> bool {
@@ -214,6 +235,10 @@ pub async fn require(permission: Permission, request: Request, next: Next) -> Re
             }
         }
         return match denial {
+            // A screen that is not paired (or whose token was revoked) goes to the pairing page.
+            Denial::Unauthenticated if html && path.starts_with("/screens/") => {
+                Redirect::to("/screens/pair").into_response()
+            }
             Denial::Unauthenticated if html => {
                 Redirect::to(&format!("/sign-in?next={}", encode(&path))).into_response()
             }
@@ -235,6 +260,27 @@ pub async fn require(permission: Permission, request: Request, next: Next) -> Re
     }
 
     let unsafe_method = !matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    if caller.device_cookie
+        && unsafe_method
+        && request.headers().get(DEVICE_HEADER).is_none_or(|v| v.as_bytes() != b"1")
+    {
+        let method = request.method().clone();
+        let event = caller.event(
+            now,
+            "csrf.refused",
+            format!("{method} {path}: a paired screen without {DEVICE_HEADER}"),
+        );
+        if let Err(e) = state.store.append_audit(event.refused().with_record(path)).await {
+            return ApiError::from(e).into_response();
+        }
+        return ApiError::new(
+            StatusCode::FORBIDDEN,
+            format!(
+                "a paired screen's requests that change anything must carry the header {DEVICE_HEADER}: 1"
+            ),
+        )
+        .into_response();
+    }
     let request = match (&caller.session, unsafe_method) {
         (Some(session), true) => match check_csrf(request, &session.csrf).await {
             Ok(request) => request,

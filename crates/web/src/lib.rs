@@ -17,6 +17,7 @@ pub mod problem;
 pub mod queue;
 pub mod registry;
 pub mod routes;
+pub mod screens;
 pub mod templates;
 
 use axum::Router;
@@ -144,7 +145,7 @@ fn table() -> Table {
     use axum::http::Method;
     use axum::routing::post;
     use onestop_domain::identity::Permission as P;
-    use pages::{account, audit, home, registry, registry_admin, staff};
+    use pages::{account, audit, home, queue, registry, registry_admin, staff};
     Table::new(OpenApiRouter::with_openapi(ApiDoc::openapi()))
         .api(Public, routes!(health::healthz))
         .api(Public, routes!(health::readyz))
@@ -182,6 +183,18 @@ fn table() -> Table {
         .page(Method::GET, "/services/{code}", Public, get(registry::service))
         .page(Method::GET, "/centres", Public, get(registry::centres))
         .page(Method::GET, "/centres/{code}", Public, get(registry::centre))
+        .page(Method::GET, "/queues", Public, get(queue::queues))
+        .page(Method::GET, "/queues/compare", Public, get(queue::compare))
+        .page(Method::GET, "/tickets/{id}", Public, get(queue::ticket))
+        .page(Method::GET, "/tickets/{id}/print", Public, get(queue::print))
+        .page(Method::GET, "/screens/pair", Public, get(screens::pair_form))
+        .page(Method::POST, "/screens/pair", Public, post(screens::pair))
+        .page(Method::POST, "/screens/unpair", Public, post(screens::unpair))
+        .page(Method::GET, "/screens/kiosk", Requires(P::IssueTicket), get(screens::kiosk))
+        .page(Method::GET, "/screens/hall", Requires(P::WatchQueue), get(screens::hall))
+        .page(Method::GET, "/screens/window", Requires(P::WatchQueue), get(screens::window))
+        .page(Method::GET, "/staff/window", Requires(P::ServeAtWindow), get(queue::officer))
+        .page(Method::GET, "/staff/desk", Requires(P::IssueTicket), get(queue::desk))
         .page(Method::GET, "/sign-in", Public, get(account::sign_in_form))
         .page(Method::POST, "/sign-in", Public, post(account::sign_in))
         .page(Method::POST, "/sign-out", Requires(P::UseStaffArea), post(account::sign_out))

@@ -28,7 +28,7 @@ impl Default for Templates {
 }
 
 /// Every template, by name. Tests read these to check each `t("…")` key exists.
-pub const SOURCES: [(&str, &str); 16] = [
+pub const SOURCES: [(&str, &str); 28] = [
     ("base.html", include_str!("../templates/base.html")),
     ("errors.html", include_str!("../templates/errors.html")),
     ("home.html", include_str!("../templates/home.html")),
@@ -45,6 +45,18 @@ pub const SOURCES: [(&str, &str); 16] = [
     ("registry_admin.html", include_str!("../templates/registry_admin.html")),
     ("service_edit.html", include_str!("../templates/service_edit.html")),
     ("entity_edit.html", include_str!("../templates/entity_edit.html")),
+    ("screen_base.html", include_str!("../templates/screen_base.html")),
+    ("screen_pair.html", include_str!("../templates/screen_pair.html")),
+    ("screen_kiosk.html", include_str!("../templates/screen_kiosk.html")),
+    ("screen_hall.html", include_str!("../templates/screen_hall.html")),
+    ("screen_window.html", include_str!("../templates/screen_window.html")),
+    ("ticket.html", include_str!("../templates/ticket.html")),
+    ("ticket_print.html", include_str!("../templates/ticket_print.html")),
+    ("queues.html", include_str!("../templates/queues.html")),
+    ("queues_compare.html", include_str!("../templates/queues_compare.html")),
+    ("queues_pick.html", include_str!("../templates/queues_pick.html")),
+    ("officer.html", include_str!("../templates/officer.html")),
+    ("desk.html", include_str!("../templates/desk.html")),
 ];
 
 fn fluent_args(kwargs: &Kwargs) -> Result<Vec<(String, FluentValue<'static>)>, minijinja::Error> {
@@ -162,6 +174,12 @@ fn navigation(caller: &Caller, here: &str) -> Vec<serde_json::Value> {
     let mut items: Vec<(&str, &str)> = Vec::new();
     if caller.staff().is_some() {
         items.push(("nav-staff-home", "/staff"));
+        if allowed(Permission::ServeAtWindow) {
+            items.push(("nav-officer", "/staff/window"));
+        }
+        if allowed(Permission::IssueTicket) {
+            items.push(("nav-desk", "/staff/desk"));
+        }
         if allowed(Permission::ReadStaff) {
             items.push(("nav-staff-accounts", "/admin/staff"));
         }
@@ -176,6 +194,7 @@ fn navigation(caller: &Caller, here: &str) -> Vec<serde_json::Value> {
         items.push(("nav-home", "/"));
         items.push(("nav-services", "/services"));
         items.push(("nav-centres", "/centres"));
+        items.push(("nav-queues", "/queues"));
         items.push(("nav-sign-in", "/sign-in"));
     }
     items
@@ -289,6 +308,8 @@ mod tests {
             include_str!("pages/staff.rs"),
             include_str!("pages/audit.rs"),
             include_str!("pages/registry_admin.rs"),
+            include_str!("pages/queue.rs"),
+            include_str!("screens.rs"),
             include_str!("templates.rs"),
         ];
         let mut checked = 0;

@@ -3,6 +3,7 @@
 pub mod account;
 pub mod audit;
 pub mod home;
+pub mod queue;
 pub mod registry;
 pub mod registry_admin;
 pub mod staff;
