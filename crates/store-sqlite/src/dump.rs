@@ -6,7 +6,7 @@ use onestop_store::dump::{
 };
 use onestop_store::{StoreError, canonical_timestamp, parse_timestamp};
 use sqlx::sqlite::SqliteRow;
-use sqlx::{Row, Sqlite, SqliteConnection, SqlitePool, Transaction};
+use sqlx::{Row, SqliteConnection, SqlitePool};
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -135,10 +135,7 @@ pub(crate) async fn export(pool: &SqlitePool, dir: &Path) -> Result<DumpSummary,
     writer.finish()
 }
 
-pub(crate) async fn import(
-    mut tx: Transaction<'static, Sqlite>,
-    dir: &Path,
-) -> Result<DumpSummary, DumpError> {
+pub(crate) async fn import(mut tx: crate::WriteTx, dir: &Path) -> Result<DumpSummary, DumpError> {
     let reader = DumpReader::open(dir)?;
     let database =
         sqlx::query_scalar::<_, Option<i64>>("SELECT MAX(version) FROM _sqlx_migrations WHERE success")

@@ -24,6 +24,7 @@ use sqlx::sqlite::{
 use sqlx::{Sqlite, Transaction};
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// How long a connection waits for the writer lock before giving up.
@@ -54,6 +55,8 @@ pub struct SqliteStore {
     pool: SqlitePool,
     /// Told each centre whose queue event log grew, after the write commits.
     changes: tokio::sync::broadcast::Sender<onestop_domain::catalogue::CentreCode>,
+    /// The in-process queue of writers (see [`SqliteStore::begin_write`]).
+    writer: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl SqliteStore {
@@ -73,7 +76,7 @@ impl SqliteStore {
             .await
             .map_err(|e| StoreError::Other(format!("cannot open SQLite database {}: {e}", file.display())))?;
         let (changes, _) = tokio::sync::broadcast::channel(CHANGE_SIGNALS);
-        Ok(Self { pool, changes })
+        Ok(Self { pool, changes, writer: Arc::default() })
     }
 
     /// Applies the migrations not yet applied.
@@ -81,9 +84,42 @@ impl SqliteStore {
         MIGRATOR.run(&self.pool).await.map_err(|e| StoreError::Other(format!("migration failed: {e}")))
     }
 
-    /// Begins a write transaction that holds the writer lock from its first statement.
-    async fn begin_write(&self) -> Result<Transaction<'static, Sqlite>, StoreError> {
-        self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(db)
+    /// Begins a write transaction that holds the writer lock from its first statement. Writers of
+    /// this process first queue, in order, on an in-process lock: SQLite admits one writer at a
+    /// time anyway, and its busy handler would make the others sleep and retry, which costs far
+    /// more than the wait itself under concurrent load.
+    async fn begin_write(&self) -> Result<WriteTx, StoreError> {
+        let guard = Arc::clone(&self.writer).lock_owned().await;
+        let tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(db)?;
+        Ok(WriteTx { tx, _writer: guard })
+    }
+}
+
+/// A write transaction holding this process's writer lock until it commits or is dropped (which
+/// rolls it back).
+pub(crate) struct WriteTx {
+    tx: Transaction<'static, Sqlite>,
+    _writer: tokio::sync::OwnedMutexGuard<()>,
+}
+
+impl WriteTx {
+    /// Commits the transaction, then releases the writer lock.
+    pub(crate) async fn commit(self) -> Result<(), sqlx::Error> {
+        self.tx.commit().await
+    }
+}
+
+impl std::ops::Deref for WriteTx {
+    type Target = sqlx::SqliteConnection;
+
+    fn deref(&self) -> &Self::Target {
+        &self.tx
+    }
+}
+
+impl std::ops::DerefMut for WriteTx {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.tx
     }
 }
 
