@@ -97,6 +97,7 @@ async fn run(cli: Cli) -> Result<(), String> {
     let url = match backend {
         Backend::Sqlite => format!("sqlite://{}/bench.db", dir.path().display()),
         Backend::Postgres => {
+            onestop_store_tests::durable_postgres();
             let db = onestop_store_tests::TestDb::postgres().await.ok_or("PostgreSQL is not available")?;
             let url = db.url.clone();
             _postgres = db;

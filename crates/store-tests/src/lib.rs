@@ -18,6 +18,14 @@ use onestop_store_sqlite::SqliteStore;
 use std::sync::Arc;
 use std::time::Duration;
 
+/// Makes the throwaway PostgreSQL cluster this process starts keep PostgreSQL's durable defaults
+/// (`fsync`, `synchronous_commit`, `full_page_writes` on) instead of the faster settings tests use;
+/// for benchmarks. Call it before the first [`TestDb::postgres`]; it does not affect a server
+/// given by `ONESTOP_TEST_POSTGRES_URL`.
+pub fn durable_postgres() {
+    postgres::DURABLE.store(true, std::sync::atomic::Ordering::Relaxed);
+}
+
 /// A fresh, empty database for one test, and the URL that reaches it.
 pub struct TestDb {
     /// The database URL, as `onestop --database-url` takes it.

@@ -4,12 +4,15 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use url::Url;
 
 /// The server's administrative URL, found or started once per process.
 static SERVER: OnceLock<Result<Url, String>> = OnceLock::new();
 static NEXT_DATABASE: AtomicU32 = AtomicU32::new(0);
+/// Whether a cluster this process starts keeps PostgreSQL's durable defaults (see
+/// [`crate::durable_postgres`]); tests run faster without them.
+pub(crate) static DURABLE: AtomicBool = AtomicBool::new(false);
 
 /// Creates a new, empty database and answers its URL.
 pub(crate) async fn new_database() -> Result<String, String> {
@@ -108,6 +111,11 @@ fn start_cluster(bin: &Path) -> Result<Url, String> {
     let dir_text = dir.to_str().ok_or("the temporary folder's path is not UTF-8")?.to_owned();
     let (ready_tx, ready_rx) = std::sync::mpsc::channel::<Result<(), String>>();
     let bin = bin.to_owned();
+    let speed: &[&str] = if DURABLE.load(Ordering::Relaxed) {
+        &[]
+    } else {
+        &["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"]
+    };
     // The server is the child of a thread that lives as long as the process: when the process
     // exits, the kernel sends the server SIGINT (a fast shutdown) through PR_SET_PDEATHSIG.
     std::thread::Builder::new()
@@ -118,7 +126,7 @@ fn start_cluster(bin: &Path) -> Result<Url, String> {
                 .arg("-D")
                 .arg(&data)
                 .args(["-k", &dir_text, "-p", &port.to_string(), "-c", "listen_addresses="])
-                .args(["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"])
+                .args(speed)
                 .args(["-c", "max_connections=300", "-c", "shared_buffers=64MB"])
                 .stdin(Stdio::null())
                 .stdout(Stdio::null())
