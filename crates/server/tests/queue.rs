@@ -10,11 +10,10 @@ use futures_util::future::join_all;
 use jiff::SignedDuration;
 use onestop_domain::catalogue::{CentreCode, parse_catalogue};
 use onestop_domain::identity::Role;
-use onestop_domain::queue::number::assign_prefixes;
 use onestop_server::admin::{DEMO_CATALOGUE, catalogue_import, token_issue};
 use onestop_store_tests::TestDb;
 use serde_json::{Value, json};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::time::Duration;
 use support::{Session, TestApp, problem};
 
@@ -50,6 +49,7 @@ fn eight_mia_windows() -> String {
 }
 
 async fn app_with(db: &TestDb, catalogue: &str) -> TestApp {
+    let _ = tracing_subscriber::fmt().with_test_writer().try_init();
     let app = TestApp::spawn(db).await;
     catalogue_import(app.store.as_ref(), catalogue, "asan-demo.yaml").await.unwrap();
     app
@@ -65,12 +65,14 @@ async fn officer(app: &TestApp, login: &str) -> Session {
     app.sign_in(login).await
 }
 
-/// The prefix letter the ID card's group gets in the demo catalogue.
+/// The prefix letter the ID card's group gets at BAKU-1 in the demo catalogue.
 fn identity_prefix() -> char {
     let catalogue = parse_catalogue(DEMO_CATALOGUE).unwrap();
-    let groups: Vec<_> = catalogue.groups.iter().map(|g| g.code.clone()).collect();
-    let service = catalogue.service(SERVICE).unwrap();
-    assign_prefixes(&groups, &BTreeMap::new()).unwrap()[&service.group]
+    let centre = catalogue.centre(CENTRE).unwrap();
+    let prefixes = onestop_web::queue::prefixes_at(&catalogue, centre).unwrap();
+    // Every group served at the centre has its own letter.
+    assert_eq!(prefixes.values().collect::<BTreeSet<_>>().len(), prefixes.len());
+    prefixes[&catalogue.service(SERVICE).unwrap().group]
 }
 
 async fn kiosk_issue(app: &TestApp, kiosk: &str, service: &str) -> reqwest::Response {
@@ -96,7 +98,13 @@ async fn ok(response: reqwest::Response) -> Value {
     body
 }
 
-async fn window_post(app: &TestApp, who: &Session, window: u32, action: &str, body: Value) -> reqwest::Response {
+async fn window_post(
+    app: &TestApp,
+    who: &Session,
+    window: u32,
+    action: &str,
+    body: Value,
+) -> reqwest::Response {
     who.post(app, &format!("/api/v1/windows/{CENTRE}:{window}/{action}")).json(&body).send().await.unwrap()
 }
 
@@ -120,10 +128,8 @@ struct Seen {
 
 impl Screen {
     async fn open(app: &TestApp, token: &str, query: &str, last_event_id: Option<i64>) -> Screen {
-        let mut request = app
-            .client()
-            .get(app.url(&format!("/api/v1/centres/{CENTRE}/events{query}")))
-            .bearer_auth(token);
+        let mut request =
+            app.client().get(app.url(&format!("/api/v1/centres/{CENTRE}/events{query}"))).bearer_auth(token);
         if let Some(id) = last_event_id {
             request = request.header("last-event-id", id.to_string());
         }
@@ -187,9 +193,10 @@ async fn eight_windows_calling_at_once_never_share_a_ticket(db: &TestDb) {
     assert_eq!(issued_ids.len(), 40);
 
     let mut called: Vec<(i64, u32)> = Vec::new();
+    let shared = &app;
     for _round in 0..20 {
         let calls = officers.iter().map(|(window, session)| async move {
-            let body = ok(window_post(&app, session, *window, "call-next", json!({})).await).await;
+            let body = ok(window_post(shared, session, *window, "call-next", json!({})).await).await;
             (*window, body)
         });
         let answers = join_all(calls).await;
@@ -258,10 +265,13 @@ async fn a_kiosk_ticket_is_followed_from_the_hall_screen_to_the_statistics(db: &
     assert_eq!(location, format!("/api/v1/tickets/{id}"));
     assert_eq!(number, format!("{}-001", identity_prefix()));
     assert_eq!(ticket["state"], "waiting");
-    assert_eq!(ticket["service_name"], "Identity card (new or replacement)");
+    assert_eq!(ticket["service_name"], "Issue and renewal of identity cards");
     assert_eq!(ticket["people_ahead"], 0);
     assert!(ticket["predicted_wait_minutes"].is_null(), "no window is open");
-    assert_eq!(ticket["windows"], json!([{"number": 1, "floor": 1}, {"number": 2, "floor": 1}, {"number": 3, "floor": 1}, {"number": 4, "floor": 1}]));
+    assert_eq!(
+        ticket["windows"],
+        json!([{"number": 1, "floor": 1}, {"number": 2, "floor": 1}, {"number": 3, "floor": 1}, {"number": 4, "floor": 1}])
+    );
     assert!(ticket["holder"].is_null(), "a kiosk does not read holders");
     assert_eq!(ticket["ticket_url"], format!("http://127.0.0.1:8080/tickets/{id}"));
     assert_eq!(ticket["issued_at"], "2026-11-28T09:00:00Z");
@@ -269,7 +279,7 @@ async fn a_kiosk_ticket_is_followed_from_the_hall_screen_to_the_statistics(db: &
     let seen = screen.expect("issued").await;
     assert_eq!(seen.data["number"], number.as_str());
     assert_eq!(seen.data["service"], SERVICE);
-    assert_eq!(seen.data["service_name"], "Identity card (new or replacement)");
+    assert_eq!(seen.data["service_name"], "Issue and renewal of identity cards");
     assert_eq!(seen.data["waiting"], 1);
     assert_eq!(seen.data["id"], seen.id);
 
@@ -289,7 +299,10 @@ async fn a_kiosk_ticket_is_followed_from_the_hall_screen_to_the_statistics(db: &
     assert_eq!(call["ticket"]["holder"]["fin_masked"], "*****2K");
     assert_eq!(call["ticket"]["called_at"], "2026-11-28T09:04:00Z");
     let seen = screen.expect("called").await;
-    assert_eq!((seen.data["number"].as_str(), &seen.data["window"], &seen.data["floor"]), (Some(number.as_str()), &json!(3), &json!(1)));
+    assert_eq!(
+        (seen.data["number"].as_str(), &seen.data["window"], &seen.data["floor"]),
+        (Some(number.as_str()), &json!(3), &json!(1))
+    );
     assert_eq!(seen.data["waiting"], 0);
 
     // The window display at window 3 reads the holder; the hall display does not.
@@ -323,8 +336,12 @@ async fn a_kiosk_ticket_is_followed_from_the_hall_screen_to_the_statistics(db: &
     assert_eq!(started["ticket"]["state"], "serving");
     assert_eq!(screen.expect("started").await.data["ticket"], id);
     app.advance(SignedDuration::from_mins(9));
-    let done = ok(window_post(&app, &anna, 3, "finish", json!({"ticket": id, "outcome": "served"})).await).await;
-    assert_eq!((&done["ticket"]["state"], &done["ticket"]["outcome"]), (&json!("finished"), &json!("served")));
+    let done =
+        ok(window_post(&app, &anna, 3, "finish", json!({"ticket": id, "outcome": "served"})).await).await;
+    assert_eq!(
+        (&done["ticket"]["state"], &done["ticket"]["outcome"]),
+        (&json!("finished"), &json!("served"))
+    );
     assert!(done["follow_on"].is_null());
     assert_eq!(screen.expect("finished").await.data["number"], number.as_str());
 
@@ -335,7 +352,7 @@ async fn a_kiosk_ticket_is_followed_from_the_hall_screen_to_the_statistics(db: &
     let id_card = stats["services"].as_array().unwrap().iter().find(|s| s["service"] == SERVICE).unwrap();
     assert_eq!(
         id_card,
-        &json!({"service": SERVICE, "name": "Identity card (new or replacement)", "waiting": 0,
+        &json!({"service": SERVICE, "name": "Issue and renewal of identity cards", "waiting": 0,
                 "served_today": 1, "median_wait_minutes": 4, "predicted_wait_minutes": 0, "open_windows": 1})
     );
     assert!(!stats.to_string().contains(FIN), "no personal data");
@@ -453,22 +470,35 @@ async fn refusals_name_the_cause_and_change_nothing(db: &TestDb) {
     let kiosk = device(&app, "kiosk", None).await;
     app.staff("desk", Role::InfoDesk, Some(CENTRE), None).await;
     let desk = app.sign_in("desk").await;
-    let desk_issue = |body: Value| desk.post(&app, &format!("/api/v1/centres/{CENTRE}/tickets")).json(&body).send();
+    let desk_issue =
+        |body: Value| desk.post(&app, &format!("/api/v1/centres/{CENTRE}/tickets")).json(&body).send();
 
     // The info desk reads a swiped card and ticks every document: the holder is named.
     let every: Vec<usize> = (0..6).collect();
-    let response = desk_issue(json!({"service": SERVICE, "id_card": mrz(false), "documents": every, "priority": "pregnant"})).await.unwrap();
+    let response = desk_issue(
+        json!({"service": SERVICE, "id_card": mrz(false), "documents": every, "priority": "pregnant"}),
+    )
+    .await
+    .unwrap();
     assert_eq!(response.status(), 201);
     let first: Value = response.json().await.unwrap();
     assert_eq!(first["holder"], json!({"name": "ALI VUGAR MAMMADOV", "fin_masked": "*****2K"}));
     let before = footprint(&app).await;
 
     // A required document not ticked.
-    let body = problem(desk_issue(json!({"service": SERVICE, "id_card": FIN, "documents": [0, 1, 2, 4, 5]})).await.unwrap(), 422).await;
+    let body = problem(
+        desk_issue(json!({"service": SERVICE, "id_card": FIN, "documents": [0, 1, 2, 4, 5]})).await.unwrap(),
+        422,
+    )
+    .await;
     assert_eq!(body["field"], "documents");
     assert!(body["detail"].as_str().unwrap().contains("3 (Health certificate"), "{body}");
     // A service the centre does not offer, at the desk and at a kiosk.
-    let body = problem(desk_issue(json!({"service": "MIA-NOPE", "id_card": FIN, "documents": []})).await.unwrap(), 422).await;
+    let body = problem(
+        desk_issue(json!({"service": "MIA-NOPE", "id_card": FIN, "documents": []})).await.unwrap(),
+        422,
+    )
+    .await;
     assert_eq!(body["field"], "service");
     let sumgayit = app
         .client()
@@ -484,9 +514,16 @@ async fn refusals_name_the_cause_and_change_nothing(db: &TestDb) {
     let body = problem(kiosk_issue(&app, &kiosk, "ITICKET-TICKETS-X").await, 422).await;
     assert_eq!(body["detail"], "service ITICKET-TICKETS-X is not offered at centre BAKU-1");
     // A check digit that does not match names the field.
-    let body = problem(desk_issue(json!({"service": SERVICE, "id_card": mrz(true), "documents": every})).await.unwrap(), 422).await;
+    let body = problem(
+        desk_issue(json!({"service": SERVICE, "id_card": mrz(true), "documents": every})).await.unwrap(),
+        422,
+    )
+    .await;
     assert_eq!(body["field"], "id_card");
-    assert!(body["detail"].as_str().unwrap().contains("the check digit of the document number does not match"), "{body}");
+    assert!(
+        body["detail"].as_str().unwrap().contains("the check digit of the document number does not match"),
+        "{body}"
+    );
     let body = problem(kiosk_issue_card(&app, &kiosk, "12#").await, 422).await;
     assert_eq!(body["field"], "id_card");
     // The centre closed: Saturday's hours end at 17:00 in Baku (13:00 UTC).
@@ -513,14 +550,26 @@ async fn refusals_name_the_cause_and_change_nothing(db: &TestDb) {
     let before = footprint(&app).await;
     let audits = app.audit("ticket.finish").await.len();
     // Boris cannot finish, start or park Anna's ticket.
-    let body = problem(window_post(&app, &boris, 2, "finish", json!({"ticket": ticket, "outcome": "served"})).await, 409).await;
+    let body = problem(
+        window_post(&app, &boris, 2, "finish", json!({"ticket": ticket, "outcome": "served"})).await,
+        409,
+    )
+    .await;
     assert_eq!(body["detail"], format!("ticket {} is not at window 2", first["number"].as_str().unwrap()));
     problem(window_post(&app, &boris, 2, "start", json!({"ticket": ticket})).await, 409).await;
     // A step the ticket's state forbids, with the rule's words.
-    let body = problem(window_post(&app, &anna, 1, "finish", json!({"ticket": ticket, "outcome": "served"})).await, 409).await;
+    let body = problem(
+        window_post(&app, &anna, 1, "finish", json!({"ticket": ticket, "outcome": "served"})).await,
+        409,
+    )
+    .await;
     assert_eq!(body["detail"], "cannot finish a ticket that is called");
     // Not served needs a reason; an unknown ticket is not found.
-    let body = problem(window_post(&app, &anna, 1, "finish", json!({"ticket": ticket, "outcome": "not_served"})).await, 422).await;
+    let body = problem(
+        window_post(&app, &anna, 1, "finish", json!({"ticket": ticket, "outcome": "not_served"})).await,
+        422,
+    )
+    .await;
     assert_eq!(body["field"], "reason");
     problem(window_post(&app, &anna, 1, "start", json!({"ticket": 999_999})).await, 404).await;
     assert_eq!(footprint(&app).await, before);
@@ -563,7 +612,8 @@ async fn a_parked_ticket_returns_to_its_window_and_a_transfer_keeps_the_number(d
 
     ok(window_post(&app, &anna, 1, "call-next", json!({})).await).await;
     ok(window_post(&app, &anna, 1, "start", json!({"ticket": id})).await).await;
-    let parked = ok(window_post(&app, &anna, 1, "park", json!({"ticket": id, "reason": "payment"})).await).await;
+    let parked =
+        ok(window_post(&app, &anna, 1, "park", json!({"ticket": id, "reason": "payment"})).await).await;
     assert_eq!(parked["ticket"]["state"], "parked");
     let window = ok(anna.get(&app, &format!("/api/v1/windows/{CENTRE}:1")).send().await.unwrap()).await;
     assert_eq!(window["parked"][0]["id"], id);
@@ -580,11 +630,18 @@ async fn a_parked_ticket_returns_to_its_window_and_a_transfer_keeps_the_number(d
     assert_eq!((&again["ticket"]["id"], &again["rule"]), (&json!(id), &json!("returning")));
 
     // Transferred to the passport service: a follow-on ticket with the same number waits there.
-    let moved = ok(window_post(&app, &anna, 1, "transfer", json!({"ticket": id, "service": "MIA-PASSPORT"})).await).await;
+    let moved =
+        ok(window_post(&app, &anna, 1, "transfer", json!({"ticket": id, "service": "MIA-PASSPORT"})).await)
+            .await;
     assert_eq!(moved["ticket"]["outcome"], "transferred");
     let follow = &moved["follow_on"];
-    assert_eq!((&follow["state"], &follow["service"], &follow["number"]), (&json!("waiting"), &json!("MIA-PASSPORT"), &first["number"]));
-    let body = problem(window_post(&app, &anna, 1, "transfer", json!({"ticket": id, "window": 40})).await, 422).await;
+    assert_eq!(
+        (&follow["state"], &follow["service"], &follow["number"]),
+        (&json!("waiting"), &json!("MIA-PASSPORT"), &first["number"])
+    );
+    let body =
+        problem(window_post(&app, &anna, 1, "transfer", json!({"ticket": id, "window": 40})).await, 422)
+            .await;
     assert_eq!(body["field"], "window");
     for action in ["ticket.park", "ticket.return", "ticket.transfer"] {
         assert_eq!(app.audit(action).await.len(), 1, "{action}");
@@ -606,14 +663,18 @@ async fn the_day_closes_and_the_counts_reconcile(db: &TestDb) {
     ok(window_post(&app, &anna, 1, "call-next", json!({})).await).await;
 
     // An officer may not close the day; the centre's manager may.
-    let body = problem(anna.post(&app, &format!("/api/v1/centres/{CENTRE}/close-day")).send().await.unwrap(), 403).await;
+    let body =
+        problem(anna.post(&app, &format!("/api/v1/centres/{CENTRE}/close-day")).send().await.unwrap(), 403)
+            .await;
     assert_eq!(body["detail"], "your role may not do this");
     app.staff("boss", Role::CentreManager, Some(CENTRE), None).await;
     let boss = app.sign_in("boss").await;
-    let closed = ok(boss.post(&app, &format!("/api/v1/centres/{CENTRE}/close-day")).send().await.unwrap()).await;
+    let closed =
+        ok(boss.post(&app, &format!("/api/v1/centres/{CENTRE}/close-day")).send().await.unwrap()).await;
     assert_eq!(
         closed,
-        json!({"day": "2026-11-28", "issued": 3, "closed_now": 2, "by_outcome": {"served": 1, "centre_closed": 2}})
+        json!({"day": "2026-11-28", "issued": 3, "closed_now": 2,
+               "by_outcome": {"served": 1, "not_served": 0, "no_show": 0, "transferred": 0, "centre_closed": 2}})
     );
     let total: u64 = closed["by_outcome"].as_object().unwrap().values().map(|v| v.as_u64().unwrap()).sum();
     assert_eq!(total, 3);
@@ -624,7 +685,9 @@ async fn the_day_closes_and_the_counts_reconcile(db: &TestDb) {
     // A manager of another centre may not close this one.
     app.staff("other", Role::CentreManager, Some("GANJA"), None).await;
     let other = app.sign_in("other").await;
-    let body = problem(other.post(&app, &format!("/api/v1/centres/{CENTRE}/close-day")).send().await.unwrap(), 403).await;
+    let body =
+        problem(other.post(&app, &format!("/api/v1/centres/{CENTRE}/close-day")).send().await.unwrap(), 403)
+            .await;
     assert_eq!(body["detail"], "this belongs to another centre");
     app.stop().await;
 }
