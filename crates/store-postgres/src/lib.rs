@@ -18,6 +18,9 @@ use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
+/// How many change signals a slow reader may lag behind before it loses some (and re-reads the log).
+const CHANGE_SIGNALS: usize = 1024;
+
 /// The migrations of this backend, embedded at build time from `migrations/`.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
@@ -25,6 +28,10 @@ pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 #[derive(Debug, Clone)]
 pub struct PgStore {
     pool: PgPool,
+    /// Told each centre whose queue event log grew, by the `LISTEN`ing task.
+    changes: tokio::sync::broadcast::Sender<onestop_domain::catalogue::CentreCode>,
+    /// Set once the `LISTEN`ing task runs (started by the first `queue_changes`).
+    listening: std::sync::Arc<tokio::sync::OnceCell<()>>,
 }
 
 impl PgStore {
@@ -44,7 +51,8 @@ impl PgStore {
             .connect_with(options)
             .await
             .map_err(|e| StoreError::Other(format!("cannot reach PostgreSQL: {e}")))?;
-        Ok(Self { pool })
+        let (changes, _) = tokio::sync::broadcast::channel(CHANGE_SIGNALS);
+        Ok(Self { pool, changes, listening: std::sync::Arc::default() })
     }
 
     /// Creates an empty database named `name` on this server (letters, digits and `_` only), for
