@@ -45,6 +45,7 @@ pub async fn run(
     let registry = Arc::clone(&state.registry);
     let live =
         onestop_web::live::start(&state).await.map_err(|e| format!("cannot follow queue changes: {e}"))?;
+    let hub = Arc::clone(&state.live);
     let app = onestop_web::app(state, limits).into_make_service_with_connect_info::<SocketAddr>();
     let key = crate::audit_key::load_or_create(std::path::Path::new(&config.audit.signing_key_file))?;
     let addr: SocketAddr = listener.local_addr().map_err(|e| e.to_string())?;
@@ -70,6 +71,7 @@ pub async fn run(
         () = shutdown => {
             tracing::info!("shutting down: finishing in-flight requests");
             let _ = stop_tx.send(true);
+            hub.close().await;
             match tokio::time::timeout(grace, &mut server).await {
                 Ok(served) => served.map_err(|e| e.to_string()),
                 Err(_) => {

@@ -28,6 +28,10 @@ enum Who {
 const MANAGERS: &[Role] = &[AgencyAdmin, CentreManager];
 /// Who may issue tickets.
 const ISSUERS: &[Role] = &[AgencyAdmin, CentreManager, InfoDesk];
+/// Who may serve at a window.
+const SERVERS: &[Role] = &[AgencyAdmin, Officer];
+/// Who may send a parked ticket back to its window.
+const RETURNERS: &[Role] = &[AgencyAdmin, CentreManager, InfoDesk, Officer, BankTeller];
 /// Who may watch the live queue: everyone but the commission.
 const WATCHERS: &[Role] = &[
     AgencyAdmin,
@@ -63,6 +67,31 @@ const TABLE: &[(&str, &str, Who)] = &[
     ("GET", "/api/v1/services/{code}", Who::Public),
     ("GET", "/api/v1/centres", Who::Public),
     ("GET", "/api/v1/centres/{code}", Who::Public),
+    (
+        "POST",
+        "/api/v1/centres/{code}/tickets",
+        Who::WithDevices(ISSUERS, &[DeviceKind::Kiosk, DeviceKind::Integration]),
+    ),
+    ("GET", "/api/v1/tickets/{id}", Who::Public),
+    (
+        "POST",
+        "/api/v1/tickets/{id}/return",
+        Who::WithDevices(RETURNERS, &[DeviceKind::Terminal, DeviceKind::Integration]),
+    ),
+    ("GET", "/api/v1/windows/{id}", Who::WithDevices(WATCHERS, SCREENS)),
+    ("POST", "/api/v1/windows/{id}/sign-in", Who::Only(SERVERS)),
+    ("POST", "/api/v1/windows/{id}/sign-out", Who::Only(SERVERS)),
+    ("POST", "/api/v1/windows/{id}/call-next", Who::Only(SERVERS)),
+    ("POST", "/api/v1/windows/{id}/recall", Who::Only(SERVERS)),
+    ("POST", "/api/v1/windows/{id}/start", Who::Only(SERVERS)),
+    ("POST", "/api/v1/windows/{id}/no-show", Who::Only(SERVERS)),
+    ("POST", "/api/v1/windows/{id}/finish", Who::Only(SERVERS)),
+    ("POST", "/api/v1/windows/{id}/park", Who::Only(SERVERS)),
+    ("POST", "/api/v1/windows/{id}/transfer", Who::Only(SERVERS)),
+    ("POST", "/api/v1/centres/{code}/close-day", Who::Only(MANAGERS)),
+    ("GET", "/api/v1/centres/{code}/queue", Who::Public),
+    ("GET", "/api/v1/services/{code}/queues", Who::Public),
+    ("GET", "/api/v1/centres/{code}/events", Who::WithDevices(WATCHERS, SCREENS)),
     ("GET", "/api/v1/me", Who::AllStaff),
     ("GET", "/api/v1/staff", Who::Only(MANAGERS)),
     ("GET", "/api/v1/audit", Who::Only(&[AgencyAdmin, MonitoringAnalyst])),
@@ -125,6 +154,27 @@ fn every_route_is_in_the_table() {
             spec.method,
             spec.path
         );
+        // The devices a row names are exactly the kinds the route's permission admits.
+        if let Access::Requires(permission) = spec.access {
+            let granted: Vec<DeviceKind> =
+                DeviceKind::ALL.into_iter().filter(|k| k.grants(permission)).collect();
+            let listed: Vec<DeviceKind> = match who {
+                Who::WithDevices(_, kinds) => {
+                    DeviceKind::ALL.into_iter().filter(|k| kinds.contains(k)).collect()
+                }
+                _ => Vec::new(),
+            };
+            let granted: Vec<DeviceKind> = if permission == onestop_domain::identity::Permission::Identify {
+                Vec::new()
+            } else {
+                granted
+            };
+            assert_eq!(
+                listed, granted,
+                "{} {}: devices in the table and the grants disagree",
+                spec.method, spec.path
+            );
+        }
     }
     for (method, path, _) in TABLE {
         assert!(
@@ -136,16 +186,20 @@ fn every_route_is_in_the_table() {
 
 /// The account every `{login}` route acts on: a volunteer at the managers' centre.
 const TARGET: &str = "target";
+/// The centre of every centre-bound account and device here (in the demo catalogue).
+const CENTRE: &str = "BAKU-1";
 
 async fn call(app: &TestApp, session: Option<&Session>, method: &str, path: &str) -> reqwest::Response {
     let path = path
         .replace("{login}", TARGET)
         .replace("{*path}", "uswds/css/uswds.min.css")
-        .replace("{number}", "1");
+        .replace("{number}", "1")
+        .replace("/windows/{id}", "/windows/BAKU-1:1")
+        .replace("{id}", "1");
     // Each kind of record gets a code that exists, so allowed GETs answer 200.
     let path = if path.starts_with("/admin/registry/providers/") {
         path.replace("{code}", "MIA")
-    } else if path.starts_with("/admin/registry/centres/") {
+    } else if path.starts_with("/admin/registry/centres/") || path.starts_with("/api/v1/centres/") {
         path.replace("{code}", "BAKU-1")
     } else {
         path.replace("{code}", "MIA-ID-CARD")
@@ -169,12 +223,12 @@ async fn every_role_meets_every_route(db: &TestDb) {
     for role in Role::ALL {
         let (centre, provider) = match role.reach() {
             onestop_domain::identity::Reach::Network => (None, None),
-            onestop_domain::identity::Reach::Centre => (Some("AZ-B1"), None),
-            onestop_domain::identity::Reach::ProviderAtCentre => (Some("AZ-B1"), Some("MIA")),
+            onestop_domain::identity::Reach::Centre => (Some(CENTRE), None),
+            onestop_domain::identity::Reach::ProviderAtCentre => (Some(CENTRE), Some("MIA")),
         };
         app.staff(role.as_str(), role, centre, provider).await;
     }
-    app.staff(TARGET, Volunteer, Some("AZ-B1"), None).await;
+    app.staff(TARGET, Volunteer, Some(CENTRE), None).await;
     let demo = onestop_server::admin::DEMO_CATALOGUE;
     onestop_server::admin::catalogue_import(app.store.as_ref(), demo, "asan-demo.yaml").await.unwrap();
 
@@ -220,6 +274,12 @@ async fn every_role_meets_every_route(db: &TestDb) {
     assert_eq!(refused.len(), expected);
     assert!(refused.iter().all(|e| e.event.outcome == onestop_domain::audit::Outcome::Refused));
     app.stop().await;
+}
+
+/// Whether a kiosk holds the permission the route requires (issuing tickets, watching the queue).
+fn kiosk_may(method: &str, path: &str) -> bool {
+    let spec = onestop_web::route_specs().into_iter().find(|s| s.method.as_str() == method && s.path == path);
+    matches!(spec.map(|s| s.access), Some(Access::Requires(p)) if DeviceKind::Kiosk.grants(p))
 }
 
 async fn devices_are_held_to_their_scope(db: &TestDb) {

@@ -10,11 +10,10 @@ use futures_util::future::join_all;
 use jiff::SignedDuration;
 use onestop_domain::catalogue::{CentreCode, parse_catalogue};
 use onestop_domain::identity::Role;
-use onestop_domain::queue::number::assign_prefixes;
 use onestop_server::admin::{DEMO_CATALOGUE, catalogue_import, token_issue};
 use onestop_store_tests::TestDb;
 use serde_json::{Value, json};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::time::Duration;
 use support::{Session, TestApp, problem};
 
@@ -50,6 +49,7 @@ fn eight_mia_windows() -> String {
 }
 
 async fn app_with(db: &TestDb, catalogue: &str) -> TestApp {
+    let _ = tracing_subscriber::fmt().with_test_writer().try_init();
     let app = TestApp::spawn(db).await;
     catalogue_import(app.store.as_ref(), catalogue, "asan-demo.yaml").await.unwrap();
     app
@@ -65,12 +65,14 @@ async fn officer(app: &TestApp, login: &str) -> Session {
     app.sign_in(login).await
 }
 
-/// The prefix letter the ID card's group gets in the demo catalogue.
+/// The prefix letter the ID card's group gets at BAKU-1 in the demo catalogue.
 fn identity_prefix() -> char {
     let catalogue = parse_catalogue(DEMO_CATALOGUE).unwrap();
-    let groups: Vec<_> = catalogue.groups.iter().map(|g| g.code.clone()).collect();
-    let service = catalogue.service(SERVICE).unwrap();
-    assign_prefixes(&groups, &BTreeMap::new()).unwrap()[&service.group]
+    let centre = catalogue.centre(CENTRE).unwrap();
+    let prefixes = onestop_web::queue::prefixes_at(&catalogue, centre).unwrap();
+    // Every group served at the centre has its own letter.
+    assert_eq!(prefixes.values().collect::<BTreeSet<_>>().len(), prefixes.len());
+    prefixes[&catalogue.service(SERVICE).unwrap().group]
 }
 
 async fn kiosk_issue(app: &TestApp, kiosk: &str, service: &str) -> reqwest::Response {
@@ -191,9 +193,10 @@ async fn eight_windows_calling_at_once_never_share_a_ticket(db: &TestDb) {
     assert_eq!(issued_ids.len(), 40);
 
     let mut called: Vec<(i64, u32)> = Vec::new();
+    let shared = &app;
     for _round in 0..20 {
         let calls = officers.iter().map(|(window, session)| async move {
-            let body = ok(window_post(&app, session, *window, "call-next", json!({})).await).await;
+            let body = ok(window_post(shared, session, *window, "call-next", json!({})).await).await;
             (*window, body)
         });
         let answers = join_all(calls).await;
@@ -262,7 +265,7 @@ async fn a_kiosk_ticket_is_followed_from_the_hall_screen_to_the_statistics(db: &
     assert_eq!(location, format!("/api/v1/tickets/{id}"));
     assert_eq!(number, format!("{}-001", identity_prefix()));
     assert_eq!(ticket["state"], "waiting");
-    assert_eq!(ticket["service_name"], "Identity card (new or replacement)");
+    assert_eq!(ticket["service_name"], "Issue and renewal of identity cards");
     assert_eq!(ticket["people_ahead"], 0);
     assert!(ticket["predicted_wait_minutes"].is_null(), "no window is open");
     assert_eq!(
@@ -276,7 +279,7 @@ async fn a_kiosk_ticket_is_followed_from_the_hall_screen_to_the_statistics(db: &
     let seen = screen.expect("issued").await;
     assert_eq!(seen.data["number"], number.as_str());
     assert_eq!(seen.data["service"], SERVICE);
-    assert_eq!(seen.data["service_name"], "Identity card (new or replacement)");
+    assert_eq!(seen.data["service_name"], "Issue and renewal of identity cards");
     assert_eq!(seen.data["waiting"], 1);
     assert_eq!(seen.data["id"], seen.id);
 
@@ -349,7 +352,7 @@ async fn a_kiosk_ticket_is_followed_from_the_hall_screen_to_the_statistics(db: &
     let id_card = stats["services"].as_array().unwrap().iter().find(|s| s["service"] == SERVICE).unwrap();
     assert_eq!(
         id_card,
-        &json!({"service": SERVICE, "name": "Identity card (new or replacement)", "waiting": 0,
+        &json!({"service": SERVICE, "name": "Issue and renewal of identity cards", "waiting": 0,
                 "served_today": 1, "median_wait_minutes": 4, "predicted_wait_minutes": 0, "open_windows": 1})
     );
     assert!(!stats.to_string().contains(FIN), "no personal data");
@@ -670,7 +673,8 @@ async fn the_day_closes_and_the_counts_reconcile(db: &TestDb) {
         ok(boss.post(&app, &format!("/api/v1/centres/{CENTRE}/close-day")).send().await.unwrap()).await;
     assert_eq!(
         closed,
-        json!({"day": "2026-11-28", "issued": 3, "closed_now": 2, "by_outcome": {"served": 1, "centre_closed": 2}})
+        json!({"day": "2026-11-28", "issued": 3, "closed_now": 2,
+               "by_outcome": {"served": 1, "not_served": 0, "no_show": 0, "transferred": 0, "centre_closed": 2}})
     );
     let total: u64 = closed["by_outcome"].as_object().unwrap().values().map(|v| v.as_u64().unwrap()).sum();
     assert_eq!(total, 3);

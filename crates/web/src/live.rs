@@ -157,6 +157,12 @@ impl LiveHub {
         Ok(receiver)
     }
 
+    /// Ends every screen's stream (once it has sent what it holds): for shutting down, since open
+    /// streams would otherwise keep their connections, and the server, waiting.
+    pub async fn close(&self) {
+        self.channels.lock().await.clear();
+    }
+
     /// Centres with a channel now.
     pub async fn followed(&self) -> usize {
         self.channels.lock().await.len()

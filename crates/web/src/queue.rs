@@ -16,20 +16,20 @@ use axum::http::StatusCode;
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp};
-use onestop_domain::catalogue::{Catalogue, Centre, CentreCode, Service, ServiceCode, Window};
+use onestop_domain::catalogue::{Catalogue, Centre, CentreCode, GroupCode, Service, ServiceCode, Window};
 use onestop_domain::identity::{Denial, Permission, Principal, StaffPrincipal, Target};
-use onestop_domain::queue::calling::{CallRule, CallingRules, WindowContext};
+use onestop_domain::queue::calling::{CallingRules, WindowContext};
 use onestop_domain::queue::mrz::{CardRead, CardReadError, read_card};
-use onestop_domain::queue::number::assign_prefixes;
+use onestop_domain::queue::number::{NumberError, assign_prefixes};
 use onestop_domain::queue::predict::{DEFAULT_MIN_SAMPLES, mean_service_time};
 use onestop_domain::queue::stats::{CentreDay, OpenWindow, minutes_nearest, minutes_up};
 use onestop_domain::queue::ticket::{
-    Action, ActionName, Origin, Outcome, ParkReason, PriorityGroup, ServiceResult, Ticket, TicketId,
-    TicketRules, TicketState, TransferTarget, WindowNumber,
+    Action, ActionName, Origin, ParkReason, PriorityGroup, ServiceResult, Ticket, TicketId, TicketRules,
+    TicketState, TransferTarget, WindowNumber,
 };
 use onestop_store::queue::{ActError, Holder, NewTicket, ServiceTimes, TicketRecord, WindowSession};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use utoipa::ToSchema;
 
@@ -356,30 +356,17 @@ fn act_error(error: ActError) -> ApiError {
     }
 }
 
-/// A state's name on the wire.
-pub fn state_name(state: &TicketState) -> String {
-    state.name().to_string()
-}
-
-/// An outcome's name on the wire.
-pub fn outcome_name(outcome: &Outcome) -> &'static str {
-    match outcome {
-        Outcome::Served => "served",
-        Outcome::NotServed { .. } => "not_served",
-        Outcome::NoShow => "no_show",
-        Outcome::Transferred { .. } => "transferred",
-        Outcome::CentreClosed => "centre_closed",
-    }
-}
-
-/// A calling rule's name on the wire.
-pub fn rule_name(rule: CallRule) -> &'static str {
-    match rule {
-        CallRule::Returning => "returning",
-        CallRule::Appointment => "appointment",
-        CallRule::Priority => "priority",
-        CallRule::FirstCome => "first_come",
-    }
+/// The prefix letter of each service group served at `centre` (numbers count per centre, so
+/// letters need only differ within one), by [`assign_prefixes`]: a letter of its own while the 24
+/// letters last, shared beyond that (groups sharing a letter share its counter).
+pub fn prefixes_at(c: &Catalogue, centre: &Centre) -> Result<BTreeMap<GroupCode, char>, NumberError> {
+    let groups: Vec<GroupCode> = services_at(c, centre)
+        .into_iter()
+        .map(|s| s.group.clone())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    assign_prefixes(&groups, &BTreeMap::new())
 }
 
 /// The centre `code` of the catalogue, or 404.
@@ -553,8 +540,8 @@ impl Viewer<'_> {
             centre: t.centre.as_str().to_owned(),
             service: t.service.as_str().to_owned(),
             service_name: self.name_of_service(&t.service),
-            state: state_name(&t.state),
-            outcome: t.outcome().map(|o| outcome_name(o).to_owned()),
+            state: t.state.name().as_str().to_owned(),
+            outcome: t.outcome().map(|o| o.name().to_owned()),
             window: window.map(|number| WindowRef { number, floor: floor_of(centre, number) }),
             windows: windows_of(centre, t.service.as_str()),
             people_ahead: wait.map(|w| u32::try_from(w.ahead).unwrap_or(u32::MAX)),
@@ -632,9 +619,8 @@ pub async fn issue(
         }
     }
     check_open(c, centre, now)?;
-    let groups: Vec<_> = c.groups.iter().map(|g| g.code.clone()).collect();
-    let prefixes = assign_prefixes(&groups, &BTreeMap::new()).map_err(|e| {
-        tracing::error!(error = %e, "the catalogue's groups cannot all have a prefix letter");
+    let prefixes = prefixes_at(c, centre).map_err(|e| {
+        tracing::error!(centre = code, error = %e, "the centre's groups cannot all have a prefix letter");
         ApiError::internal()
     })?;
     let prefix = *prefixes.get(&service.group).ok_or_else(|| {
@@ -831,7 +817,7 @@ pub async fn call_next(
     Ok(match called {
         Some(called) => CallView {
             ticket: Some(viewer.view(centre, &called.ticket, None)),
-            rule: Some(rule_name(called.rule).to_owned()),
+            rule: Some(called.rule.as_str().to_owned()),
         },
         None => CallView { ticket: None, rule: None },
     })
@@ -902,17 +888,10 @@ async fn action_of(
     })
 }
 
-fn audit_action(action: &Action) -> &'static str {
+fn audit_action(action: &Action) -> String {
     match action.name() {
-        ActionName::Call => "ticket.call",
-        ActionName::Recall => "ticket.recall",
-        ActionName::Start => "ticket.start",
-        ActionName::NoShow => "ticket.no_show",
-        ActionName::Park => "ticket.park",
-        ActionName::Return => "ticket.return",
-        ActionName::Transfer => "ticket.transfer",
-        ActionName::Finish => "ticket.finish",
-        ActionName::CloseDay => "queue.close_day",
+        ActionName::CloseDay => "queue.close_day".to_owned(),
+        other => format!("ticket.{}", other.as_str()),
     }
 }
 
@@ -936,7 +915,7 @@ pub async fn act(
     let ticket = TicketId(ticket);
     let action = action_of(state, c, centre, ticket, step).await?;
     let audit = caller
-        .event(now, audit_action(&action), format!("window {id}: {} ticket {ticket}", action.name()))
+        .event(now, &audit_action(&action), format!("window {id}: {} ticket {ticket}", action.name()))
         .with_record(format!("ticket:{ticket}"));
     let acted = state
         .store

@@ -43,6 +43,7 @@ pub struct TestApp {
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     server: tokio::task::JoinHandle<()>,
     live: tokio::task::JoinHandle<()>,
+    hub: Arc<onestop_web::live::LiveHub>,
 }
 
 impl TestApp {
@@ -52,6 +53,7 @@ impl TestApp {
         let clock_now = Arc::clone(&now);
         let state = AppState::new(Arc::clone(&store), Arc::new(move || *clock_now.lock().unwrap()));
         let live = onestop_web::live::start(&state).await.unwrap();
+        let hub = Arc::clone(&state.live);
         let limits = HttpLimits::default();
         let app = onestop_web::app(state, limits).into_make_service_with_connect_info::<SocketAddr>();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -65,7 +67,7 @@ impl TestApp {
                 .await
                 .unwrap();
         });
-        TestApp { base, store, now, stop: Some(stop), server, live }
+        TestApp { base, store, now, stop: Some(stop), server, live, hub }
     }
 
     pub fn now(&self) -> Timestamp {
@@ -177,6 +179,8 @@ impl TestApp {
 
     pub async fn stop(mut self) {
         let _ = self.stop.take().unwrap().send(());
+        // Open event streams end, so the server's graceful shutdown does not wait for them.
+        self.hub.close().await;
         self.server.await.unwrap();
         self.live.abort();
     }
