@@ -357,8 +357,9 @@ fn act_error(error: ActError) -> ApiError {
 }
 
 /// The prefix letter of each service group served at `centre` (numbers count per centre, so
-/// letters need only differ within one), by [`assign_prefixes`]: a letter of its own while the 24
-/// letters last, shared beyond that (groups sharing a letter share its counter).
+/// letters need only differ within one), by [`assign_prefixes`]: a letter of its own while the 26
+/// letters last (`I` and `O` only past 24 groups), shared beyond that (groups sharing a letter
+/// share its counter).
 pub fn prefixes_at(c: &Catalogue, centre: &Centre) -> Result<BTreeMap<GroupCode, char>, NumberError> {
     let groups: Vec<GroupCode> = services_at(c, centre)
         .into_iter()

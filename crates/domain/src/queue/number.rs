@@ -121,8 +121,9 @@ pub fn next_number(prefix: char, group: &GroupCode, issued: u32) -> Result<Ticke
 
 /// Assigns a prefix letter to each group, deterministically: the letters `given` are kept (and
 /// checked); the other groups, in order of their codes, take the first letter of their code if it
-/// is free, else the first free letter from `A`. [`AVOIDED_LETTERS`] are never assigned (but may
-/// be given). The order of `groups` does not matter.
+/// is free, else the first free letter from `A` other than the [`AVOIDED_LETTERS`], else a free
+/// avoided letter; when all 26 are taken, the group shares its own first letter (or the least
+/// shared one). The order of `groups` does not matter.
 pub fn assign_prefixes(
     groups: &[GroupCode],
     given: &BTreeMap<GroupCode, char>,
@@ -147,13 +148,17 @@ pub fn assign_prefixes(
         let free = |c: &char| !owner.contains_key(c) && !AVOIDED_LETTERS.contains(c);
         let own =
             group.as_str().chars().next().map(|c| c.to_ascii_uppercase()).filter(char::is_ascii_uppercase);
-        let letter = own.filter(free).or_else(|| ('A'..='Z').find(free)).unwrap_or_else(|| {
-            // Every letter is taken: share the group's own letter, else the least shared one.
-            let shared = |c: &char| assigned.values().filter(|l| *l == c).count();
-            own.filter(|c| !AVOIDED_LETTERS.contains(c)).unwrap_or_else(|| {
-                ('A'..='Z').filter(|c| !AVOIDED_LETTERS.contains(c)).min_by_key(shared).unwrap_or('A')
-            })
-        });
+        let unused = |c: &char| !owner.contains_key(c);
+        let letter = own
+            .filter(free)
+            .or_else(|| ('A'..='Z').find(free))
+            // Past 24 groups, the avoided letters before any sharing.
+            .or_else(|| AVOIDED_LETTERS.into_iter().find(unused))
+            .unwrap_or_else(|| {
+                // Every letter is taken: share the group's own letter, else the least shared one.
+                let shared = |c: &char| assigned.values().filter(|l| *l == c).count();
+                own.unwrap_or_else(|| ('A'..='Z').min_by_key(shared).unwrap_or('A'))
+            });
         owner.entry(letter).or_insert(group);
         assigned.insert(group.clone(), letter);
     }
@@ -244,21 +249,26 @@ mod tests {
     }
 
     #[test]
-    fn groups_beyond_the_letters_share_one() {
+    fn groups_beyond_the_letters_take_i_and_o_then_share() {
         let groups: Vec<GroupCode> = (0..24).map(|i| g(&format!("g{i:02}"))).collect();
         let a = assign_prefixes(&groups, &BTreeMap::new()).unwrap();
         let letters: BTreeSet<char> = a.values().copied().collect();
         assert_eq!(letters.len(), 24, "24 groups, 24 letters of their own");
         assert!(!letters.contains(&'I') && !letters.contains(&'O'));
-        // A 25th and 26th group share: their own first letter, else the least shared letter.
+        // The 25th and 26th groups take I and O.
         let more = [groups.clone(), vec![g("tourism"), g("information")]].concat();
         let a = assign_prefixes(&more, &BTreeMap::new()).unwrap();
-        assert_eq!(a.len(), 26);
-        assert_eq!(a[&g("tourism")], 'T');
-        assert!(!AVOIDED_LETTERS.contains(&a[&g("information")]));
-        assert_eq!(a.values().copied().collect::<BTreeSet<char>>().len(), 24);
+        assert_eq!(a.values().copied().collect::<BTreeSet<char>>().len(), 26);
+        assert!(AVOIDED_LETTERS.iter().all(|c| a.values().any(|l| l == c)));
+        // With a 27th, the groups take letters in code order: `tickets` takes the last free one
+        // (O) and `tourism`, last, shares its own first letter.
+        let most = [more.clone(), vec![g("tickets")]].concat();
+        let a = assign_prefixes(&most, &BTreeMap::new()).unwrap();
+        assert_eq!(a.len(), 27);
+        assert_eq!((a[&g("information")], a[&g("tickets")], a[&g("tourism")]), ('I', 'O', 'T'));
+        assert_eq!(a.values().copied().collect::<BTreeSet<char>>().len(), 26);
         // Deterministic: the order of the groups does not matter.
-        let reversed: Vec<GroupCode> = more.iter().rev().cloned().collect();
+        let reversed: Vec<GroupCode> = most.iter().rev().cloned().collect();
         assert_eq!(assign_prefixes(&reversed, &BTreeMap::new()).unwrap(), a);
     }
 }
