@@ -276,12 +276,6 @@ async fn every_role_meets_every_route(db: &TestDb) {
     app.stop().await;
 }
 
-/// Whether a kiosk holds the permission the route requires (issuing tickets, watching the queue).
-fn kiosk_may(method: &str, path: &str) -> bool {
-    let spec = onestop_web::route_specs().into_iter().find(|s| s.method.as_str() == method && s.path == path);
-    matches!(spec.map(|s| s.access), Some(Access::Requires(p)) if DeviceKind::Kiosk.grants(p))
-}
-
 async fn devices_are_held_to_their_scope(db: &TestDb) {
     let app = TestApp::spawn(db).await;
     let (id, kiosk) =
