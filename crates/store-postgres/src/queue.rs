@@ -705,6 +705,11 @@ impl QueueStore for PgStore {
         day_records(&mut conn, centre, day, false).await
     }
 
+    async fn open_tickets(&self, centre: &CentreCode, day: Date) -> Result<Vec<TicketRecord>, StoreError> {
+        let mut conn = self.pool.acquire().await.map_err(db)?;
+        day_records(&mut conn, centre, day, true).await
+    }
+
     async fn service_times(&self, centre: &CentreCode, limit: u32) -> Result<Vec<ServiceTimes>, StoreError> {
         let rows = sqlx::query(&format!(
             "SELECT r.service, {STEP_COLUMNS} FROM (

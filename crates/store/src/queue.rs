@@ -285,6 +285,11 @@ pub trait QueueStore: Send + Sync {
     /// Every ticket of `centre` issued on `day`, oldest first, with their steps.
     async fn day_tickets(&self, centre: &CentreCode, day: Date) -> Result<Vec<TicketRecord>, StoreError>;
 
+    /// The tickets of `centre` issued on `day` that have not ended (waiting, called, serving,
+    /// parked), oldest first, with their steps: what a ticket's place in line and a window's state
+    /// need, read in time proportional to the queue, not to the day.
+    async fn open_tickets(&self, centre: &CentreCode, day: Date) -> Result<Vec<TicketRecord>, StoreError>;
+
     /// The durations of up to `limit` most recent finished services of each service at `centre`.
     async fn service_times(&self, centre: &CentreCode, limit: u32) -> Result<Vec<ServiceTimes>, StoreError>;
 

@@ -437,9 +437,19 @@ fn mean_service(times: &[ServiceTimes], service: &Service) -> SignedDuration {
     mean_service_time(recent, service.handling_minutes, DEFAULT_MIN_SAMPLES).mean
 }
 
+/// Which of the day's tickets a [`Scene`] reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part {
+    /// Every ticket of the day: for statistics of the day (served today, median wait).
+    WholeDay,
+    /// Only the tickets not ended: enough for places in line, predicted waits and windows, and
+    /// read in time proportional to the queue rather than to the day.
+    Open,
+}
+
 /// The queue of one centre today as read from the store: what statistics and waits need.
 pub struct Scene {
-    /// Every ticket of the day.
+    /// The tickets of the day (every one, or the open ones: see [`Part`]).
     pub tickets: Vec<Ticket>,
     /// Windows with an officer signed in.
     pub sessions: Vec<WindowSession>,
@@ -450,16 +460,21 @@ pub struct Scene {
 }
 
 impl Scene {
-    /// Reads the day of `centre` at `now`.
+    /// Reads `part` of the day of `centre` at `now`.
     pub async fn read(
         state: &AppState,
         catalogue: &Catalogue,
         centre: &Centre,
         now: Timestamp,
+        part: Part,
     ) -> Result<Scene, ApiError> {
         let day = local_day(catalogue, centre, now)?;
         let store = state.store.as_ref();
-        let tickets = store.day_tickets(&centre.code, day).await?.into_iter().map(|r| r.ticket).collect();
+        let records = match part {
+            Part::WholeDay => store.day_tickets(&centre.code, day).await?,
+            Part::Open => store.open_tickets(&centre.code, day).await?,
+        };
+        let tickets = records.into_iter().map(|r| r.ticket).collect();
         let sessions = store.open_windows(&centre.code).await?;
         let times = store.service_times(&centre.code, SERVICE_TIME_SAMPLES).await?;
         Ok(Scene { tickets, sessions, times, now })
@@ -559,7 +574,7 @@ impl Viewer<'_> {
     pub async fn view_read(&self, record: &TicketRecord, now: Timestamp) -> Result<TicketView, ApiError> {
         let centre = centre(self.catalogue, record.ticket.centre.as_str())?;
         let scene = if record.ticket.state == TicketState::Waiting {
-            Some(Scene::read(self.state, self.catalogue, centre, now).await?)
+            Some(Scene::read(self.state, self.catalogue, centre, now, Part::Open).await?)
         } else {
             None
         };
@@ -674,7 +689,7 @@ async fn window_state(
     now: Timestamp,
 ) -> Result<WindowState, ApiError> {
     let day = local_day(viewer.catalogue, centre, now)?;
-    let records = viewer.state.store.day_tickets(&centre.code, day).await?;
+    let records = viewer.state.store.open_tickets(&centre.code, day).await?;
     let here = |r: &&TicketRecord| r.ticket.state.window() == Some(window.number);
     let current = records
         .iter()
@@ -1010,7 +1025,7 @@ pub async fn centre_queue(state: &AppState, lang: &str, code: &str) -> Result<Ce
     let loaded = state.registry.require(state.store.as_ref()).await?;
     let c = &loaded.catalogue;
     let centre = centre(c, code)?;
-    let scene = Scene::read(state, c, centre, now).await?;
+    let scene = Scene::read(state, c, centre, now, Part::WholeDay).await?;
     let open = open_windows(centre, &scene.sessions);
     let day = scene.day(&open);
     let fallback = c.country.default_language();
@@ -1046,7 +1061,7 @@ pub async fn service_queues(state: &AppState, lang: &str, code: &str) -> Result<
     let fallback = c.country.default_language();
     let mut centres = Vec::new();
     for centre in c.centres.iter().filter(|centre| centre.windows_for(code).next().is_some()) {
-        let scene = Scene::read(state, c, centre, now).await?;
+        let scene = Scene::read(state, c, centre, now, Part::Open).await?;
         let open = open_windows(centre, &scene.sessions);
         let stats = scene.day(&open).service(&service.code, mean_service(&scene.times, service));
         centres.push((
