@@ -14,11 +14,11 @@ use crate::problem::ApiError;
 use crate::registry::{hhmm, no_such};
 use axum::http::StatusCode;
 use jiff::civil::Date;
-use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp};
 use onestop_domain::catalogue::{Catalogue, Centre, CentreCode, GroupCode, Service, ServiceCode, Window};
 use onestop_domain::identity::{Denial, Permission, Principal, StaffPrincipal, Target};
 use onestop_domain::queue::calling::{CallingRules, WindowContext};
+use onestop_domain::queue::day;
 use onestop_domain::queue::mrz::{CardRead, CardReadError, read_card};
 use onestop_domain::queue::number::{NumberError, assign_prefixes};
 use onestop_domain::queue::predict::{DEFAULT_MIN_SAMPLES, mean_service_time};
@@ -386,26 +386,21 @@ pub fn window<'a>(catalogue: &'a Catalogue, id: &WindowId) -> Result<(&'a Centre
     Ok((centre, window))
 }
 
-/// The time zone of `centre`.
-pub fn zone(catalogue: &Catalogue, centre: &Centre) -> Result<TimeZone, ApiError> {
-    let name = centre.time_zone(&catalogue.country);
-    TimeZone::get(name).map_err(|e| {
-        tracing::error!(zone = name, error = %e, "a centre's time zone is unknown");
-        ApiError::internal()
-    })
-}
-
-/// The centre's local date at `now`: the day tickets are numbered and counted by.
+/// The centre's local date at `now`: the day tickets are numbered and counted by
+/// (`onestop_domain::queue::day::local_date`).
 pub fn local_day(catalogue: &Catalogue, centre: &Centre, now: Timestamp) -> Result<Date, ApiError> {
-    Ok(now.to_zoned(zone(catalogue, centre)?).date())
+    Ok(day::local_date(centre, &catalogue.country, now))
 }
 
-/// Whether the centre is open at `now`; the problem says when it opens if not.
+/// Whether the centre is open at `now` (`onestop_domain::queue::day::is_open`); the problem says
+/// when it opens if not.
 pub fn check_open(catalogue: &Catalogue, centre: &Centre, now: Timestamp) -> Result<(), ApiError> {
-    let local = now.to_zoned(zone(catalogue, centre)?);
+    if day::is_open(centre, &catalogue.country, now) {
+        return Ok(());
+    }
+    let local = now.to_zoned(day::zone(centre, &catalogue.country));
     let code = centre.code.as_str();
     match centre.hours_on_date(local.date(), &catalogue.country) {
-        Some((open, close)) if open <= local.time() && local.time() < close => Ok(()),
         Some((open, close)) => Err(ApiError::conflict(format!(
             "centre {code} is closed now: today it is open from {} to {}",
             hhmm(open),

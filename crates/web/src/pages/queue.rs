@@ -2,18 +2,15 @@
 //! of every centre and the comparison of centres for one service, the officer console and the info
 //! desk.
 //!
-//! Pages read the queue through the JSON API itself ([`Api`]): the same documented answers the
-//! screens' scripts use, computed once, in the API.
+//! Pages read the queue through the same flows as the JSON API (`crate::queue`), shaped as the
+//! same documented answers the screens' scripts use.
 
 use crate::AppState;
 use crate::auth::Caller;
 use crate::i18n::{Locale, format_datetime};
 use crate::problem::ApiError;
 use crate::registry::{Loaded, no_such};
-use axum::Router;
-use axum::body::Body;
 use axum::extract::{Path, Query, State};
-use axum::http::{Request, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use jiff::tz::TimeZone;
 use onestop_domain::catalogue::{Catalogue, Centre, Text};
@@ -21,54 +18,13 @@ use onestop_domain::identity::Principal;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::sync::Arc;
-use tower::ServiceExt;
 
-/// The JSON API, called in-process with the page's caller and language.
-pub(crate) struct Api {
-    router: Router,
-    state: AppState,
-    locale: Locale,
-    caller: Caller,
-}
-
-impl Api {
-    /// The API as `caller` sees it, answering in `locale`'s language.
-    pub(crate) fn new(state: &AppState, locale: &Locale, caller: &Caller) -> Api {
-        let (router, _) = crate::table().router.split_for_parts();
-        Api {
-            router: router.with_state(state.clone()),
-            state: state.clone(),
-            locale: locale.clone(),
-            caller: caller.clone(),
-        }
-    }
-
-    /// `GET path`: the JSON body, `None` on 404, the API's problem otherwise.
-    pub(crate) async fn get(&self, path: &str) -> Result<Option<Value>, ApiError> {
-        let mut request = Request::get(path)
-            .header(header::ACCEPT, "application/json")
-            .header(header::ACCEPT_LANGUAGE, self.locale.lang)
-            .body(Body::empty())
-            .map_err(|_| ApiError::internal())?;
-        request.extensions_mut().insert(self.caller.clone());
-        request.extensions_mut().insert(self.locale.clone());
-        request.extensions_mut().insert(self.state.clone());
-        let response = self.router.clone().oneshot(request).await.map_err(|_| ApiError::internal())?;
-        let status = response.status();
-        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.map_err(|e| {
-            tracing::error!(error = %e, path, "reading an API answer");
-            ApiError::internal()
-        })?;
-        let body: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        match status {
-            StatusCode::OK => Ok(Some(body)),
-            StatusCode::NOT_FOUND => Ok(None),
-            other => Err(ApiError::new(
-                other,
-                body["detail"].as_str().map_or_else(|| other.to_string(), str::to_owned),
-            )),
-        }
-    }
+/// A queue answer as the JSON the API would send, for templates and the page helpers.
+fn as_json<T: serde::Serialize>(value: &T) -> Result<Value, ApiError> {
+    serde_json::to_value(value).map_err(|e| {
+        tracing::error!(error = %e, "a queue answer does not serialise");
+        ApiError::internal()
+    })
 }
 
 pub(crate) fn tr(text: &Text, lang: &str, catalogue: &Catalogue) -> String {
@@ -126,9 +82,7 @@ pub async fn ticket(
 ) -> Result<Html<String>, ApiError> {
     let number = ticket_id(&id)?;
     let loaded = registry(&state).await?;
-    let api = Api::new(&state, &locale, &caller);
-    let ticket =
-        api.get(&format!("/api/v1/tickets/{number}")).await?.ok_or_else(|| no_such("ticket", &id))?;
+    let ticket = as_json(&crate::queue::ticket(&state, &caller, locale.lang, number).await?)?;
     let view = ticket_for_page(&ticket, locale.lang, &loaded.catalogue);
     state.templates.page(
         &locale,
@@ -181,9 +135,7 @@ pub async fn print(
 ) -> Result<Html<String>, ApiError> {
     let number = ticket_id(&id)?;
     let loaded = registry(&state).await?;
-    let api = Api::new(&state, &locale, &caller);
-    let ticket =
-        api.get(&format!("/api/v1/tickets/{number}")).await?.ok_or_else(|| no_such("ticket", &id))?;
+    let ticket = as_json(&crate::queue::ticket(&state, &caller, locale.lang, number).await?)?;
     let view = ticket_for_page(&ticket, locale.lang, &loaded.catalogue);
     let url = format!("{}tickets/{number}", state.public_url);
     let label = state.templates.text(&locale, "ticket-qr-label", &[]);
@@ -205,11 +157,10 @@ pub async fn queues(
     let loaded = registry(&state).await?;
     let c = &loaded.catalogue;
     let lang = locale.lang;
-    let api = Api::new(&state, &locale, &caller);
     let mut centres = Vec::new();
     for centre in c.centres.iter().filter(|x| !x.windows.is_empty()) {
         let code = centre.code.as_str();
-        let Some(queue) = api.get(&format!("/api/v1/centres/{code}/queue")).await? else { continue };
+        let queue = as_json(&crate::queue::centre_queue(&state, lang, code).await?)?;
         let services: Vec<Value> = queue["services"].as_array().cloned().unwrap_or_default();
         let sum = |field: &str| services.iter().filter_map(|s| s[field].as_u64()).sum::<u64>();
         let waits: Vec<u64> = services.iter().filter_map(|s| s["predicted_wait_minutes"].as_u64()).collect();
@@ -273,9 +224,7 @@ pub async fn compare(
     if !q.service.is_empty() {
         let service = c.service(&q.service).ok_or_else(|| no_such("service", &q.service))?;
         name = Some(tr(&service.name, lang, c));
-        let api = Api::new(&state, &locale, &caller);
-        let path = format!("/api/v1/services/{}/queues", service.code.as_str());
-        let answer = api.get(&path).await?.ok_or_else(|| no_such("service", &q.service))?;
+        let answer = as_json(&crate::queue::service_queues(&state, lang, service.code.as_str()).await?)?;
         let centres = answer["centres"].as_array().cloned().unwrap_or_default();
         for (i, centre) in centres.iter().enumerate() {
             let wait = centre["predicted_wait_minutes"].as_i64();
