@@ -548,7 +548,7 @@ mod tests {
     fn ticket_ids_are_positive_numbers() {
         assert_eq!(ticket_id("42").unwrap(), 42);
         for bad in ["0", "-1", "1?x=2", "abc", "1/print"] {
-            assert_eq!(ticket_id(bad).unwrap_err().status(), StatusCode::NOT_FOUND, "{bad}");
+            assert_eq!(ticket_id(bad).unwrap_err().status(), axum::http::StatusCode::NOT_FOUND, "{bad}");
         }
     }
 }
