@@ -5,9 +5,9 @@
     python3 scripts/check-cpsv.py EXPORT.jsonld --same-as EXPORT.ttl
     python3 scripts/check-cpsv.py NO-TITLE.ttl --expect-violation --expect-path http://purl.org/dc/terms/title
 
-EXPORT is Turtle (.ttl) or JSON-LD (.jsonld, .json). The shapes are
-shared/reference/cpsv-ap-3.2.0/cpsv-ap-SHACL.ttl beside the repository (`$repo/../shared/...`)
-unless --shapes names another file. Validation runs without inference, as the official shapes
+EXPORT is Turtle (.ttl) or JSON-LD (.jsonld, .json). The shapes are the official file vendored
+at crates/domain/src/cpsv/cpsv-ap-SHACL.ttl (unchanged; a test compares it with the reference copy
+when one is beside the repository) unless --shapes names another file. Validation runs without inference, as the official shapes
 expect. Every result of severity sh:Violation counts; warnings and infos are printed but do not
 fail.
 
@@ -21,9 +21,7 @@ import sys
 from pathlib import Path
 
 SH = "http://www.w3.org/ns/shacl#"
-DEFAULT_SHAPES = (
-    Path(__file__).resolve().parent.parent.parent / "shared" / "reference" / "cpsv-ap-3.2.0" / "cpsv-ap-SHACL.ttl"
-)
+DEFAULT_SHAPES = Path(__file__).resolve().parent.parent / "crates" / "domain" / "src" / "cpsv" / "cpsv-ap-SHACL.ttl"
 
 
 def rdf_format(path):

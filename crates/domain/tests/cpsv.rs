@@ -436,6 +436,17 @@ fn the_embedded_context_is_the_official_file() {
     assert!(official == vendored, "src/cpsv/cpsv-ap.jsonld differs from {}", reference.display());
 }
 
+#[test]
+fn the_vendored_shapes_are_the_official_file() {
+    let reference = repo().join("../shared/reference/cpsv-ap-3.2.0/cpsv-ap-SHACL.ttl");
+    let Ok(official) = std::fs::read_to_string(&reference) else {
+        println!("skipped: no reference copy at {}", reference.display());
+        return;
+    };
+    let vendored = include_str!("../src/cpsv/cpsv-ap-SHACL.ttl");
+    assert!(official == vendored, "src/cpsv/cpsv-ap-SHACL.ttl differs from {}", reference.display());
+}
+
 // ---- the official shapes -------------------------------------------------------------------
 
 fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
