@@ -46,6 +46,18 @@ CREATE INDEX tickets_state ON tickets (centre, day, state);
 CREATE INDEX tickets_finished ON tickets (centre, service, state_at)
     WHERE outcome IN ('served', 'not_served');
 
+-- The newest service durations of each service at each centre (at most 100 each, the oldest pruned
+-- as new ones arrive), so the wait prediction reads a bounded history, not every finished ticket.
+CREATE TABLE recent_service_times (
+    ticket_id   BIGINT      PRIMARY KEY REFERENCES tickets (id),
+    centre      TEXT        NOT NULL,
+    service     TEXT        NOT NULL,
+    finished_at TIMESTAMPTZ NOT NULL,
+    duration_ms BIGINT      NOT NULL
+);
+
+CREATE INDEX recent_service_times_newest ON recent_service_times (centre, service, finished_at);
+
 CREATE TABLE ticket_steps (
     ticket_id     BIGINT      NOT NULL REFERENCES tickets (id),
     seq           BIGINT      NOT NULL,

@@ -8,22 +8,22 @@
 use crate::audit::append;
 use crate::{SqliteStore, db, ts};
 use async_trait::async_trait;
-use jiff::Timestamp;
 use jiff::civil::Date;
+use jiff::{SignedDuration, Timestamp};
 use onestop_domain::audit::AuditEvent;
 use onestop_domain::catalogue::{CentreCode, GroupCode, ServiceCode};
 use onestop_domain::pii::Fin;
 use onestop_domain::queue::calling::{Candidate, WindowContext, next_ticket};
 use onestop_domain::queue::number::{TicketNumber, next_number};
 use onestop_domain::queue::ticket::{
-    self, Action, ActionName, Origin, Outcome, ParkReason, PriorityGroup, StateName, Step, Ticket, TicketId,
+    Action, ActionName, Origin, Outcome, ParkReason, PriorityGroup, StateName, Step, Ticket, TicketId,
     TicketRules, TicketState, TransferTarget, WindowNumber,
 };
 use onestop_store::StoreError;
 use onestop_store::parse_timestamp;
 use onestop_store::queue::{
-    ActError, Acted, Called, DayClosed, EventKind, Holder, NewTicket, QueueEvent, QueueStore, ServiceTimes,
-    TicketRecord, WindowSession,
+    ActError, Acted, Called, DayClosed, EventKind, Holder, NewTicket, QueueEvent, QueueStore,
+    SERVICE_TIME_HISTORY, ServiceTimes, TicketRecord, WindowSession,
 };
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, SqliteConnection};
@@ -448,6 +448,56 @@ impl SqliteStore {
     }
 }
 
+/// Keeps the service duration of a ticket that just finished served or not served, and prunes its
+/// service's history at the centre to the newest [`SERVICE_TIME_HISTORY`].
+async fn record_service_time(
+    conn: &mut SqliteConnection,
+    ticket: &Ticket,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    if !matches!(ticket.outcome(), Some(Outcome::Served | Outcome::NotServed { .. })) {
+        return Ok(());
+    }
+    let Some(duration) = ticket.service_time() else { return Ok(()) };
+    sqlx::query(
+        "INSERT INTO recent_service_times (ticket_id, centre, service, finished_at, duration_ms)
+         VALUES (?, ?, ?, ?, ?)",
+    )
+    .bind(ticket.id.0)
+    .bind(ticket.centre.as_str())
+    .bind(ticket.service.as_str())
+    .bind(ts(now))
+    .bind(i64::try_from(duration.as_millis()).unwrap_or(i64::MAX))
+    .execute(&mut *conn)
+    .await
+    .map_err(db)?;
+    sqlx::query(
+        "DELETE FROM recent_service_times WHERE centre = ?1 AND service = ?2 AND ticket_id NOT IN (
+             SELECT ticket_id FROM recent_service_times WHERE centre = ?1 AND service = ?2
+             ORDER BY finished_at DESC, ticket_id DESC LIMIT ?3)",
+    )
+    .bind(ticket.centre.as_str())
+    .bind(ticket.service.as_str())
+    .bind(i64::from(SERVICE_TIME_HISTORY))
+    .execute(&mut *conn)
+    .await
+    .map_err(db)?;
+    Ok(())
+}
+
+/// Groups `(service, duration in ms)` rows, ordered by service and then newest first.
+fn group_service_times(rows: impl Iterator<Item = (String, i64)>) -> Vec<ServiceTimes> {
+    let mut out: Vec<ServiceTimes> = Vec::new();
+    for (service, ms) in rows {
+        let duration = SignedDuration::from_millis(ms);
+        match out.last_mut() {
+            Some(last) if last.service == *service.as_str() => last.recent.push(duration),
+            _ => out.push(ServiceTimes { service: ServiceCode::new(service), recent: vec![duration] }),
+        }
+    }
+    out
+}
+
 #[async_trait]
 impl QueueStore for SqliteStore {
     async fn issue_ticket(
@@ -587,6 +637,7 @@ impl QueueStore for SqliteStore {
         let name = action.name();
         rec.ticket = rules.apply(&rec.ticket, action, now)?;
         save_step(&mut tx, &rec.ticket).await?;
+        record_service_time(&mut tx, &rec.ticket, now).await?;
         let mut follow_on = None;
         if let Some(next) = rec.ticket.follow_on(TicketId(0)) {
             let mut next = TicketRecord {
@@ -625,39 +676,19 @@ impl QueueStore for SqliteStore {
     }
 
     async fn service_times(&self, centre: &CentreCode, limit: u32) -> Result<Vec<ServiceTimes>, StoreError> {
-        let rows = sqlx::query(&format!(
-            "SELECT r.service, {STEP_COLUMNS} FROM (
-                 SELECT id, service, state_at, ROW_NUMBER() OVER (PARTITION BY service ORDER BY state_at DESC, id DESC) AS rn
-                 FROM tickets WHERE centre = ? AND outcome IN ('served', 'not_served')
-             ) r JOIN ticket_steps s ON s.ticket_id = r.id
-             WHERE r.rn <= ?
-             ORDER BY r.service, r.state_at DESC, r.id DESC, s.seq"
-        ))
+        let rows = sqlx::query(
+            "SELECT service, duration_ms FROM (
+                 SELECT service, duration_ms, finished_at, ticket_id, ROW_NUMBER() OVER (
+                     PARTITION BY service ORDER BY finished_at DESC, ticket_id DESC) AS rn
+                 FROM recent_service_times WHERE centre = ?
+             ) WHERE rn <= ? ORDER BY service, finished_at DESC, ticket_id DESC",
+        )
         .bind(centre.as_str())
-        .bind(i64::from(limit))
+        .bind(i64::from(limit.min(SERVICE_TIME_HISTORY)))
         .fetch_all(&self.pool)
         .await
         .map_err(db)?;
-        // Rows come grouped by service, then by ticket (newest first), then by step.
-        let mut tickets: Vec<(String, i64, Vec<Step>)> = Vec::new();
-        for row in &rows {
-            let id: i64 = row.get("ticket_id");
-            if tickets.last().is_none_or(|(_, last, _)| *last != id) {
-                tickets.push((row.get("service"), id, Vec::new()));
-            }
-            if let Some((_, _, steps)) = tickets.last_mut() {
-                steps.push(step(row)?);
-            }
-        }
-        let mut out: Vec<ServiceTimes> = Vec::new();
-        for (service, _, steps) in tickets {
-            let Some(duration) = ticket::service_time(&steps) else { continue };
-            match out.last_mut() {
-                Some(last) if last.service == *service => last.recent.push(duration),
-                _ => out.push(ServiceTimes { service: ServiceCode::new(service), recent: vec![duration] }),
-            }
-        }
-        Ok(out)
+        Ok(group_service_times(rows.iter().map(|r| (r.get("service"), r.get("duration_ms")))))
     }
 
     async fn close_day(

@@ -18,7 +18,8 @@ use onestop_domain::session::SessionTimes;
 use onestop_domain::throttle::Throttle;
 use onestop_store::dump::DumpError;
 use onestop_store::queue::{
-    ActError, Acted, Called, EventKind, Holder, NewTicket, QueueEvent, TicketRecord, WindowSession,
+    ActError, Acted, Called, EventKind, Holder, NewTicket, QueueEvent, SERVICE_TIME_HISTORY, TicketRecord,
+    WindowSession,
 };
 use onestop_store::{AuditFilter, NewSession, NewStaff, Store, StoreError};
 use std::path::Path;
@@ -1243,6 +1244,26 @@ pub async fn closing_the_day_reconciles(db: &TestDb) {
     assert_eq!(times[0].recent, [SignedDuration::from_mins(1), SignedDuration::from_mins(1)]);
     assert_eq!(store.service_times(&centre(BAKU), 1).await.unwrap()[0].recent.len(), 1);
     assert!(store.service_times(&centre("GANJA-1"), 10).await.unwrap().is_empty());
+}
+
+/// Only the newest [`SERVICE_TIME_HISTORY`] service times of a service are kept, whatever is asked.
+pub async fn service_times_keep_a_bounded_history(db: &TestDb) {
+    let store = db.store().await;
+    let w5 = window(5, &[ID_CARD]);
+    let mut now = clock(9, 0);
+    let total = SERVICE_TIME_HISTORY + 5;
+    for secs in 1..=i64::from(total) {
+        let id = store.issue_ticket(id_card(), now, event("ticket.issue")).await.unwrap().ticket.id;
+        call(&store, &w5, now).await.unwrap();
+        act(&store, id, Some(5), Action::Start, now).await.unwrap();
+        now += SignedDuration::from_secs(secs);
+        act(&store, id, Some(5), Action::Finish { result: ServiceResult::Served }, now).await.unwrap();
+    }
+    let times = store.service_times(&centre(BAKU), 1000).await.unwrap();
+    assert_eq!(times.len(), 1);
+    let kept: Vec<i64> = times[0].recent.iter().map(|d| d.as_secs()).collect();
+    let newest: Vec<i64> = (6..=i64::from(total)).rev().collect();
+    assert_eq!(kept, newest, "the newest {SERVICE_TIME_HISTORY}, newest first");
 }
 
 /// Service times are per service, newest first, over every spell of service, up to the limit.

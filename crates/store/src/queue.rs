@@ -234,6 +234,10 @@ pub struct ServiceTimes {
     pub recent: Vec<SignedDuration>,
 }
 
+/// How many of the newest service durations of each service at a centre are kept for
+/// [`QueueStore::service_times`].
+pub const SERVICE_TIME_HISTORY: u32 = 100;
+
 /// Tickets, windows and the centre event log.
 #[async_trait]
 pub trait QueueStore: Send + Sync {
@@ -290,7 +294,9 @@ pub trait QueueStore: Send + Sync {
     /// need, read in time proportional to the queue, not to the day.
     async fn open_tickets(&self, centre: &CentreCode, day: Date) -> Result<Vec<TicketRecord>, StoreError>;
 
-    /// The durations of up to `limit` most recent finished services of each service at `centre`.
+    /// The durations of up to `limit` (at most [`SERVICE_TIME_HISTORY`]) most recent finished
+    /// services (served or not served) of each service at `centre`, newest first. Storage keeps them
+    /// as services finish, so this reads a bounded history however long the centre has run.
     async fn service_times(&self, centre: &CentreCode, limit: u32) -> Result<Vec<ServiceTimes>, StoreError>;
 
     /// Closes `day` at `centre`: every open ticket ends with the outcome "centre closed" (a step
