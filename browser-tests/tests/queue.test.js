@@ -193,7 +193,11 @@ test('the info desk will not issue until every document is ticked', async () => 
   await page.locator('#issue').click({ force: true });
   await page.locator('#desk-error', { hasText: 'Tick every required document first.' }).waitFor();
   await accessible(page, 'queue-desk-refused');
-  for (const box of await boxes.all()) await box.check({ force: true });
+  // USWDS draws the checkbox on its label (the input itself sits off-screen): tick by the label.
+  for (const box of await boxes.all()) {
+    await page.locator(`label[for="${await box.getAttribute('id')}"]`).click();
+    assert.ok(await box.isChecked());
+  }
   await page.locator('#priority').selectOption('elderly');
   await page.locator('#issue').click();
   await page.locator('#desk-ticket').waitFor();
