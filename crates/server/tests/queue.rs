@@ -25,6 +25,7 @@ on_both_databases!(
     refusals_name_the_cause_and_change_nothing,
     a_parked_ticket_returns_to_its_window_and_a_transfer_keeps_the_number,
     the_day_closes_and_the_counts_reconcile,
+    a_retried_issue_with_its_idempotency_key_gets_the_same_ticket,
 );
 
 const CENTRE: &str = "BAKU-1";
@@ -689,5 +690,70 @@ async fn the_day_closes_and_the_counts_reconcile(db: &TestDb) {
         problem(other.post(&app, &format!("/api/v1/centres/{CENTRE}/close-day")).send().await.unwrap(), 403)
             .await;
     assert_eq!(body["detail"], "this belongs to another centre");
+    app.stop().await;
+}
+
+/// A kiosk that retries with the same `Idempotency-Key` — even racing itself — gets the first ticket
+/// again, not a second one; the key cannot be reused for another request; without a key each
+/// request is a new ticket.
+async fn a_retried_issue_with_its_idempotency_key_gets_the_same_ticket(db: &TestDb) {
+    let app = app_with(db, DEMO_CATALOGUE).await;
+    let kiosk = device(&app, "kiosk", None).await;
+    let send = |key: &'static str, service: &'static str| {
+        app.client()
+            .post(app.url(&format!("/api/v1/centres/{CENTRE}/tickets")))
+            .bearer_auth(&kiosk)
+            .header("idempotency-key", key)
+            .json(&json!({"service": service, "id_card": FIN}))
+            .send()
+    };
+    let first = send("kiosk-7-0001", SERVICE).await.unwrap();
+    assert_eq!(first.status(), 201);
+    assert!(first.headers().get("idempotent-replayed").is_none());
+    let location = first.headers()["location"].to_str().unwrap().to_owned();
+    let first: Value = first.json().await.unwrap();
+    // Three retries at once: all replay the first answer.
+    for retry in join_all((0..3).map(|_| send("kiosk-7-0001", SERVICE))).await {
+        let retry = retry.unwrap();
+        assert_eq!(retry.status(), 201);
+        assert_eq!(retry.headers()["idempotent-replayed"], "true");
+        assert_eq!(retry.headers()["location"].to_str().unwrap(), location);
+        let body: Value = retry.json().await.unwrap();
+        assert_eq!((&body["id"], &body["number"]), (&first["id"], &first["number"]));
+    }
+    assert_eq!(app.audit("ticket.issue").await.len(), 1, "one ticket, however often it was asked for");
+
+    // The same key for another request is refused; a malformed key too; nothing is issued.
+    let other = send("kiosk-7-0001", "MIA-PASSPORT").await.unwrap();
+    let body = problem(other, 422).await;
+    assert_eq!(body["detail"], "this Idempotency-Key was already used for a different request");
+    let bad = app
+        .client()
+        .post(app.url(&format!("/api/v1/centres/{CENTRE}/tickets")))
+        .bearer_auth(&kiosk)
+        .header("idempotency-key", "")
+        .json(&json!({"service": SERVICE, "id_card": FIN}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(problem(bad, 400).await["detail"], "the Idempotency-Key is empty");
+    assert_eq!(app.audit("ticket.issue").await.len(), 1);
+
+    // A refused request releases its key: fixed and retried with the same key, it issues.
+    let closed_service = send("kiosk-7-0002", "NO-SUCH-SERVICE").await.unwrap();
+    problem(closed_service, 422).await;
+    let again = app
+        .client()
+        .post(app.url(&format!("/api/v1/centres/{CENTRE}/tickets")))
+        .bearer_auth(&kiosk)
+        .header("idempotency-key", "kiosk-7-0002")
+        .json(&json!({"service": SERVICE, "id_card": FIN}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 201);
+    // Without a key, each request is a ticket of its own.
+    assert_eq!(kiosk_issue(&app, &kiosk, SERVICE).await.status(), 201);
+    assert_eq!(app.audit("ticket.issue").await.len(), 3);
     app.stop().await;
 }

@@ -9,6 +9,7 @@ pub mod assets;
 pub mod auth;
 pub mod health;
 pub mod i18n;
+pub mod idempotency;
 pub mod live;
 pub mod map;
 pub mod metrics;

@@ -4,6 +4,7 @@
 use crate::AppState;
 use crate::auth::Caller;
 use crate::i18n::Locale;
+use crate::idempotency::{self, Created};
 use crate::live::EventData;
 use crate::problem::{ApiError, Problem};
 use crate::queue::{
@@ -11,8 +12,9 @@ use crate::queue::{
     TicketView, WindowState, WindowStep,
 };
 use axum::Json;
+use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
@@ -72,7 +74,8 @@ pub struct EventsQuery {
 /// Issues a ticket: at the info desk (every required document ticked) or at a kiosk.
 #[utoipa::path(post, path = "/api/v1/centres/{code}/tickets", tag = "queue", operation_id = "issueTicket",
     security(("session" = []), ("bearer" = [])),
-    params(("code" = String, Path, description = "The centre's code")),
+    params(("code" = String, Path, description = "The centre's code"),
+        ("Idempotency-Key" = Option<String>, Header, description = "A key the client chooses per ticket: a retry with the same key gets the first answer again (marked `Idempotent-Replayed: true`) instead of a second ticket")),
     request_body = IssueRequest,
     responses(
         (status = 201, description = "The ticket", body = TicketView,
@@ -80,19 +83,38 @@ pub struct EventsQuery {
         (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The caller may not issue tickets at this centre", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such centre", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The centre is closed now", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Service not offered here, ID not readable or a required document not ticked", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "A malformed Idempotency-Key", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The centre is closed now, or a request with the same Idempotency-Key is still being processed", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Service not offered here, ID not readable, a required document not ticked, or the Idempotency-Key was used for a different request", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn issue_ticket(
     State(state): State<AppState>,
     caller: Caller,
     locale: Locale,
     Path(code): Path<String>,
-    Json(request): Json<IssueRequest>,
+    headers: HeaderMap,
+    body: Bytes,
 ) -> Result<Response, ApiError> {
-    let view = queue::issue(&state, &caller, locale.lang, &code, request).await?;
-    let location = format!("/api/v1/tickets/{}", view.id);
-    Ok((StatusCode::CREATED, [(header::LOCATION, location)], Json(view)).into_response())
+    let request: IssueRequest = serde_json::from_slice(&body).map_err(|e| {
+        ApiError::unprocessable("body", format!("the request body is not a ticket request: {e}"))
+    })?;
+    let path = format!("/api/v1/centres/{code}/tickets");
+    let create = async {
+        let view = queue::issue(&state, &caller, locale.lang, &code, request).await?;
+        let body = serde_json::to_vec(&view).map_err(|_| ApiError::internal())?;
+        Ok(Created { status: StatusCode::CREATED, body, location: ticket_location(view.id) })
+    };
+    idempotency::once(&state, &caller, &headers, &path, &body, location_of_ticket, create).await
+}
+
+fn ticket_location(id: i64) -> String {
+    format!("/api/v1/tickets/{id}")
+}
+
+/// The `Location` of a replayed ticket answer, from its stored body.
+fn location_of_ticket(body: &[u8]) -> String {
+    let id = serde_json::from_slice::<serde_json::Value>(body).ok().and_then(|v| v["id"].as_i64());
+    id.map_or_else(|| "/api/v1/tickets".to_owned(), ticket_location)
 }
 
 /// A ticket: where it is, the windows that serve it, people ahead and the predicted wait.
