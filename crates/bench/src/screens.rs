@@ -8,8 +8,24 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-/// When each screen read the `called` event of each ticket number.
-type Seen = Arc<Mutex<HashMap<String, Vec<Instant>>>>;
+/// When each screen read the `called` event of each ticket number, and how many it read in all.
+#[derive(Default)]
+pub struct Seen {
+    arrivals: Mutex<HashMap<String, Vec<Instant>>>,
+    count: tokio::sync::watch::Sender<usize>,
+}
+
+impl Seen {
+    fn record(&self, number: &str, at: Instant) {
+        self.arrivals.lock().expect("not poisoned").entry(number.to_owned()).or_default().push(at);
+        self.count.send_modify(|n| *n += 1);
+    }
+
+    /// Completes once `n` `called` events were read, over all screens.
+    async fn reached(&self, n: usize) {
+        let _ = self.count.subscribe().wait_for(|c| *c >= n).await;
+    }
+}
 
 /// Opens `screens` SSE connections to the centre's event stream with its display token; each
 /// records when it reads a `called` event, by ticket number. Answers once every stream is open.
@@ -17,8 +33,8 @@ pub async fn connect(
     api: &Api,
     devices: &Devices,
     screens: usize,
-) -> Result<(Seen, Vec<tokio::task::JoinHandle<()>>), String> {
-    let seen: Seen = Arc::default();
+) -> Result<(Arc<Seen>, Vec<tokio::task::JoinHandle<()>>), String> {
+    let seen: Arc<Seen> = Arc::default();
     let (ready_tx, mut ready_rx) = tokio::sync::mpsc::channel::<Result<(), String>>(screens.max(1));
     let mut tasks = Vec::new();
     for _ in 0..screens {
@@ -63,8 +79,7 @@ async fn read_events(mut response: reqwest::Response, seen: &Seen) {
             if let Ok(value) = serde_json::from_str::<serde_json::Value>(data.trim())
                 && let Some(number) = value["number"].as_str()
             {
-                let at = crate::instant();
-                seen.lock().expect("not poisoned").entry(number.to_owned()).or_default().push(at);
+                seen.record(number, crate::instant());
             }
         }
     }
@@ -72,7 +87,7 @@ async fn read_events(mut response: reqwest::Response, seen: &Seen) {
 
 /// Issues and calls `calls` tickets at `officer`'s window, `gap` apart, while `screens` screens
 /// listen; answers the delivery delays of every call to every screen, and how many deliveries
-/// were missing after a grace of one second.
+/// had not arrived one second after the last call.
 pub async fn fan_out(
     api: &Api,
     devices: &Devices,
@@ -94,12 +109,12 @@ pub async fn fan_out(
         api.finish(officer, id).await?;
         tokio::time::sleep(gap).await;
     }
-    // Give the last deliveries time to arrive before counting what is missing.
-    tokio::time::sleep(Duration::from_secs(1)).await;
+    // Await every delivery, giving up one second after the last call: what is still out is missing.
+    let _ = tokio::time::timeout(Duration::from_secs(1), seen.reached(screens * calls)).await;
     for task in &tasks {
         task.abort();
     }
-    let seen = seen.lock().expect("not poisoned");
+    let seen = seen.arrivals.lock().expect("not poisoned");
     let mut delays = Vec::new();
     let mut missing = 0;
     for (number, at) in sent {

@@ -1,10 +1,20 @@
-//! A real `onestop serve` process for a benchmark: started on a free port in a folder of its own,
-//! awaited until ready, and stopped — gracefully, or with SIGKILL for the crash test.
+//! A real `onestop serve` process for a benchmark: started on a port the system picks, in a folder of
+//! its own, awaited until it says it listens, and stopped — gracefully, or with SIGKILL for the crash
+//! test.
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
+use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
+
+/// The base URL in the server's "listening" log line (JSON), if `line` is that line.
+fn listening_on(line: &str) -> Option<String> {
+    let entry: serde_json::Value = serde_json::from_str(line).ok()?;
+    let message = entry["message"].as_str()?;
+    let url = message.strip_prefix("onestop is listening on ")?;
+    Some(url.trim_end_matches('/').to_owned())
+}
 
 /// A running server.
 pub struct Server {
@@ -28,37 +38,50 @@ pub fn binary() -> PathBuf {
         .unwrap_or_else(|| dir.join("onestop"))
 }
 
-fn free_port() -> Result<u16, String> {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
-    Ok(listener.local_addr().map_err(|e| e.to_string())?.port())
-}
-
 impl Server {
-    /// Starts `onestop serve` on `database_url` with `dir` as its working folder, and waits until
-    /// `/readyz` answers.
+    /// Starts `onestop serve` on `database_url` with `dir` as its working folder, on a port the
+    /// system picks, and answers once the server says it is listening (it migrates and binds
+    /// before it says so). Its log goes on to this program's standard error.
     pub async fn start(dir: &Path, database_url: &str) -> Result<Server, String> {
-        let port = free_port()?;
-        let child = Command::new(binary())
+        let mut child = Command::new(binary())
             .current_dir(dir)
-            .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--database-url", database_url])
-            .env("ONESTOP_LOG_LEVEL", "warn")
+            .args([
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--database-url",
+                database_url,
+                "--log-format",
+                "json",
+            ])
+            .env("ONESTOP_LOG_LEVEL", "warn,onestop_server=info")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
+            .stderr(Stdio::piped())
             .kill_on_drop(true)
             .spawn()
             .map_err(|e| format!("cannot start {}: {e}", binary().display()))?;
-        let server = Server { child, base: format!("http://127.0.0.1:{port}") };
-        let client = reqwest::Client::new();
-        for _ in 0..600 {
-            if let Ok(r) = client.get(format!("{}/readyz", server.base)).send().await
-                && r.status().is_success()
-            {
-                return Ok(server);
+        let stderr = child.stderr.take().ok_or("no standard error to read")?;
+        let mut lines = BufReader::new(stderr).lines();
+        let listening = async {
+            let mut seen = Vec::new();
+            while let Ok(Some(line)) = lines.next_line().await {
+                if let Some(base) = listening_on(&line) {
+                    return Ok(base);
+                }
+                seen.push(line);
             }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        Err("the server did not become ready within 30 s".into())
+            Err(format!("the server stopped before listening: {}", seen.join(" | ")))
+        };
+        let base = tokio::time::timeout(Duration::from_secs(60), listening)
+            .await
+            .map_err(|_| "the server did not start listening within 60 s".to_owned())??;
+        tokio::spawn(async move {
+            while let Ok(Some(line)) = lines.next_line().await {
+                eprintln!("{line}");
+            }
+        });
+        Ok(Server { child, base })
     }
 
     /// Stops the server with SIGTERM and waits for it to exit.
@@ -75,5 +98,19 @@ impl Server {
         self.child.start_kill().map_err(|e| e.to_string())?;
         self.child.wait().await.map_err(|e| e.to_string())?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_listening_line_gives_the_base_url() {
+        // A line as `onestop serve --log-format json` writes it.
+        let line = r#"{"timestamp":"2026-11-28T22:02:13.401525Z","level":"INFO","message":"onestop is listening on http://127.0.0.1:39191","addr":"127.0.0.1:39191","database":"sqlite","target":"onestop_server::serve"}"#;
+        assert_eq!(listening_on(line).as_deref(), Some("http://127.0.0.1:39191"));
+        assert_eq!(listening_on(r#"{"message":"database closed; onestop stopped"}"#), None);
+        assert_eq!(listening_on("not json"), None);
     }
 }
