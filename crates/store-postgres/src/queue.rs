@@ -11,7 +11,7 @@ use crate::audit::append;
 use crate::{PgStore, db, opt_ts, read_ts, ts};
 use async_trait::async_trait;
 use jiff::civil::Date;
-use jiff::{SignedDuration, Timestamp};
+use jiff::Timestamp;
 use onestop_domain::audit::AuditEvent;
 use onestop_domain::catalogue::{CentreCode, GroupCode, ServiceCode};
 use onestop_domain::pii::Fin;
@@ -24,7 +24,7 @@ use onestop_domain::queue::ticket::{
 use onestop_store::StoreError;
 use onestop_store::queue::{
     ActError, Acted, Called, DayClosed, EventKind, Holder, NewTicket, QueueEvent, QueueStore,
-    SERVICE_TIME_HISTORY, ServiceTimes, TicketRecord, WindowSession,
+    SERVICE_TIME_HISTORY, ServiceTimes, StateColumns, TicketRecord, WindowSession, about_ticket, to_micros,
 };
 use sqlx::postgres::{PgListener, PgRow};
 use sqlx::{PgConnection, Row};
@@ -82,11 +82,6 @@ fn date(day: Date) -> jiff_sqlx::Date {
 
 fn bad(what: &str, value: &str) -> StoreError {
     StoreError::Other(format!("stored {what} {value:?} is not valid"))
-}
-
-/// The time as stored: to the microsecond, so what a write answers equals what a read finds.
-fn micros(at: Timestamp) -> Timestamp {
-    Timestamp::from_microsecond(at.as_microsecond()).unwrap_or(at)
 }
 
 fn window_of(value: Option<i64>) -> Result<Option<WindowNumber>, StoreError> {
@@ -244,59 +239,6 @@ async fn day_records(
     rows.iter().map(|row| record(row, steps.remove(&row.get::<i64, _>("id")).unwrap_or_default())).collect()
 }
 
-/// The state columns of a ticket, as stored.
-struct StateColumns {
-    state: &'static str,
-    window: Option<i64>,
-    state_at: jiff_sqlx::Timestamp,
-    recalls: i64,
-    park_reason: Option<&'static str>,
-    park_note: Option<String>,
-    outcome: Option<&'static str>,
-    outcome_reason: Option<String>,
-    transfer_service: Option<String>,
-    transfer_window: Option<i64>,
-}
-
-impl StateColumns {
-    fn of(ticket: &Ticket) -> StateColumns {
-        let mut c = StateColumns {
-            state: ticket.state.name().as_str(),
-            window: ticket.state.window().map(i64::from),
-            state_at: ts(ticket.steps.last().map_or(ticket.issued_at, |s| s.at)),
-            recalls: 0,
-            park_reason: None,
-            park_note: None,
-            outcome: None,
-            outcome_reason: None,
-            transfer_service: None,
-            transfer_window: None,
-        };
-        match &ticket.state {
-            TicketState::Waiting | TicketState::Serving { .. } => {}
-            TicketState::Called { recalls, .. } => c.recalls = i64::from(*recalls),
-            TicketState::Parked { reason, .. } => {
-                c.park_reason = Some(reason.kind());
-                c.park_note = reason.note().map(str::to_owned);
-            }
-            TicketState::Finished { outcome } => {
-                c.outcome = Some(outcome.name());
-                match outcome {
-                    Outcome::NotServed { reason } => c.outcome_reason = Some(reason.clone()),
-                    Outcome::Transferred { to: TransferTarget::Service(service) } => {
-                        c.transfer_service = Some(service.as_str().to_owned());
-                    }
-                    Outcome::Transferred { to: TransferTarget::Window(window) } => {
-                        c.transfer_window = Some(i64::from(*window));
-                    }
-                    Outcome::Served | Outcome::NoShow | Outcome::CentreClosed => {}
-                }
-            }
-        }
-        c
-    }
-}
-
 /// Inserts a new ticket (its steps must be empty) and answers its id.
 async fn insert_ticket(conn: &mut PgConnection, rec: &TicketRecord) -> Result<TicketId, StoreError> {
     let t = &rec.ticket;
@@ -322,7 +264,7 @@ async fn insert_ticket(conn: &mut PgConnection, rec: &TicketRecord) -> Result<Ti
     .bind(t.follows.map(|f| f.0))
     .bind(c.state)
     .bind(c.window)
-    .bind(c.state_at)
+    .bind(ts(c.state_at))
     .bind(c.recalls)
     .bind(c.park_reason)
     .bind(c.park_note)
@@ -350,7 +292,7 @@ async fn save_step(conn: &mut PgConnection, ticket: &Ticket) -> Result<(), Store
     .bind(ticket.reserved_for.map(i64::from))
     .bind(c.state)
     .bind(c.window)
-    .bind(c.state_at)
+    .bind(ts(c.state_at))
     .bind(c.recalls)
     .bind(c.park_reason)
     .bind(c.park_note)
@@ -426,30 +368,6 @@ async fn event(
     .fetch_one(&mut *conn)
     .await
     .map_err(db)
-}
-
-/// The event that records `action`.
-fn event_kind(action: ActionName) -> EventKind {
-    match action {
-        ActionName::Call => EventKind::Called,
-        ActionName::Recall => EventKind::Recalled,
-        ActionName::Start => EventKind::Started,
-        ActionName::NoShow => EventKind::NoShow,
-        ActionName::Park => EventKind::Parked,
-        ActionName::Return => EventKind::Returned,
-        ActionName::Transfer => EventKind::Transferred,
-        ActionName::Finish => EventKind::Finished,
-        ActionName::CloseDay => EventKind::Closed,
-    }
-}
-
-/// `audit` about ticket `id`, with `detail` (never personal data) added to its summary.
-fn about_ticket(mut audit: AuditEvent, id: TicketId, detail: &str) -> AuditEvent {
-    audit.record.get_or_insert_with(|| format!("ticket:{id}"));
-    if !detail.is_empty() {
-        audit.summary = format!("{} ({detail})", audit.summary);
-    }
-    audit
 }
 
 fn queue_event(row: &PgRow) -> Result<QueueEvent, StoreError> {
@@ -571,19 +489,6 @@ async fn record_service_time(
     Ok(())
 }
 
-/// Groups `(service, duration in ms)` rows, ordered by service and then newest first.
-fn group_service_times(rows: impl Iterator<Item = (String, i64)>) -> Vec<ServiceTimes> {
-    let mut out: Vec<ServiceTimes> = Vec::new();
-    for (service, ms) in rows {
-        let duration = SignedDuration::from_millis(ms);
-        match out.last_mut() {
-            Some(last) if last.service == *service.as_str() => last.recent.push(duration),
-            _ => out.push(ServiceTimes { service: ServiceCode::new(service), recent: vec![duration] }),
-        }
-    }
-    out
-}
-
 #[async_trait]
 impl QueueStore for PgStore {
     async fn issue_ticket(
@@ -592,7 +497,7 @@ impl QueueStore for PgStore {
         now: Timestamp,
         audit: AuditEvent,
     ) -> Result<TicketRecord, StoreError> {
-        let now = micros(now);
+        let now = to_micros(now);
         let mut tx = self.begin_queue(&new.centre).await?;
         let issued: i64 = sqlx::query_scalar(
             "INSERT INTO ticket_counters (centre, prefix, day, issued) VALUES ($1, $2, $3, 1)
@@ -644,7 +549,7 @@ impl QueueStore for PgStore {
         now: Timestamp,
         audit: AuditEvent,
     ) -> Result<Option<Called>, StoreError> {
-        let now = micros(now);
+        let now = to_micros(now);
         let mut tx = self.begin_queue(centre).await?;
         let rows = sqlx::query(
             "SELECT id, service, issued_at, priority, appointment_at, reserved_for FROM tickets
@@ -709,7 +614,7 @@ impl QueueStore for PgStore {
         now: Timestamp,
         audit: AuditEvent,
     ) -> Result<Acted, ActError> {
-        let now = micros(now);
+        let now = to_micros(now);
         let mut tx = self.begin_queue(centre).await?;
         let mut rec = match load(&mut tx, id).await? {
             Some(rec) if rec.ticket.centre == *centre => rec,
@@ -737,7 +642,7 @@ impl QueueStore for PgStore {
         }
         let step_window = rec.ticket.steps.last().and_then(|s| s.window);
         let count = waiting(&mut tx, centre, rec.day, &rec.ticket.service).await?;
-        event(&mut tx, centre, now, event_kind(name), Some(&rec.ticket), step_window, Some(count)).await?;
+        event(&mut tx, centre, now, EventKind::of(name), Some(&rec.ticket), step_window, Some(count)).await?;
         let mut detail = format!("ticket {}", rec.ticket.number);
         if let Some(next) = &follow_on {
             let count = waiting(&mut tx, centre, next.day, &next.ticket.service).await?;
@@ -774,7 +679,7 @@ impl QueueStore for PgStore {
         .fetch_all(&self.pool)
         .await
         .map_err(db)?;
-        Ok(group_service_times(rows.iter().map(|r| (r.get("service"), r.get("duration_ms")))))
+        Ok(ServiceTimes::group(rows.iter().map(|r| (r.get("service"), r.get("duration_ms")))))
     }
 
     async fn close_day(
@@ -784,7 +689,7 @@ impl QueueStore for PgStore {
         now: Timestamp,
         audit: AuditEvent,
     ) -> Result<DayClosed, StoreError> {
-        let now = micros(now);
+        let now = to_micros(now);
         let mut tx = self.begin_queue(centre).await?;
         let open = day_records(&mut tx, centre, day, true).await?;
         let mut waiting: HashMap<ServiceCode, u32> = HashMap::new();
@@ -880,7 +785,7 @@ impl QueueStore for PgStore {
         now: Timestamp,
         audit: AuditEvent,
     ) -> Result<WindowSession, StoreError> {
-        let now = micros(now);
+        let now = to_micros(now);
         let mut tx = self.begin_write().await?;
         // Moving an officer from another centre writes to that centre's log too: lock both, in
         // order, so neither log's ids can commit out of order.
@@ -959,7 +864,7 @@ impl QueueStore for PgStore {
         now: Timestamp,
         audit: AuditEvent,
     ) -> Result<Option<WindowNumber>, StoreError> {
-        let now = micros(now);
+        let now = to_micros(now);
         let mut tx = self.begin_queue(centre).await?;
         let left: Option<i64> = sqlx::query_scalar(
             "DELETE FROM window_sessions WHERE centre = $1 AND staff_id = $2 RETURNING window_number",

@@ -17,7 +17,8 @@ use onestop_domain::catalogue::{CentreCode, GroupCode, ServiceCode};
 use onestop_domain::pii::Fin;
 use onestop_domain::queue::calling::{CallRule, WindowContext};
 use onestop_domain::queue::ticket::{
-    Action, Origin, PriorityGroup, QueueError, Ticket, TicketId, TicketRules, WindowNumber,
+    Action, ActionName, Origin, Outcome, PriorityGroup, QueueError, Ticket, TicketId, TicketRules,
+    TicketState, TransferTarget, WindowNumber,
 };
 
 /// The citizen a ticket was issued to, as read from the ID card (never shown publicly).
@@ -133,6 +134,21 @@ impl EventKind {
     pub fn parse(name: &str) -> Option<EventKind> {
         EventKind::ALL.into_iter().find(|k| k.as_str() == name)
     }
+
+    /// The event that records a ticket `action`.
+    pub fn of(action: ActionName) -> EventKind {
+        match action {
+            ActionName::Call => EventKind::Called,
+            ActionName::Recall => EventKind::Recalled,
+            ActionName::Start => EventKind::Started,
+            ActionName::NoShow => EventKind::NoShow,
+            ActionName::Park => EventKind::Parked,
+            ActionName::Return => EventKind::Returned,
+            ActionName::Transfer => EventKind::Transferred,
+            ActionName::Finish => EventKind::Finished,
+            ActionName::CloseDay => EventKind::Closed,
+        }
+    }
 }
 
 /// One entry of a centre's event log. It carries no personal data: screens in the hall show it.
@@ -232,6 +248,102 @@ pub struct ServiceTimes {
     pub service: ServiceCode,
     /// The most recent finished services' durations, newest first.
     pub recent: Vec<SignedDuration>,
+}
+
+impl ServiceTimes {
+    /// Groups `(service, duration in ms)` rows ordered by service and then newest first.
+    pub fn group(rows: impl Iterator<Item = (String, i64)>) -> Vec<ServiceTimes> {
+        let mut out: Vec<ServiceTimes> = Vec::new();
+        for (service, ms) in rows {
+            let duration = SignedDuration::from_millis(ms);
+            match out.last_mut() {
+                Some(last) if last.service == *service.as_str() => last.recent.push(duration),
+                _ => out.push(ServiceTimes { service: ServiceCode::new(service), recent: vec![duration] }),
+            }
+        }
+        out
+    }
+}
+
+/// A ticket's state as the backends store it, in columns: the state's name, window and time, and
+/// what the state carries (recalls, park reason, outcome and its reason or transfer target).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StateColumns {
+    /// The state's name (`waiting`, `called`, …).
+    pub state: &'static str,
+    /// The window the ticket is at or parked by.
+    pub window: Option<i64>,
+    /// The time of the last step (or the issue).
+    pub state_at: Timestamp,
+    /// Recalls so far, while called.
+    pub recalls: i64,
+    /// Why it is parked (`payment`, `documents`, `other`).
+    pub park_reason: Option<&'static str>,
+    /// The officer's note on an `other` park reason.
+    pub park_note: Option<String>,
+    /// How it ended (`served`, `not_served`, …).
+    pub outcome: Option<&'static str>,
+    /// Why it was not served.
+    pub outcome_reason: Option<String>,
+    /// The service it was transferred to.
+    pub transfer_service: Option<String>,
+    /// The window it was transferred to.
+    pub transfer_window: Option<i64>,
+}
+
+impl StateColumns {
+    /// The columns of `ticket`'s state.
+    pub fn of(ticket: &Ticket) -> StateColumns {
+        let mut c = StateColumns {
+            state: ticket.state.name().as_str(),
+            window: ticket.state.window().map(i64::from),
+            state_at: ticket.steps.last().map_or(ticket.issued_at, |s| s.at),
+            recalls: 0,
+            park_reason: None,
+            park_note: None,
+            outcome: None,
+            outcome_reason: None,
+            transfer_service: None,
+            transfer_window: None,
+        };
+        match &ticket.state {
+            TicketState::Waiting | TicketState::Serving { .. } => {}
+            TicketState::Called { recalls, .. } => c.recalls = i64::from(*recalls),
+            TicketState::Parked { reason, .. } => {
+                c.park_reason = Some(reason.kind());
+                c.park_note = reason.note().map(str::to_owned);
+            }
+            TicketState::Finished { outcome } => {
+                c.outcome = Some(outcome.name());
+                match outcome {
+                    Outcome::NotServed { reason } => c.outcome_reason = Some(reason.clone()),
+                    Outcome::Transferred { to: TransferTarget::Service(service) } => {
+                        c.transfer_service = Some(service.as_str().to_owned());
+                    }
+                    Outcome::Transferred { to: TransferTarget::Window(window) } => {
+                        c.transfer_window = Some(i64::from(*window));
+                    }
+                    Outcome::Served | Outcome::NoShow | Outcome::CentreClosed => {}
+                }
+            }
+        }
+        c
+    }
+}
+
+/// `audit` about ticket `id`, with `detail` (never personal data) added to its summary.
+pub fn about_ticket(mut audit: AuditEvent, id: TicketId, detail: &str) -> AuditEvent {
+    audit.record.get_or_insert_with(|| format!("ticket:{id}"));
+    if !detail.is_empty() {
+        audit.summary = format!("{} ({detail})", audit.summary);
+    }
+    audit
+}
+
+/// A time as the queue stores it: to the microsecond, so what a write answers equals what a read
+/// finds.
+pub fn to_micros(at: Timestamp) -> Timestamp {
+    Timestamp::from_microsecond(at.as_microsecond()).unwrap_or(at)
 }
 
 /// How many of the newest service durations of each service at a centre are kept for
