@@ -10,8 +10,8 @@
 use crate::audit::append;
 use crate::{PgStore, db, opt_ts, read_ts, ts};
 use async_trait::async_trait;
-use jiff::civil::Date;
 use jiff::Timestamp;
+use jiff::civil::Date;
 use onestop_domain::audit::AuditEvent;
 use onestop_domain::catalogue::{CentreCode, GroupCode, ServiceCode};
 use onestop_domain::pii::Fin;

@@ -8,8 +8,8 @@
 use crate::audit::append;
 use crate::{SqliteStore, db, ts};
 use async_trait::async_trait;
-use jiff::civil::Date;
 use jiff::Timestamp;
+use jiff::civil::Date;
 use onestop_domain::audit::AuditEvent;
 use onestop_domain::catalogue::{CentreCode, GroupCode, ServiceCode};
 use onestop_domain::pii::Fin;
