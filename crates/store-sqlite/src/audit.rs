@@ -10,38 +10,68 @@ use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
 
 const ENTRY_COLUMNS: &str = "seq, at, actor, role, origin, action, record, summary, outcome, prev_hash, hash";
 
+/// Inserts an entry; the binding order of [`append`] and [`append_on`].
+const INSERT_ENTRY: &str = "INSERT INTO audit_log
+    (seq, at, actor, role, origin, action, record, summary, outcome, prev_hash, hash)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+
+/// The newest entry's sequence number and hash.
+const HEAD: &str = "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1";
+
 /// Appends `event` to the chain within the open transaction on `conn`.
 pub(crate) async fn append(conn: &mut SqliteConnection, event: AuditEvent) -> Result<AuditEntry, StoreError> {
-    let head = head(conn).await?;
+    let head = sqlx::query(HEAD).fetch_optional(&mut *conn).await.map_err(db)?;
+    let head = head.map(|r| ChainHead { seq: r.get("seq"), hash: r.get("hash") });
     let entry = seal(head.as_ref(), event);
     let e = &entry.event;
-    sqlx::query(
-        "INSERT INTO audit_log (seq, at, actor, role, origin, action, record, summary, outcome, prev_hash, hash)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(entry.seq)
-    .bind(ts(e.at))
-    .bind(&e.actor)
-    .bind(&e.role)
-    .bind(&e.origin)
-    .bind(&e.action)
-    .bind(&e.record)
-    .bind(&e.summary)
-    .bind(e.outcome.as_str())
-    .bind(&entry.prev_hash)
-    .bind(&entry.hash)
-    .execute(&mut *conn)
-    .await
-    .map_err(db)?;
+    sqlx::query(INSERT_ENTRY)
+        .bind(entry.seq)
+        .bind(ts(e.at))
+        .bind(&e.actor)
+        .bind(&e.role)
+        .bind(&e.origin)
+        .bind(&e.action)
+        .bind(&e.record)
+        .bind(&e.summary)
+        .bind(e.outcome.as_str())
+        .bind(&entry.prev_hash)
+        .bind(&entry.hash)
+        .execute(&mut *conn)
+        .await
+        .map_err(db)?;
     Ok(entry)
 }
 
-async fn head(conn: &mut SqliteConnection) -> Result<Option<ChainHead>, StoreError> {
-    let row = sqlx::query("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
-        .fetch_optional(&mut *conn)
-        .await
+/// [`append`] for the engine's connections (see [`crate::engine`]), within their open transaction.
+pub(crate) fn append_on(conn: &rusqlite::Connection, event: AuditEvent) -> Result<AuditEntry, StoreError> {
+    use crate::engine::db;
+    use rusqlite::OptionalExtension;
+    let head = conn
+        .prepare_cached(HEAD)
+        .and_then(|mut s| {
+            s.query_row([], |r| Ok(ChainHead { seq: r.get("seq")?, hash: r.get("hash")? })).optional()
+        })
         .map_err(db)?;
-    Ok(row.map(|r| ChainHead { seq: r.get("seq"), hash: r.get("hash") }))
+    let entry = seal(head.as_ref(), event);
+    let e = &entry.event;
+    conn.prepare_cached(INSERT_ENTRY)
+        .and_then(|mut s| {
+            s.execute(rusqlite::params![
+                entry.seq,
+                ts(e.at),
+                e.actor,
+                e.role,
+                e.origin,
+                e.action,
+                e.record,
+                e.summary,
+                e.outcome.as_str(),
+                entry.prev_hash,
+                entry.hash
+            ])
+        })
+        .map_err(db)?;
+    Ok(entry)
 }
 
 fn entry(row: &SqliteRow) -> Result<AuditEntry, StoreError> {
@@ -77,15 +107,12 @@ fn signature(row: &SqliteRow) -> Result<AuditSignature, StoreError> {
 #[async_trait]
 impl AuditStore for SqliteStore {
     async fn append_audit(&self, event: AuditEvent) -> Result<AuditEntry, StoreError> {
-        let mut tx = self.begin_write().await?;
-        let entry = append(&mut tx, event).await?;
-        tx.commit().await.map_err(db)?;
-        Ok(entry)
+        self.engine.write(move |conn| append_on(conn, event)).await
     }
 
     async fn audit_head(&self) -> Result<Option<ChainHead>, StoreError> {
-        let mut conn = self.pool.acquire().await.map_err(db)?;
-        head(&mut conn).await
+        let head = sqlx::query(HEAD).fetch_optional(&self.pool).await.map_err(db)?;
+        Ok(head.map(|r| ChainHead { seq: r.get("seq"), hash: r.get("hash") }))
     }
 
     async fn audit_entries(&self, after_seq: i64, limit: u32) -> Result<Vec<AuditEntry>, StoreError> {

@@ -4,11 +4,13 @@
 //! acknowledged, so an acknowledged change survives a power cut, not only a crash of the process),
 //! a busy timeout and foreign keys on. Every write transaction
 //! begins `IMMEDIATE`, so it takes the single writer lock up front and never fails half-way on a
-//! snapshot upgrade; transactions are kept short. Timestamps are stored as canonical RFC 3339 text
+//! snapshot upgrade; transactions are kept short. The hot paths (the queue, audit appends) run
+//! through [`engine`]: a writer thread that commits concurrent writes in groups, one `fsync` each. Timestamps are stored as canonical RFC 3339 text
 //! (see [`onestop_store::canonical_timestamp`]).
 
 mod audit;
 mod dump;
+mod engine;
 mod idempotency;
 mod identity;
 mod queue;
@@ -57,6 +59,8 @@ pub struct SqliteStore {
     changes: tokio::sync::broadcast::Sender<onestop_domain::catalogue::CentreCode>,
     /// The in-process queue of writers (see [`SqliteStore::begin_write`]).
     writer: Arc<tokio::sync::Mutex<()>>,
+    /// The group-committing writer thread and the reader connections of the hot paths.
+    engine: Arc<engine::Engine>,
 }
 
 impl SqliteStore {
@@ -76,7 +80,9 @@ impl SqliteStore {
             .await
             .map_err(|e| StoreError::Other(format!("cannot open SQLite database {}: {e}", file.display())))?;
         let (changes, _) = tokio::sync::broadcast::channel(CHANGE_SIGNALS);
-        Ok(Self { pool, changes, writer: Arc::default() })
+        let writer = Arc::default();
+        let engine = Arc::new(engine::Engine::start(&file, BUSY_TIMEOUT, Arc::clone(&writer))?);
+        Ok(Self { pool, changes, writer, engine })
     }
 
     /// Applies the migrations not yet applied.
@@ -169,6 +175,7 @@ impl SystemStore for SqliteStore {
     }
 
     async fn close(&self) {
+        self.engine.close_readers();
         self.pool.close().await;
     }
 }

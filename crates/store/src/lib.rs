@@ -17,7 +17,7 @@ use onestop_domain::idempotency::{Claim, IdempotencyKey, RequestFingerprint, Sto
 use std::path::Path;
 
 /// What went wrong in storage, in terms the layers above can act on.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum StoreError {
     /// The record asked for does not exist.
     #[error("{0} not found")]

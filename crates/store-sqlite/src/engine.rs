@@ -1,0 +1,274 @@
+//! The fast path to the database file: one writer thread that commits in groups, and a set of
+//! reader connections used from blocking tasks. Both drive SQLite in-process through `rusqlite`,
+//! so a whole operation — its reads, writes and the audit append — runs as plain function calls
+//! on one thread instead of one thread hand-off per statement and row.
+//!
+//! **Group commit.** Writers hand the writer thread a closure. The thread opens a transaction
+//! (`BEGIN IMMEDIATE`, under this process's writer lock shared with [`crate::SqliteStore`]'s other
+//! writes), runs the first closure in a savepoint, then every closure that queued meanwhile — each
+//! in its own savepoint, so one that fails is rolled back alone — and commits them all with one
+//! `COMMIT`, which is one `fsync` of the write-ahead log (`synchronous = FULL`). Only then is each
+//! writer answered: an acknowledged write is on disk. Under load the batch grows by itself (what
+//! queued during one commit goes into the next); alone, a write commits at once.
+
+use onestop_store::StoreError;
+use rusqlite::{Connection, OpenFlags};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{Receiver, Sender, TryRecvError};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// Most writes one commit carries: bounds the wait of the first writer of a batch.
+const MOST_PER_COMMIT: usize = 256;
+
+/// Statements kept prepared per connection.
+const PREPARED: usize = 64;
+
+/// Reader connections kept open between reads.
+const IDLE_READERS: usize = 8;
+
+/// Answers a writer once its batch has committed (or failed to).
+type Deliver = Box<dyn FnOnce(Result<(), StoreError>) + Send>;
+
+/// A write: run on the writer thread's connection inside the open transaction (or told why it
+/// could not be); answers how to deliver its result after the commit, or `None` when it failed
+/// (and has answered already), so its savepoint must be rolled back.
+type Job = Box<dyn FnOnce(Result<&Connection, StoreError>) -> Option<Deliver> + Send>;
+
+/// The writer thread and the reader connections of one database file.
+#[derive(Debug)]
+pub(crate) struct Engine {
+    jobs: Sender<Job>,
+    readers: Mutex<Vec<Connection>>,
+    file: PathBuf,
+    busy_timeout: Duration,
+}
+
+impl Engine {
+    /// Opens the writer connection to `file` and starts its thread; `lock` is the process's
+    /// writer lock, held by the thread while a batch is open.
+    pub(crate) fn start(
+        file: &Path,
+        busy_timeout: Duration,
+        lock: Arc<tokio::sync::Mutex<()>>,
+    ) -> Result<Self, StoreError> {
+        let conn = open(file, busy_timeout)?;
+        let (jobs, queue) = std::sync::mpsc::channel::<Job>();
+        std::thread::Builder::new()
+            .name("onestop-sqlite-writer".into())
+            .spawn(move || write_loop(&conn, &queue, &lock))
+            .map_err(|e| StoreError::Other(format!("cannot start the SQLite writer: {e}")))?;
+        Ok(Self { jobs, readers: Mutex::default(), file: file.to_owned(), busy_timeout })
+    }
+
+    /// Runs `op` in the next group commit and answers its result once that commit is durable.
+    /// When `op` fails, what it wrote is rolled back (and nothing else of the batch).
+    pub(crate) async fn write<T, E>(
+        &self,
+        op: impl FnOnce(&Connection) -> Result<T, E> + Send + 'static,
+    ) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+    {
+        let (answer, answered) = tokio::sync::oneshot::channel::<Result<T, E>>();
+        let job: Job = Box::new(move |conn| {
+            let conn = match conn {
+                Ok(conn) => conn,
+                Err(e) => {
+                    let _ = answer.send(Err(e.into()));
+                    return None;
+                }
+            };
+            match op(conn) {
+                Ok(value) => Some(Box::new(move |committed: Result<(), StoreError>| {
+                    // The writer may have gone (its request was cancelled): nobody to tell.
+                    let _ = answer.send(committed.map(|()| value).map_err(E::from));
+                })),
+                Err(e) => {
+                    let _ = answer.send(Err(e));
+                    None
+                }
+            }
+        });
+        self.jobs.send(job).map_err(|_| StoreError::Other("the SQLite writer has stopped".into()))?;
+        answered.await.map_err(|_| StoreError::Other("the write was aborted".into()))?
+    }
+
+    /// Runs `op` on a reader connection in one read transaction (one consistent snapshot), on a
+    /// blocking task.
+    pub(crate) async fn read<T: Send + 'static>(
+        self: &Arc<Self>,
+        op: impl FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let engine = Arc::clone(self);
+        tokio::task::spawn_blocking(move || {
+            let conn = engine.take_reader()?;
+            conn.execute_batch("BEGIN").map_err(db)?;
+            let result = op(&conn);
+            let ended = conn.execute_batch("COMMIT").map_err(db);
+            engine.give_back(conn);
+            let value = result?;
+            ended.map(|()| value)
+        })
+        .await
+        .map_err(|e| StoreError::Other(format!("a read was aborted: {e}")))?
+    }
+
+    /// Closes the idle reader connections.
+    pub(crate) fn close_readers(&self) {
+        if let Ok(mut idle) = self.readers.lock() {
+            idle.clear();
+        }
+    }
+
+    fn take_reader(&self) -> Result<Connection, StoreError> {
+        let idle = self.readers.lock().map_err(|_| stopped())?.pop();
+        match idle {
+            Some(conn) => Ok(conn),
+            None => open(&self.file, self.busy_timeout),
+        }
+    }
+
+    fn give_back(&self, conn: Connection) {
+        if let Ok(mut idle) = self.readers.lock()
+            && idle.len() < IDLE_READERS
+        {
+            idle.push(conn);
+        }
+    }
+}
+
+fn stopped() -> StoreError {
+    StoreError::Other("the SQLite engine's lock is poisoned".into())
+}
+
+/// Maps a driver error onto the storage contract's errors.
+pub(crate) fn db(error: rusqlite::Error) -> StoreError {
+    match &error {
+        rusqlite::Error::QueryReturnedNoRows => StoreError::NotFound("record".into()),
+        rusqlite::Error::SqliteFailure(e, message)
+            if e.code == rusqlite::ErrorCode::ConstraintViolation
+                && matches!(
+                    e.extended_code,
+                    rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE | rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY
+                ) =>
+        {
+            StoreError::Conflict(message.clone().unwrap_or_else(|| error.to_string()))
+        }
+        _ => StoreError::Other(error.to_string()),
+    }
+}
+
+/// A connection with the store's settings (see [`crate::connect_options`]): WAL, `synchronous =
+/// FULL`, the busy timeout, foreign keys.
+fn open(file: &Path, busy_timeout: Duration) -> Result<Connection, StoreError> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(file, flags)
+        .map_err(|e| StoreError::Other(format!("cannot open SQLite database {}: {e}", file.display())))?;
+    conn.busy_timeout(busy_timeout).map_err(db)?;
+    conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")
+        .map_err(db)?;
+    conn.set_prepared_statement_cache_capacity(PREPARED);
+    Ok(conn)
+}
+
+/// The writer thread: one batch per turn until every sender is gone.
+fn write_loop(conn: &Connection, queue: &Receiver<Job>, lock: &tokio::sync::Mutex<()>) {
+    while let Ok(first) = queue.recv() {
+        let _writer = lock.blocking_lock();
+        if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE").map_err(db) {
+            first(Err(e));
+            continue;
+        }
+        let mut done = Vec::new();
+        let mut next = Some(first);
+        while let Some(job) = next.take() {
+            if let Some(deliver) = run(conn, job) {
+                done.push(deliver);
+            }
+            if done.len() < MOST_PER_COMMIT {
+                next = match queue.try_recv() {
+                    Ok(job) => Some(job),
+                    Err(TryRecvError::Empty | TryRecvError::Disconnected) => None,
+                };
+            }
+        }
+        let committed = conn.execute_batch("COMMIT").map_err(db);
+        if committed.is_err() {
+            // The commit failed: nothing of the batch is kept.
+            let _ = conn.execute_batch("ROLLBACK");
+        }
+        for deliver in done {
+            deliver(committed.clone());
+        }
+    }
+}
+
+/// Runs one job in its own savepoint: released when it succeeds, rolled back when it fails or
+/// panics (a panicking job's writer hears that its write was aborted).
+fn run(conn: &Connection, job: Job) -> Option<Deliver> {
+    if let Err(e) = conn.execute_batch("SAVEPOINT job").map_err(db) {
+        job(Err(e));
+        return None;
+    }
+    let outcome = catch_unwind(AssertUnwindSafe(|| job(Ok(conn)))).ok().flatten();
+    let undo = "ROLLBACK TO job; RELEASE job";
+    match outcome {
+        Some(deliver) => match conn.execute_batch("RELEASE job").map_err(db) {
+            Ok(()) => Some(deliver),
+            Err(e) => {
+                // Not kept after all: undo it and tell its writer.
+                let _ = conn.execute_batch(undo);
+                deliver(Err(e));
+                None
+            }
+        },
+        None => {
+            let _ = conn.execute_batch(undo);
+            None
+        }
+    }
+}
+
+/// Column `name` of `row`.
+pub(crate) fn col<T: rusqlite::types::FromSql>(row: &rusqlite::Row, name: &str) -> Result<T, StoreError> {
+    row.get(name).map_err(db)
+}
+
+/// Every row of `sql` (a statement kept prepared), each mapped by `map`.
+pub(crate) fn all<T>(
+    conn: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+    mut map: impl FnMut(&rusqlite::Row) -> Result<T, StoreError>,
+) -> Result<Vec<T>, StoreError> {
+    let mut statement = conn.prepare_cached(sql).map_err(db)?;
+    let mut rows = statement.query(params).map_err(db)?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next().map_err(db)? {
+        out.push(map(row)?);
+    }
+    Ok(out)
+}
+
+/// The first row of `sql` (a statement kept prepared), mapped by `map`, if there is one.
+pub(crate) fn one<T>(
+    conn: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+    map: impl FnOnce(&rusqlite::Row) -> Result<T, StoreError>,
+) -> Result<Option<T>, StoreError> {
+    let mut statement = conn.prepare_cached(sql).map_err(db)?;
+    let mut rows = statement.query(params).map_err(db)?;
+    let first = rows.next().map_err(db)?.map(map).transpose()?;
+    // Step a RETURNING statement to its end, so that its change is complete.
+    while rows.next().map_err(db)?.is_some() {}
+    Ok(first)
+}
+
+/// Runs `sql` (a statement kept prepared) and answers how many rows it changed.
+pub(crate) fn exec(conn: &Connection, sql: &str, params: impl rusqlite::Params) -> Result<usize, StoreError> {
+    conn.prepare_cached(sql).and_then(|mut s| s.execute(params)).map_err(db)
+}
