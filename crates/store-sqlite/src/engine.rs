@@ -272,3 +272,30 @@ pub(crate) fn one<T>(
 pub(crate) fn exec(conn: &Connection, sql: &str, params: impl rusqlite::Params) -> Result<usize, StoreError> {
     conn.prepare_cached(sql).and_then(|mut s| s.execute(params)).map_err(db)
 }
+
+/// Reading a column by name, the same way from an sqlx row and from an engine row, so that one
+/// mapping function serves both paths.
+pub(crate) trait Columns {
+    /// Column `name`, decoded as `T`.
+    fn value<T>(&self, name: &str) -> Result<T, StoreError>
+    where
+        T: rusqlite::types::FromSql + for<'r> sqlx::Decode<'r, sqlx::Sqlite> + sqlx::Type<sqlx::Sqlite>;
+}
+
+impl Columns for sqlx::sqlite::SqliteRow {
+    fn value<T>(&self, name: &str) -> Result<T, StoreError>
+    where
+        T: rusqlite::types::FromSql + for<'r> sqlx::Decode<'r, sqlx::Sqlite> + sqlx::Type<sqlx::Sqlite>,
+    {
+        sqlx::Row::try_get(self, name).map_err(crate::db)
+    }
+}
+
+impl Columns for rusqlite::Row<'_> {
+    fn value<T>(&self, name: &str) -> Result<T, StoreError>
+    where
+        T: rusqlite::types::FromSql + for<'r> sqlx::Decode<'r, sqlx::Sqlite> + sqlx::Type<sqlx::Sqlite>,
+    {
+        self.get(name).map_err(db)
+    }
+}

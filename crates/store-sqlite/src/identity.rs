@@ -1,6 +1,7 @@
 //! Staff accounts, sessions, device tokens and sign-in throttling on SQLite.
 
 use crate::audit::append;
+use crate::engine::{Columns, exec, one};
 use crate::{SqliteStore, db, ts};
 use async_trait::async_trait;
 use jiff::Timestamp;
@@ -13,7 +14,7 @@ use onestop_store::{
     DeviceRecord, IdentityStore, NewSession, NewStaff, SessionRecord, StaffRecord, StoreError,
     parse_timestamp,
 };
-use sqlx::sqlite::SqliteRow;
+use rusqlite::{Connection, params};
 use sqlx::{Row, SqliteConnection};
 
 const STAFF_SELECT: &str = "SELECT s.id, s.login, p.full_name, p.fin, p.phone, s.role, s.centre_code,
@@ -27,38 +28,77 @@ fn bad(what: &str, value: &str) -> StoreError {
     StoreError::Other(format!("stored {what} {value:?} is not valid"))
 }
 
-fn opt_ts(row: &SqliteRow, column: &str) -> Result<Option<Timestamp>, StoreError> {
-    row.get::<Option<String>, _>(column).as_deref().map(parse_timestamp).transpose()
+fn opt_ts(row: &impl Columns, column: &str) -> Result<Option<Timestamp>, StoreError> {
+    row.value::<Option<String>>(column)?.as_deref().map(parse_timestamp).transpose()
 }
 
-fn staff(row: &SqliteRow) -> Result<StaffRecord, StoreError> {
-    let role: String = row.get("role");
-    let fin: Option<String> = row.get("fin");
-    let phone: Option<String> = row.get("phone");
+fn at(row: &impl Columns, column: &str) -> Result<Timestamp, StoreError> {
+    parse_timestamp(&row.value::<String>(column)?)
+}
+
+fn staff(row: &impl Columns) -> Result<StaffRecord, StoreError> {
+    let role: String = row.value("role")?;
+    let fin: Option<String> = row.value("fin")?;
+    let phone: Option<String> = row.value("phone")?;
     Ok(StaffRecord {
-        id: row.get("id"),
-        login: row.get("login"),
-        full_name: row.get("full_name"),
+        id: row.value("id")?,
+        login: row.value("login")?,
+        full_name: row.value("full_name")?,
         fin: fin.map(|f| Fin::parse(&f).map_err(|_| bad("FIN", "…"))).transpose()?,
         phone: phone.map(|p| Phone::parse(&p).map_err(|_| bad("phone", "…"))).transpose()?,
         role: role.parse::<Role>().map_err(|_| bad("role", &role))?,
-        scope: Scope { centre: row.get("centre_code"), provider: row.get("provider_code"), window: None },
-        active: row.get("active"),
-        must_change_password: row.get("must_change_password"),
-        created_at: parse_timestamp(row.get("created_at"))?,
+        scope: Scope {
+            centre: row.value("centre_code")?,
+            provider: row.value("provider_code")?,
+            window: None,
+        },
+        active: row.value("active")?,
+        must_change_password: row.value("must_change_password")?,
+        created_at: at(row, "created_at")?,
     })
 }
 
-fn device(row: &SqliteRow) -> Result<DeviceRecord, StoreError> {
-    let kind: String = row.get("kind");
+fn device(row: &impl Columns) -> Result<DeviceRecord, StoreError> {
+    let kind: String = row.value("kind")?;
     Ok(DeviceRecord {
-        id: row.get("id"),
+        id: row.value("id")?,
         kind: kind.parse::<DeviceKind>().map_err(|_| bad("device kind", &kind))?,
-        scope: Scope { centre: Some(row.get("centre_code")), provider: None, window: row.get("window_code") },
-        label: row.get("label"),
-        created_at: parse_timestamp(row.get("created_at"))?,
+        scope: Scope {
+            centre: Some(row.value("centre_code")?),
+            provider: None,
+            window: row.value("window_code")?,
+        },
+        label: row.value("label")?,
+        created_at: at(row, "created_at")?,
         revoked_at: opt_ts(row, "revoked_at")?,
     })
+}
+
+/// The session holding token `token_hash`, with its staff account.
+fn session_by_token(conn: &Connection, token_hash: &str) -> Result<Option<SessionRecord>, StoreError> {
+    let found = one(
+        conn,
+        "SELECT id, staff_id, csrf_token, created_at, last_seen_at, expires_at, revoked_at
+         FROM sessions WHERE token_hash = ?",
+        [token_hash],
+        |row| {
+            Ok((
+                row.value::<i64>("staff_id")?,
+                row.value::<i64>("id")?,
+                row.value::<String>("csrf_token")?,
+                SessionTimes {
+                    created_at: at(row, "created_at")?,
+                    last_seen_at: at(row, "last_seen_at")?,
+                    expires_at: at(row, "expires_at")?,
+                    revoked_at: opt_ts(row, "revoked_at")?,
+                },
+            ))
+        },
+    )?;
+    let Some((staff_id, id, csrf_token, times)) = found else { return Ok(None) };
+    let staff = one(conn, &format!("{STAFF_SELECT} WHERE s.id = ?"), [staff_id], |row| staff(row))?
+        .ok_or_else(|| StoreError::Other(format!("session {id} has no staff account")))?;
+    Ok(Some(SessionRecord { id, staff, csrf_token, times }))
 }
 
 async fn staff_in(conn: &mut SqliteConnection, login: &str) -> Result<StaffRecord, StoreError> {
@@ -312,43 +352,21 @@ impl IdentityStore for SqliteStore {
     }
 
     async fn session_by_token(&self, token_hash: &str) -> Result<Option<SessionRecord>, StoreError> {
-        let row = sqlx::query(
-            "SELECT id, staff_id, csrf_token, created_at, last_seen_at, expires_at, revoked_at
-             FROM sessions WHERE token_hash = ?",
-        )
-        .bind(token_hash)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(db)?;
-        let Some(row) = row else { return Ok(None) };
-        let staff_row = sqlx::query(&format!("{STAFF_SELECT} WHERE s.id = ?"))
-            .bind(row.get::<i64, _>("staff_id"))
-            .fetch_one(&self.pool)
-            .await
-            .map_err(db)?;
-        Ok(Some(SessionRecord {
-            id: row.get("id"),
-            staff: staff(&staff_row)?,
-            csrf_token: row.get("csrf_token"),
-            times: SessionTimes {
-                created_at: parse_timestamp(row.get("created_at"))?,
-                last_seen_at: parse_timestamp(row.get("last_seen_at"))?,
-                expires_at: parse_timestamp(row.get("expires_at"))?,
-                revoked_at: opt_ts(&row, "revoked_at")?,
-            },
-        }))
+        let token_hash = token_hash.to_owned();
+        self.engine.read(move |conn| session_by_token(conn, &token_hash)).await
     }
 
     async fn touch_session(&self, session_id: i64, now: Timestamp) -> Result<(), StoreError> {
-        let mut tx = self.begin_write().await?;
-        sqlx::query("UPDATE sessions SET last_seen_at = ? WHERE id = ? AND last_seen_at < ?")
-            .bind(ts(now))
-            .bind(session_id)
-            .bind(ts(now))
-            .execute(&mut *tx)
+        self.engine
+            .write(move |conn| {
+                exec(
+                    conn,
+                    "UPDATE sessions SET last_seen_at = ?1 WHERE id = ?2 AND last_seen_at < ?1",
+                    params![ts(now), session_id],
+                )
+                .map(|_| ())
+            })
             .await
-            .map_err(db)?;
-        tx.commit().await.map_err(db)
     }
 
     async fn end_session(
@@ -418,12 +436,12 @@ impl IdentityStore for SqliteStore {
     }
 
     async fn device_by_token(&self, token_hash: &str) -> Result<Option<DeviceRecord>, StoreError> {
-        let row = sqlx::query(&format!("{DEVICE_SELECT} WHERE token_hash = ?"))
-            .bind(token_hash)
-            .fetch_optional(&self.pool)
+        let token_hash = token_hash.to_owned();
+        self.engine
+            .read(move |conn| {
+                one(conn, &format!("{DEVICE_SELECT} WHERE token_hash = ?"), [token_hash], |row| device(row))
+            })
             .await
-            .map_err(db)?;
-        row.as_ref().map(device).transpose()
     }
 
     async fn list_device_tokens(&self) -> Result<Vec<DeviceRecord>, StoreError> {

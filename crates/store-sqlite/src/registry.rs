@@ -60,9 +60,13 @@ impl RegistryStore for SqliteStore {
     }
 
     async fn current_catalogue_version(&self) -> Result<Option<i64>, StoreError> {
-        sqlx::query_scalar("SELECT MAX(version) FROM catalogue_versions")
-            .fetch_one(&self.pool)
+        self.engine
+            .read(|conn| {
+                crate::engine::one(conn, "SELECT MAX(version) AS v FROM catalogue_versions", [], |row| {
+                    crate::engine::col::<Option<i64>>(row, "v")
+                })
+                .map(Option::flatten)
+            })
             .await
-            .map_err(db)
     }
 }
