@@ -15,7 +15,7 @@ use onestop_store::StoreError;
 use rusqlite::{Connection, OpenFlags};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::{Receiver, Sender, TryRecvError};
+use std::sync::mpsc::{Receiver, Sender};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -25,8 +25,9 @@ const MOST_PER_COMMIT: usize = 256;
 /// Statements kept prepared per connection.
 const PREPARED: usize = 64;
 
-/// Reader connections kept open between reads.
-const IDLE_READERS: usize = 8;
+/// Reader connections kept open between reads (opening one parses the schema, which costs more
+/// than most reads), and the most reads run apart at once.
+const READERS: usize = 16;
 
 /// Answers a writer once its batch has committed (or failed to).
 type Deliver = Box<dyn FnOnce(Result<(), StoreError>) + Send>;
@@ -41,6 +42,8 @@ type Job = Box<dyn FnOnce(Result<&Connection, StoreError>) -> Option<Deliver> + 
 pub(crate) struct Engine {
     jobs: Sender<Job>,
     readers: Mutex<Vec<Connection>>,
+    /// A permit per reader connection.
+    reading: tokio::sync::Semaphore,
     file: PathBuf,
     busy_timeout: Duration,
 }
@@ -59,7 +62,13 @@ impl Engine {
             .name("onestop-sqlite-writer".into())
             .spawn(move || write_loop(&conn, &queue, &lock))
             .map_err(|e| StoreError::Other(format!("cannot start the SQLite writer: {e}")))?;
-        Ok(Self { jobs, readers: Mutex::default(), file: file.to_owned(), busy_timeout })
+        Ok(Self {
+            jobs,
+            readers: Mutex::default(),
+            reading: tokio::sync::Semaphore::new(READERS),
+            file: file.to_owned(),
+            busy_timeout,
+        })
     }
 
     /// Runs `op` in the next group commit and answers its result once that commit is durable.
@@ -96,24 +105,40 @@ impl Engine {
         answered.await.map_err(|_| StoreError::Other("the write was aborted".into()))?
     }
 
-    /// Runs `op` on a reader connection in one read transaction (one consistent snapshot), on a
-    /// blocking task.
-    pub(crate) async fn read<T: Send + 'static>(
+    /// Runs `op` on a reader connection in one read transaction (one consistent snapshot), right
+    /// here on the caller's thread. For bounded reads only — a point lookup, a centre's open
+    /// tickets — which take microseconds: in WAL mode a reader never waits for the writer, and a
+    /// hand-off to another thread would cost more than the read.
+    pub(crate) fn read<T>(
+        &self,
+        op: impl FnOnce(&Connection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let conn = self.take_reader()?;
+        let result = conn.execute_batch("BEGIN").map_err(db).and_then(|()| {
+            let value = op(&conn);
+            let ended = conn.execute_batch("COMMIT").map_err(db);
+            let value = value?;
+            ended.map(|()| value)
+        });
+        if conn.is_autocommit() {
+            self.give_back(conn);
+        }
+        result
+    }
+
+    /// [`Engine::read`] on a blocking task, for reads that grow with the data (a whole day of a
+    /// centre), so they never hold up the async threads.
+    pub(crate) async fn read_apart<T: Send + 'static>(
         self: &Arc<Self>,
         op: impl FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
+        let permit = self.reading.acquire().await.map_err(|_| stopped())?;
         let engine = Arc::clone(self);
-        tokio::task::spawn_blocking(move || {
-            let conn = engine.take_reader()?;
-            conn.execute_batch("BEGIN").map_err(db)?;
-            let result = op(&conn);
-            let ended = conn.execute_batch("COMMIT").map_err(db);
-            engine.give_back(conn);
-            let value = result?;
-            ended.map(|()| value)
-        })
-        .await
-        .map_err(|e| StoreError::Other(format!("a read was aborted: {e}")))?
+        let read = tokio::task::spawn_blocking(move || engine.read(op))
+            .await
+            .map_err(|e| StoreError::Other(format!("a read was aborted: {e}")))?;
+        drop(permit);
+        read
     }
 
     /// Closes the idle reader connections.
@@ -133,7 +158,7 @@ impl Engine {
 
     fn give_back(&self, conn: Connection) {
         if let Ok(mut idle) = self.readers.lock()
-            && idle.len() < IDLE_READERS
+            && idle.len() < READERS
         {
             idle.push(conn);
         }
@@ -141,7 +166,7 @@ impl Engine {
 }
 
 fn stopped() -> StoreError {
-    StoreError::Other("the SQLite engine's lock is poisoned".into())
+    StoreError::Other("the SQLite engine is closed or its lock poisoned".into())
 }
 
 /// Maps a driver error onto the storage contract's errors.
@@ -189,10 +214,8 @@ fn write_loop(conn: &Connection, queue: &Receiver<Job>, lock: &tokio::sync::Mute
                 done.push(deliver);
             }
             if done.len() < MOST_PER_COMMIT {
-                next = match queue.try_recv() {
-                    Ok(job) => Some(job),
-                    Err(TryRecvError::Empty | TryRecvError::Disconnected) => None,
-                };
+                // Whatever queued meanwhile joins this batch.
+                next = queue.try_recv().ok();
             }
         }
         let committed = conn.execute_batch("COMMIT").map_err(db);

@@ -352,8 +352,7 @@ impl IdentityStore for SqliteStore {
     }
 
     async fn session_by_token(&self, token_hash: &str) -> Result<Option<SessionRecord>, StoreError> {
-        let token_hash = token_hash.to_owned();
-        self.engine.read(move |conn| session_by_token(conn, &token_hash)).await
+        self.engine.read(|conn| session_by_token(conn, token_hash))
     }
 
     async fn touch_session(&self, session_id: i64, now: Timestamp) -> Result<(), StoreError> {
@@ -436,12 +435,9 @@ impl IdentityStore for SqliteStore {
     }
 
     async fn device_by_token(&self, token_hash: &str) -> Result<Option<DeviceRecord>, StoreError> {
-        let token_hash = token_hash.to_owned();
-        self.engine
-            .read(move |conn| {
-                one(conn, &format!("{DEVICE_SELECT} WHERE token_hash = ?"), [token_hash], |row| device(row))
-            })
-            .await
+        self.engine.read(|conn| {
+            one(conn, &format!("{DEVICE_SELECT} WHERE token_hash = ?"), [token_hash], |row| device(row))
+        })
     }
 
     async fn list_device_tokens(&self) -> Result<Vec<DeviceRecord>, StoreError> {

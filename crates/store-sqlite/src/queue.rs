@@ -667,7 +667,7 @@ impl QueueStore for SqliteStore {
     }
 
     async fn ticket(&self, id: TicketId) -> Result<Option<TicketRecord>, StoreError> {
-        self.engine.read(move |conn| load(conn, id)).await
+        self.engine.read(|conn| load(conn, id))
     }
 
     async fn call_next(
@@ -708,32 +708,27 @@ impl QueueStore for SqliteStore {
 
     async fn day_tickets(&self, centre: &CentreCode, day: Date) -> Result<Vec<TicketRecord>, StoreError> {
         let centre = centre.clone();
-        self.engine.read(move |conn| day_records(conn, &centre, day, false)).await
+        self.engine.read_apart(move |conn| day_records(conn, &centre, day, false)).await
     }
 
     async fn open_tickets(&self, centre: &CentreCode, day: Date) -> Result<Vec<TicketRecord>, StoreError> {
-        let centre = centre.clone();
-        self.engine.read(move |conn| day_records(conn, &centre, day, true)).await
+        self.engine.read(|conn| day_records(conn, centre, day, true))
     }
 
     async fn service_times(&self, centre: &CentreCode, limit: u32) -> Result<Vec<ServiceTimes>, StoreError> {
-        let centre = centre.clone();
         let limit = i64::from(limit.min(SERVICE_TIME_HISTORY));
-        let rows = self
-            .engine
-            .read(move |conn| {
-                all(
-                    conn,
-                    "SELECT service, duration_ms FROM (
+        let rows = self.engine.read(|conn| {
+            all(
+                conn,
+                "SELECT service, duration_ms FROM (
                          SELECT service, duration_ms, finished_at, ticket_id, ROW_NUMBER() OVER (
                              PARTITION BY service ORDER BY finished_at DESC, ticket_id DESC) AS rn
                          FROM recent_service_times WHERE centre = ?
                      ) WHERE rn <= ? ORDER BY service, finished_at DESC, ticket_id DESC",
-                    params![centre.as_str(), limit],
-                    |row| Ok((col::<String>(row, "service")?, col::<i64>(row, "duration_ms")?)),
-                )
-            })
-            .await?;
+                params![centre.as_str(), limit],
+                |row| Ok((col::<String>(row, "service")?, col::<i64>(row, "duration_ms")?)),
+            )
+        })?;
         Ok(ServiceTimes::group(rows.into_iter()))
     }
 
@@ -756,34 +751,28 @@ impl QueueStore for SqliteStore {
         after: i64,
         limit: u32,
     ) -> Result<Vec<QueueEvent>, StoreError> {
-        let centre = centre.clone();
-        self.engine
-            .read(move |conn| {
-                all(
-                    conn,
-                    &format!(
-                        "SELECT {EVENT_COLUMNS} FROM queue_events WHERE centre = ? AND id > ? ORDER BY id LIMIT ?"
-                    ),
-                    params![centre.as_str(), after, i64::from(limit)],
-                    queue_event,
-                )
-            })
-            .await
+        self.engine.read(|conn| {
+            all(
+                conn,
+                &format!(
+                    "SELECT {EVENT_COLUMNS} FROM queue_events WHERE centre = ? AND id > ? ORDER BY id LIMIT ?"
+                ),
+                params![centre.as_str(), after, i64::from(limit)],
+                queue_event,
+            )
+        })
     }
 
     async fn last_queue_event(&self, centre: &CentreCode) -> Result<i64, StoreError> {
-        let centre = centre.clone();
-        self.engine
-            .read(move |conn| {
-                one(
-                    conn,
-                    "SELECT COALESCE(MAX(id), 0) AS last FROM queue_events WHERE centre = ?",
-                    [centre.as_str()],
-                    |row| col::<i64>(row, "last"),
-                )
-                .map(Option::unwrap_or_default)
-            })
-            .await
+        self.engine.read(|conn| {
+            one(
+                conn,
+                "SELECT COALESCE(MAX(id), 0) AS last FROM queue_events WHERE centre = ?",
+                [centre.as_str()],
+                |row| col::<i64>(row, "last"),
+            )
+            .map(Option::unwrap_or_default)
+        })
     }
 
     async fn queue_changes(&self) -> Result<tokio::sync::broadcast::Receiver<CentreCode>, StoreError> {
@@ -827,16 +816,15 @@ impl QueueStore for SqliteStore {
     }
 
     async fn open_windows(&self, centre: &CentreCode) -> Result<Vec<WindowSession>, StoreError> {
-        let centre = centre.clone();
-        self.engine
-            .read(move |conn| {
-                all(
-                    conn,
-                    &format!("SELECT {SESSION_COLUMNS} FROM window_sessions WHERE centre = ? ORDER BY window_number"),
-                    [centre.as_str()],
-                    session,
-                )
-            })
-            .await
+        self.engine.read(|conn| {
+            all(
+                conn,
+                &format!(
+                    "SELECT {SESSION_COLUMNS} FROM window_sessions WHERE centre = ? ORDER BY window_number"
+                ),
+                [centre.as_str()],
+                session,
+            )
+        })
     }
 }

@@ -60,13 +60,11 @@ impl RegistryStore for SqliteStore {
     }
 
     async fn current_catalogue_version(&self) -> Result<Option<i64>, StoreError> {
-        self.engine
-            .read(|conn| {
-                crate::engine::one(conn, "SELECT MAX(version) AS v FROM catalogue_versions", [], |row| {
-                    crate::engine::col::<Option<i64>>(row, "v")
-                })
-                .map(Option::flatten)
+        self.engine.read(|conn| {
+            crate::engine::one(conn, "SELECT MAX(version) AS v FROM catalogue_versions", [], |row| {
+                crate::engine::col::<Option<i64>>(row, "v")
             })
-            .await
+            .map(Option::flatten)
+        })
     }
 }
