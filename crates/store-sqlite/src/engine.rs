@@ -15,6 +15,7 @@ use onestop_store::StoreError;
 use rusqlite::{Connection, OpenFlags};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, Sender};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -41,6 +42,10 @@ type Job = Box<dyn FnOnce(Result<&Connection, StoreError>) -> Option<Deliver> + 
 #[derive(Debug)]
 pub(crate) struct Engine {
     jobs: Sender<Job>,
+    /// Writes handed to the writer thread so far.
+    sent: Arc<AtomicU64>,
+    /// Batches committed so far.
+    commits: Arc<AtomicU64>,
     readers: Mutex<Vec<Connection>>,
     /// A permit per reader connection.
     reading: tokio::sync::Semaphore,
@@ -58,12 +63,16 @@ impl Engine {
     ) -> Result<Self, StoreError> {
         let conn = open(file, busy_timeout)?;
         let (jobs, queue) = std::sync::mpsc::channel::<Job>();
+        let commits = Arc::new(AtomicU64::new(0));
+        let counted = Arc::clone(&commits);
         std::thread::Builder::new()
             .name("onestop-sqlite-writer".into())
-            .spawn(move || write_loop(&conn, &queue, &lock))
+            .spawn(move || write_loop(&conn, &queue, &lock, &counted))
             .map_err(|e| StoreError::Other(format!("cannot start the SQLite writer: {e}")))?;
         Ok(Self {
             jobs,
+            sent: Arc::default(),
+            commits,
             readers: Mutex::default(),
             reading: tokio::sync::Semaphore::new(READERS),
             file: file.to_owned(),
@@ -102,6 +111,7 @@ impl Engine {
             }
         });
         self.jobs.send(job).map_err(|_| StoreError::Other("the SQLite writer has stopped".into()))?;
+        self.sent.fetch_add(1, Ordering::Relaxed);
         answered.await.map_err(|_| StoreError::Other("the write was aborted".into()))?
     }
 
@@ -139,6 +149,12 @@ impl Engine {
             .map_err(|e| StoreError::Other(format!("a read was aborted: {e}")))?;
         drop(permit);
         read
+    }
+
+    /// How many batches the writer has committed (or tried to), and how many writes were handed to
+    /// it: their ratio is the size of the groups.
+    pub(crate) fn counts(&self) -> (u64, u64) {
+        (self.commits.load(Ordering::Relaxed), self.sent.load(Ordering::Relaxed))
     }
 
     /// Closes the idle reader connections.
@@ -200,7 +216,7 @@ fn open(file: &Path, busy_timeout: Duration) -> Result<Connection, StoreError> {
 }
 
 /// The writer thread: one batch per turn until every sender is gone.
-fn write_loop(conn: &Connection, queue: &Receiver<Job>, lock: &tokio::sync::Mutex<()>) {
+fn write_loop(conn: &Connection, queue: &Receiver<Job>, lock: &tokio::sync::Mutex<()>, commits: &AtomicU64) {
     while let Ok(first) = queue.recv() {
         let _writer = lock.blocking_lock();
         if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE").map_err(db) {
@@ -219,6 +235,7 @@ fn write_loop(conn: &Connection, queue: &Receiver<Job>, lock: &tokio::sync::Mute
             }
         }
         let committed = conn.execute_batch("COMMIT").map_err(db);
+        commits.fetch_add(1, Ordering::Relaxed);
         if committed.is_err() {
             // The commit failed: nothing of the batch is kept.
             let _ = conn.execute_batch("ROLLBACK");
@@ -320,5 +337,131 @@ impl Columns for rusqlite::Row<'_> {
         T: rusqlite::types::FromSql + for<'r> sqlx::Decode<'r, sqlx::Sqlite> + sqlx::Type<sqlx::Sqlite>,
     {
         self.get(name).map_err(db)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    async fn engine(dir: &tempfile::TempDir) -> Arc<Engine> {
+        let file = dir.path().join("engine.db");
+        // Create the file as the store does (the engine opens an existing database).
+        drop(Connection::open(&file).unwrap());
+        let engine = Arc::new(Engine::start(&file, Duration::from_secs(5), Arc::default()).unwrap());
+        engine
+            .write(|c| exec(c, "CREATE TABLE t (id INTEGER PRIMARY KEY, n INTEGER NOT NULL UNIQUE)", []))
+            .await
+            .unwrap();
+        engine
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_writes_commit_together_and_a_failing_one_alone_is_undone() {
+        let dir = tempfile::tempdir().unwrap();
+        let engine = engine(&dir).await;
+        let writes = (0..300_i64).map(|n| {
+            let engine = Arc::clone(&engine);
+            tokio::spawn(async move {
+                engine
+                    .write(move |c| {
+                        exec(c, "INSERT INTO t (n) VALUES (?)", [n])?;
+                        if n % 3 == 0 {
+                            // Written, then refused: the savepoint must take the row back.
+                            return Err(StoreError::Conflict(format!("{n} refused")));
+                        }
+                        if n % 7 == 0 {
+                            panic!("a write that panics");
+                        }
+                        Ok(n)
+                    })
+                    .await
+            })
+        });
+        let mut kept = Vec::new();
+        for (n, answer) in (0..).zip(futures_util::future::join_all(writes).await) {
+            match answer.unwrap() {
+                Ok(v) => {
+                    assert_eq!(v, n);
+                    kept.push(n);
+                }
+                Err(StoreError::Conflict(why)) => assert_eq!((n % 3, why), (0, format!("{n} refused"))),
+                Err(StoreError::Other(why)) => {
+                    assert_eq!((n % 7, why.as_str()), (0, "the write was aborted"))
+                }
+                Err(e) => panic!("write {n}: {e}"),
+            }
+        }
+        let expected: Vec<i64> = (0..300).filter(|n| n % 3 != 0 && n % 7 != 0).collect();
+        assert_eq!(kept, expected, "every third refused, every seventh panicked");
+        // What was acknowledged is in the file, seen from a connection of its own; nothing else is.
+        let other = Connection::open(dir.path().join("engine.db")).unwrap();
+        let stored = all(&other, "SELECT n FROM t ORDER BY n", [], |r| col::<i64>(r, "n")).unwrap();
+        assert_eq!(stored, kept);
+        // The writer survived the panics.
+        assert_eq!(engine.write(|c| exec(c, "DELETE FROM t", [])).await.unwrap(), kept.len());
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn writes_that_queue_during_a_commit_share_the_next_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let engine = engine(&dir).await;
+        let (release, gate) = std::sync::mpsc::channel::<()>();
+        let (commits_before, sent_before) = engine.counts();
+        // The first write holds the writer until the others are queued behind it.
+        let first = {
+            let engine = Arc::clone(&engine);
+            tokio::spawn(async move {
+                engine
+                    .write(move |c| {
+                        gate.recv().unwrap();
+                        exec(c, "INSERT INTO t (n) VALUES (0)", [])
+                    })
+                    .await
+            })
+        };
+        let rest: Vec<_> = (1..=50_i64)
+            .map(|n| {
+                let engine = Arc::clone(&engine);
+                tokio::spawn(async move {
+                    engine.write(move |c| exec(c, "INSERT INTO t (n) VALUES (?)", [n])).await
+                })
+            })
+            .collect();
+        while engine.counts().1 < sent_before + 51 {
+            tokio::task::yield_now().await;
+        }
+        release.send(()).unwrap();
+        first.await.unwrap().unwrap();
+        for write in rest {
+            assert_eq!(write.await.unwrap().unwrap(), 1);
+        }
+        // The first write's batch took the 50 that had queued: one commit for all 51 writes.
+        assert_eq!(engine.counts().0 - commits_before, 1);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn reads_see_what_was_acknowledged() {
+        let dir = tempfile::tempdir().unwrap();
+        let engine = engine(&dir).await;
+        for n in 1..=5_i64 {
+            engine.write(move |c| exec(c, "INSERT INTO t (n) VALUES (?)", [n])).await.unwrap();
+            let seen =
+                engine.read(|c| one(c, "SELECT MAX(n) AS m FROM t", [], |r| col::<i64>(r, "m"))).unwrap();
+            assert_eq!(seen, Some(n));
+            let counted = engine
+                .read_apart(|c| one(c, "SELECT COUNT(*) AS k FROM t", [], |r| col::<i64>(r, "k")))
+                .await
+                .unwrap();
+            assert_eq!(counted, Some(n));
+        }
+        // A unique violation is a conflict, and leaves the table as it was.
+        let again = engine.write(|c| exec(c, "INSERT INTO t (n) VALUES (1)", [])).await;
+        assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");
+        let total =
+            engine.read(|c| one(c, "SELECT COUNT(*) AS k FROM t", [], |r| col::<i64>(r, "k"))).unwrap();
+        assert_eq!(total, Some(5));
     }
 }
