@@ -106,6 +106,20 @@ async fn metrics_count_requests_by_route(db: &TestDb) {
     );
     assert!(text.contains("onestop_db_pool_max_connections 8"), "{text}");
     assert!(text.contains("# TYPE onestop_db_pool_connections gauge"), "{text}");
+    if db.url.starts_with("sqlite:") {
+        // An audited write (the refusal of an unknown token) goes through the group-committing writer.
+        let before = app.store.pool_stats().group_commit.unwrap();
+        let refused = app.client().get(app.url("/api/v1/me")).bearer_auth("no-such-token");
+        assert_eq!(refused.send().await.unwrap().status(), 401);
+        let text = app.get("/metrics").await.text().await.unwrap();
+        let after = app.store.pool_stats().group_commit.unwrap();
+        assert!(after.writes > before.writes && after.commits > before.commits, "{before:?} {after:?}");
+        assert!(text.contains(&format!("onestop_db_group_commits {}", after.commits)), "{text}");
+        assert!(text.contains(&format!("onestop_db_group_commit_writes {}", after.writes)), "{text}");
+    } else {
+        // PostgreSQL commits each transaction itself: the writer's counts stay zero.
+        assert!(text.contains("onestop_db_group_commits 0\n"), "{text}");
+    }
     app.stop().await;
 }
 

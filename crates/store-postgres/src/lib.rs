@@ -123,6 +123,7 @@ impl SystemStore for PgStore {
             size: self.pool.size(),
             idle: u32::try_from(self.pool.num_idle()).unwrap_or(u32::MAX),
             max: self.pool.options().get_max_connections(),
+            group_commit: None,
         }
     }
 

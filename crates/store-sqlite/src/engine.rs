@@ -47,6 +47,8 @@ pub(crate) struct Engine {
     /// Batches committed so far.
     commits: Arc<AtomicU64>,
     readers: Mutex<Vec<Connection>>,
+    /// Set by [`Engine::close`]: no more reads or writes.
+    closed: std::sync::atomic::AtomicBool,
     /// A permit per reader connection.
     reading: tokio::sync::Semaphore,
     file: PathBuf,
@@ -74,6 +76,7 @@ impl Engine {
             sent: Arc::default(),
             commits,
             readers: Mutex::default(),
+            closed: Default::default(),
             reading: tokio::sync::Semaphore::new(READERS),
             file: file.to_owned(),
             busy_timeout,
@@ -90,6 +93,9 @@ impl Engine {
         T: Send + 'static,
         E: From<StoreError> + Send + 'static,
     {
+        if self.closed.load(Ordering::Relaxed) {
+            return Err(closed().into());
+        }
         let (answer, answered) = tokio::sync::oneshot::channel::<Result<T, E>>();
         let job: Job = Box::new(move |conn| {
             let conn = match conn {
@@ -157,14 +163,19 @@ impl Engine {
         (self.commits.load(Ordering::Relaxed), self.sent.load(Ordering::Relaxed))
     }
 
-    /// Closes the idle reader connections.
-    pub(crate) fn close_readers(&self) {
+    /// Refuses further reads and writes and closes the idle reader connections (the writer
+    /// thread ends when the last handle to the store is dropped).
+    pub(crate) fn close(&self) {
+        self.closed.store(true, Ordering::Relaxed);
         if let Ok(mut idle) = self.readers.lock() {
             idle.clear();
         }
     }
 
     fn take_reader(&self) -> Result<Connection, StoreError> {
+        if self.closed.load(Ordering::Relaxed) {
+            return Err(closed());
+        }
         let idle = self.readers.lock().map_err(|_| stopped())?.pop();
         match idle {
             Some(conn) => Ok(conn),
@@ -179,6 +190,10 @@ impl Engine {
             idle.push(conn);
         }
     }
+}
+
+fn closed() -> StoreError {
+    StoreError::Other("the database is closed".into())
 }
 
 fn stopped() -> StoreError {

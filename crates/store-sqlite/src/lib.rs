@@ -19,7 +19,7 @@ mod registry;
 use async_trait::async_trait;
 use jiff::Timestamp;
 use onestop_store::dump::{DumpError, DumpSummary};
-use onestop_store::{Backend, PoolStats, StoreError, SystemStore};
+use onestop_store::{Backend, GroupCommit, PoolStats, StoreError, SystemStore};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
@@ -162,6 +162,10 @@ impl SystemStore for SqliteStore {
             size: self.pool.size(),
             idle: u32::try_from(self.pool.num_idle()).unwrap_or(u32::MAX),
             max: self.pool.options().get_max_connections(),
+            group_commit: Some({
+                let (commits, writes) = self.engine.counts();
+                GroupCommit { commits, writes }
+            }),
         }
     }
 
@@ -175,7 +179,7 @@ impl SystemStore for SqliteStore {
     }
 
     async fn close(&self) {
-        self.engine.close_readers();
+        self.engine.close();
         self.pool.close().await;
     }
 }

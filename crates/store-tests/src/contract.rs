@@ -52,6 +52,13 @@ pub async fn migrations_are_applied(db: &TestDb) {
     store.ping().await.unwrap();
     let stats = store.pool_stats();
     assert!(stats.size >= 1 && stats.size <= stats.max, "{stats:?}");
+    match store.backend() {
+        // The migrations ran on the pool; the writer has carried nothing yet.
+        onestop_store::Backend::Sqlite => {
+            assert_eq!(stats.group_commit, Some(onestop_store::GroupCommit { commits: 0, writes: 0 }))
+        }
+        onestop_store::Backend::Postgres => assert_eq!(stats.group_commit, None),
+    }
 }
 
 /// A key is fresh once, in flight until completed, then replays its answer; another request

@@ -58,6 +58,17 @@ pub struct PoolStats {
     pub idle: u32,
     /// The most connections the pool will open.
     pub max: u32,
+    /// Where writes are committed in groups (SQLite), how many groups and writes so far.
+    pub group_commit: Option<GroupCommit>,
+}
+
+/// Counts of a group-committing writer: writes per commit is their ratio.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GroupCommit {
+    /// Commits (each one `fsync`) so far.
+    pub commits: u64,
+    /// Writes handed to the writer so far.
+    pub writes: u64,
 }
 
 /// The store's own upkeep: liveness, schema, pool, and the portable dump.

@@ -41,6 +41,8 @@ pub struct Metrics {
     pool_connections: Gauge,
     pool_idle: Gauge,
     pool_max: Gauge,
+    commits: Gauge,
+    commit_writes: Gauge,
 }
 
 impl Default for Metrics {
@@ -77,7 +79,19 @@ impl Metrics {
             "Most database connections the pool opens",
             pool_max.clone(),
         );
-        Self { registry, requests, latency, pool_connections, pool_idle, pool_max }
+        let commits = Gauge::default();
+        let commit_writes = Gauge::default();
+        registry.register(
+            "db_group_commits",
+            "Commits of the group-committing writer (SQLite) so far, one fsync each",
+            commits.clone(),
+        );
+        registry.register(
+            "db_group_commit_writes",
+            "Writes the group-committing writer (SQLite) has carried so far",
+            commit_writes.clone(),
+        );
+        Self { registry, requests, latency, pool_connections, pool_idle, pool_max, commits, commit_writes }
     }
 
     fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {
@@ -117,6 +131,10 @@ pub async fn render(State(state): State<AppState>) -> Response {
     state.metrics.pool_connections.set(i64::from(pool.size));
     state.metrics.pool_idle.set(i64::from(pool.idle));
     state.metrics.pool_max.set(i64::from(pool.max));
+    if let Some(group) = pool.group_commit {
+        state.metrics.commits.set(i64::try_from(group.commits).unwrap_or(i64::MAX));
+        state.metrics.commit_writes.set(i64::try_from(group.writes).unwrap_or(i64::MAX));
+    }
     let mut response = state.metrics.encode().into_response();
     response
         .headers_mut()
