@@ -224,7 +224,10 @@ fn open(file: &Path, busy_timeout: Duration) -> Result<Connection, StoreError> {
     let conn = Connection::open_with_flags(file, flags)
         .map_err(|e| StoreError::Other(format!("cannot open SQLite database {}: {e}", file.display())))?;
     conn.busy_timeout(busy_timeout).map_err(db)?;
-    conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;
+         PRAGMA mmap_size = 268435456;",
+    )
         .map_err(db)?;
     conn.set_prepared_statement_cache_capacity(PREPARED);
     Ok(conn)
