@@ -4,7 +4,9 @@
 //! `LISTEN/NOTIFY`, partial indexes) lives here and only here.
 
 mod audit;
+mod complaints;
 mod dump;
+mod feedback;
 mod idempotency;
 mod identity;
 mod queue;

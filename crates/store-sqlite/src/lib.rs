@@ -8,7 +8,9 @@
 //! (see [`onestop_store::canonical_timestamp`]).
 
 mod audit;
+mod complaints;
 mod dump;
+mod feedback;
 mod idempotency;
 mod identity;
 mod queue;
