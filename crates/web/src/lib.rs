@@ -7,15 +7,18 @@
 pub mod api;
 pub mod assets;
 pub mod auth;
+pub mod complaints;
 pub mod health;
 pub mod i18n;
 pub mod idempotency;
 pub mod live;
 pub mod map;
 pub mod metrics;
+pub mod open311;
 pub mod pages;
 pub mod problem;
 pub mod queue;
+pub mod ratings;
 pub mod registry;
 pub mod routes;
 pub mod screens;
@@ -65,6 +68,23 @@ pub struct AppState {
     pub public_url: String,
     /// The fan-out of live queue events to screens (its task is started by [`live::start`]).
     pub live: Arc<live::LiveHub>,
+    /// Settings of ratings, complaints and Open311.
+    pub feedback: FeedbackSettings,
+}
+
+/// Settings of ratings, complaints and Open311 (config `[feedback]`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FeedbackSettings {
+    /// Days after its answer within which a complainant may reopen a complaint.
+    pub reopen_days: u32,
+    /// The `jurisdiction_id` Open311 clients name this server by.
+    pub open311_jurisdiction: String,
+}
+
+impl Default for FeedbackSettings {
+    fn default() -> Self {
+        FeedbackSettings { reopen_days: 10, open311_jurisdiction: "onestop".into() }
+    }
 }
 
 impl AppState {
@@ -79,6 +99,7 @@ impl AppState {
             registry: Arc::new(registry::RegistryCache::default()),
             public_url: "http://127.0.0.1:8080/".into(),
             live: Arc::new(live::LiveHub::default()),
+            feedback: FeedbackSettings::default(),
         }
     }
 
@@ -116,6 +137,7 @@ impl Default for HttpLimits {
         (name = "identity", description = "Staff, devices and the audit trail"),
         (name = "registry", description = "The Electronic Registry of Public Services: providers, services, centres"),
         (name = "queue", description = "Tickets, windows, live screens and public queue statistics"),
+        (name = "feedback", description = "Ratings, satisfaction rates, complaints and suggestions"),
     ),
     modifiers(&SecuritySchemes),
 )]
@@ -177,6 +199,25 @@ fn table() -> Table {
         .api(Public, routes!(api::queue::centre_queue))
         .api(Public, routes!(api::queue::service_queues))
         .api(Requires(P::WatchQueue), routes!(api::queue::centre_events))
+        .api(Requires(P::RateService), routes!(api::feedback::rate_ticket))
+        .api(Public, routes!(api::feedback::exit_poll))
+        .api(Public, routes!(api::feedback::satisfaction))
+        .api(Public, routes!(api::complaints::register))
+        .api(Requires(P::ReadComplaints), routes!(api::complaints::list))
+        .api(Requires(P::ReadComplaints), routes!(api::complaints::breaches))
+        .api(Public, routes!(api::complaints::follow))
+        .api(Public, routes!(api::complaints::reopen))
+        .api(Requires(P::HandleComplaints), routes!(api::complaints::assign))
+        .api(Requires(P::HandleComplaints), routes!(api::complaints::answer))
+        .api(Requires(P::HandleComplaints), routes!(api::complaints::close))
+        .page(Method::GET, "/open311/v2/services.json", Public, get(open311::services_json))
+        .page(Method::GET, "/open311/v2/services.xml", Public, get(open311::services_xml))
+        .page(Method::GET, "/open311/v2/services/{file}", Public, get(open311::service_definition))
+        .page(Method::GET, "/open311/v2/requests.json", Public, get(open311::requests_json))
+        .page(Method::POST, "/open311/v2/requests.json", Public, post(open311::post_json))
+        .page(Method::GET, "/open311/v2/requests.xml", Public, get(open311::requests_xml))
+        .page(Method::POST, "/open311/v2/requests.xml", Public, post(open311::post_xml))
+        .page(Method::GET, "/open311/v2/requests/{file}", Public, get(open311::request))
         .page(Method::GET, "/metrics", Public, get(metrics::render))
         .page(Method::GET, "/", Public, get(home::home))
         .page(Method::GET, "/assets/{*path}", Public, get(assets::serve))

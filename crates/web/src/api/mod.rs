@@ -1,6 +1,8 @@
 //! The JSON API under `/api/v1`.
 
 pub mod audit;
+pub mod complaints;
+pub mod feedback;
 pub mod me;
 pub mod queue;
 pub mod registry;
