@@ -168,7 +168,7 @@ fn table() -> Table {
     use axum::http::Method;
     use axum::routing::post;
     use onestop_domain::identity::Permission as P;
-    use pages::{account, audit, home, queue, registry, registry_admin, staff};
+    use pages::{account, audit, complaints, feedback, home, queue, registry, registry_admin, staff};
     Table::new(OpenApiRouter::with_openapi(ApiDoc::openapi()))
         .api(Public, routes!(health::healthz))
         .api(Public, routes!(health::readyz))
@@ -237,6 +237,16 @@ fn table() -> Table {
         .page(Method::GET, "/screens/window", Requires(P::WatchQueue), get(screens::window))
         .page(Method::GET, "/staff/window", Requires(P::ServeAtWindow), get(queue::officer))
         .page(Method::GET, "/staff/desk", Requires(P::IssueTicket), get(queue::desk))
+        .page(Method::GET, "/screens/feedback", Requires(P::RateService), get(feedback::tablet))
+        .page(Method::GET, "/centres/{code}/exit-poll", Public, get(feedback::exit_poll_form))
+        .page(Method::POST, "/centres/{code}/exit-poll", Public, post(feedback::exit_poll))
+        .page(Method::GET, "/transparency", Public, get(feedback::transparency))
+        .page(Method::GET, "/complaints", Public, get(complaints::form))
+        .page(Method::POST, "/complaints", Public, post(complaints::submit))
+        .page(Method::GET, "/complaints/find", Public, get(complaints::find))
+        .page(Method::GET, "/complaints/{reference}", Public, get(complaints::follow))
+        .page(Method::POST, "/complaints/{reference}/reopen", Public, post(complaints::reopen))
+        .page(Method::GET, "/staff/complaints", Requires(P::ReadComplaints), get(complaints::staff_list))
         .page(Method::GET, "/sign-in", Public, get(account::sign_in_form))
         .page(Method::POST, "/sign-in", Public, post(account::sign_in))
         .page(Method::POST, "/sign-out", Requires(P::UseStaffArea), post(account::sign_out))

@@ -2,6 +2,8 @@
 
 pub mod account;
 pub mod audit;
+pub mod complaints;
+pub mod feedback;
 pub mod home;
 pub mod queue;
 pub mod registry;
