@@ -56,3 +56,55 @@ CREATE TABLE complaint_steps (
     status       TEXT      NOT NULL,
     PRIMARY KEY (complaint_id, seq)
 );
+
+-- The Bank of Ideas: ideas, each commission member's score per published criterion, rewards.
+CREATE TABLE ideas (
+    id           INTEGER PRIMARY KEY,
+    reference    TEXT      NOT NULL UNIQUE,
+    title        TEXT      NOT NULL,
+    body         TEXT      NOT NULL,
+    author_name  TEXT,
+    contact      TEXT,
+    status       TEXT      NOT NULL,
+    submitted_at TIMESTAMP NOT NULL,
+    decided_at   TIMESTAMP,
+    decided_by   TEXT
+);
+
+CREATE TABLE idea_scores (
+    idea_id   INTEGER   NOT NULL REFERENCES ideas (id),
+    member    TEXT      NOT NULL,
+    criterion TEXT      NOT NULL,
+    score     INTEGER   NOT NULL CHECK (score BETWEEN 0 AND 5),
+    at        TIMESTAMP NOT NULL,
+    PRIMARY KEY (idea_id, member, criterion)
+);
+
+CREATE TABLE idea_rewards (
+    idea_id      INTEGER   PRIMARY KEY REFERENCES ideas (id),
+    amount_minor INTEGER   NOT NULL CHECK (amount_minor > 0),
+    currency     TEXT      NOT NULL,
+    note         TEXT,
+    at           TIMESTAMP NOT NULL
+);
+
+-- Surveys: questions and answers as JSON text (scale, choice and text questions).
+CREATE TABLE surveys (
+    id           INTEGER PRIMARY KEY,
+    code         TEXT      NOT NULL UNIQUE,
+    title        TEXT      NOT NULL,
+    questions    TEXT      NOT NULL,
+    channels     TEXT      NOT NULL,
+    created_at   TIMESTAMP NOT NULL,
+    published_at TIMESTAMP
+);
+
+CREATE TABLE survey_responses (
+    id        INTEGER PRIMARY KEY,
+    survey_id INTEGER   NOT NULL REFERENCES surveys (id),
+    channel   TEXT      NOT NULL,
+    at        TIMESTAMP NOT NULL,
+    answers   TEXT      NOT NULL
+);
+
+CREATE INDEX survey_responses_survey ON survey_responses (survey_id, id);

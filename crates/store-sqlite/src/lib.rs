@@ -11,10 +11,12 @@ mod audit;
 mod complaints;
 mod dump;
 mod feedback;
+mod ideas;
 mod idempotency;
 mod identity;
 mod queue;
 mod registry;
+mod surveys;
 
 use async_trait::async_trait;
 use jiff::Timestamp;

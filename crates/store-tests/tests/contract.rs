@@ -36,4 +36,6 @@ onestop_store_tests::contract_tests!(
     satisfaction_groups_ratings,
     complaints_follow_their_workflow,
     deadline_breaches_are_detected,
+    ideas_are_scored_and_decided,
+    surveys_are_published_and_answered,
 );

@@ -9,9 +9,11 @@ pub mod audit;
 pub mod complaints;
 pub mod dump;
 pub mod feedback;
+pub mod ideas;
 pub mod identity;
 pub mod queue;
 pub mod registry;
+pub mod surveys;
 
 use async_trait::async_trait;
 use jiff::Timestamp;
@@ -127,6 +129,8 @@ pub trait Store:
     + QueueStore
     + FeedbackStore
     + ComplaintStore
+    + IdeaStore
+    + SurveyStore
 {
 }
 
@@ -138,7 +142,9 @@ impl<
         + RegistryStore
         + QueueStore
         + FeedbackStore
-        + ComplaintStore,
+        + ComplaintStore
+        + IdeaStore
+        + SurveyStore,
 > Store for T
 {
 }
@@ -146,9 +152,11 @@ impl<
 pub use audit::{AuditFilter, AuditStore};
 pub use complaints::ComplaintStore;
 pub use feedback::FeedbackStore;
+pub use ideas::IdeaStore;
 pub use identity::{DeviceRecord, IdentityStore, NewSession, NewStaff, SessionRecord, StaffRecord};
 pub use queue::QueueStore;
 pub use registry::{CatalogueVersion, RegistryStore};
+pub use surveys::SurveyStore;
 
 /// Formats a timestamp the one way both backends store and dump it: RFC 3339 in UTC with exactly
 /// six fractional digits (`2026-11-28T09:05:00.000000Z`), so text order is time order.

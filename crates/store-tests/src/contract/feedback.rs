@@ -281,3 +281,107 @@ pub(super) async fn fill_feedback(store: &Arc<dyn Store>, now: jiff::Timestamp) 
     new.contact.address = Some("Bakı, Nizami küç. 1".into());
     store.register_complaint(new, now, event("complaint.register")).await.unwrap();
 }
+
+fn scores(v: u8) -> Vec<(String, u8)> {
+    onestop_domain::feedback::idea::CRITERIA.iter().map(|c| (c.code.to_owned(), v)).collect()
+}
+
+/// An idea is scored by members (a member's second scoring replaces the first), then decided
+/// once, with a reward when accepted; refusals write nothing.
+pub async fn ideas_are_scored_and_decided(db: &TestDb) {
+    use onestop_domain::feedback::idea::{IdeaError, IdeaStatus};
+    use onestop_store::ideas::{IdeaStepError, NewIdea, Reward};
+    let store = db.store().await;
+    let new = NewIdea {
+        reference: "ID-2222-3333".into(),
+        title: "SMS when my turn nears".into(),
+        text: "Send an SMS five tickets before mine".into(),
+        author: Some("Kamran".into()),
+        contact: Some("kamran@example.az".into()),
+    };
+    let idea = store.submit_idea(new, clock(9, 0), event("idea.submit")).await.unwrap();
+    assert_eq!((idea.status, idea.scores.len(), idea.reward.clone()), (IdeaStatus::Submitted, 0, None));
+    let reward = || Some(Reward { amount_minor: 50_000, currency: "AZN".into(), note: None });
+    let early =
+        store.decide_idea("ID-2222-3333", true, reward(), "m1", clock(9, 1), event("idea.decide")).await;
+    assert!(matches!(early, Err(IdeaStepError::Rule(IdeaError::NotScored))), "{early:?}");
+    store.score_idea("ID-2222-3333", "m1", scores(2), clock(9, 2), event("idea.score")).await.unwrap();
+    store.score_idea("ID-2222-3333", "m2", scores(4), clock(9, 3), event("idea.score")).await.unwrap();
+    let idea =
+        store.score_idea("ID-2222-3333", "m1", scores(5), clock(9, 4), event("idea.score")).await.unwrap();
+    assert_eq!(idea.status, IdeaStatus::UnderReview);
+    assert_eq!(
+        idea.scores.iter().map(|m| (m.member.as_str(), m.scores[0].1)).collect::<Vec<_>>(),
+        [("m1", 5), ("m2", 4)]
+    );
+    assert_eq!(idea.scores[0].scores, scores(5));
+    let no_reward =
+        store.decide_idea("ID-2222-3333", true, None, "m1", clock(9, 5), event("idea.decide")).await;
+    assert!(matches!(no_reward, Err(IdeaStepError::Rule(IdeaError::Reward))));
+    let idea = store
+        .decide_idea("ID-2222-3333", true, reward(), "m2", clock(9, 6), event("idea.decide"))
+        .await
+        .unwrap();
+    assert_eq!((idea.status, idea.decided_at), (IdeaStatus::Accepted, Some(clock(9, 6))));
+    assert_eq!(idea.reward, reward());
+    let again = store.decide_idea("ID-2222-3333", false, None, "m1", clock(9, 7), event("idea.decide")).await;
+    assert!(matches!(again, Err(IdeaStepError::Rule(IdeaError::Decided))));
+    let late = store.score_idea("ID-2222-3333", "m3", scores(1), clock(9, 8), event("idea.score")).await;
+    assert!(matches!(late, Err(IdeaStepError::Rule(IdeaError::Decided))));
+    assert!(matches!(
+        store.score_idea("ID-NONE-NONE", "m1", scores(1), clock(9, 8), event("idea.score")).await,
+        Err(IdeaStepError::NotFound(_))
+    ));
+    assert_eq!(store.ideas(10).await.unwrap(), [idea.clone()]);
+    assert_eq!(store.idea("ID-2222-3333").await.unwrap(), Some(idea));
+    let filter = AuditFilter { action: Some("idea.score".into()), ..Default::default() };
+    assert_eq!(store.search_audit(&filter, 20).await.unwrap().len(), 3, "refused scores are not audited");
+}
+
+/// A survey is created, published once, answered and its responses read back in order.
+pub async fn surveys_are_published_and_answered(db: &TestDb) {
+    use onestop_domain::feedback::survey::{Answer, Question, SurveyChannel};
+    use onestop_store::StoreError;
+    use onestop_store::surveys::NewSurvey;
+    let store = db.store().await;
+    let new = NewSurvey {
+        code: "visit".into(),
+        title: "Your visit — Ваш визит".into(),
+        questions: vec![
+            Question::Scale { prompt: "How easy?".into(), min: 1, max: 5 },
+            Question::Choice { prompt: "Came by".into(), options: vec!["Bus".into(), "Car".into()] },
+            Question::Text { prompt: "Else?".into() },
+        ],
+        channels: vec![SurveyChannel::Web, SurveyChannel::Tablet],
+    };
+    let created = store.create_survey(new.clone(), clock(9, 0), event("survey.create")).await.unwrap();
+    assert_eq!(
+        (created.questions.clone(), created.channels.clone(), created.published_at),
+        (new.questions.clone(), new.channels.clone(), None)
+    );
+    assert!(matches!(
+        store.create_survey(new, clock(9, 1), event("survey.create")).await,
+        Err(StoreError::Conflict(_))
+    ));
+    let published = store.publish_survey("visit", clock(9, 2), event("survey.publish")).await.unwrap();
+    assert_eq!(published.published_at, Some(clock(9, 2)));
+    let again = store.publish_survey("visit", clock(9, 3), event("survey.publish")).await.unwrap();
+    assert_eq!(again.published_at, Some(clock(9, 2)), "publishing twice keeps the first time");
+    assert!(matches!(
+        store.publish_survey("none", clock(9, 3), event("survey.publish")).await,
+        Err(StoreError::NotFound(_))
+    ));
+    let answers = vec![Answer::Number(4), Answer::Number(1), Answer::Text("Ağ şəhər".into())];
+    store
+        .answer_survey(created.id, SurveyChannel::Tablet, &answers, clock(9, 4), event("survey.answer"))
+        .await
+        .unwrap();
+    store
+        .answer_survey(created.id, SurveyChannel::Web, &answers[..2], clock(9, 5), event("survey.answer"))
+        .await
+        .unwrap();
+    let read = store.survey_responses(created.id).await.unwrap();
+    assert_eq!(read, [answers.clone(), answers[..2].to_vec()]);
+    assert_eq!(store.surveys().await.unwrap().len(), 1);
+    assert_eq!(store.survey("visit").await.unwrap().unwrap().published_at, Some(clock(9, 2)));
+}
