@@ -125,6 +125,8 @@ impl Role {
             P::ReadFeedback => {
                 matches!(self, Role::AgencyAdmin | Role::MonitoringAnalyst | Role::CentreManager)
             }
+            P::ScoreIdeas => matches!(self, Role::AgencyAdmin | Role::CommissionMember),
+            P::ManageSurveys => matches!(self, Role::AgencyAdmin | Role::MonitoringAnalyst),
         }
     }
 }
@@ -356,6 +358,10 @@ pub enum Permission {
     ReadComplaints,
     /// Read rating comments and each officer's satisfaction rate.
     ReadFeedback,
+    /// Score ideas of the Bank of Ideas and decide on them: the commission.
+    ScoreIdeas,
+    /// Define and publish surveys and read their results.
+    ManageSurveys,
 }
 
 /// Who is asking.

@@ -164,6 +164,17 @@ const TABLE: &[(&str, &str, Who)] = &[
     ("GET", "/complaints/{reference}", Who::Public),
     ("POST", "/complaints/{reference}/reopen", Who::Public),
     ("GET", "/staff/complaints", Who::Only(COMPLAINT_READERS)),
+    ("GET", "/api/v1/ideas/criteria", Who::Public),
+    ("POST", "/api/v1/ideas", Who::Public),
+    ("GET", "/api/v1/ideas", Who::Public),
+    ("GET", "/api/v1/ideas/{reference}", Who::Public),
+    ("POST", "/api/v1/ideas/{reference}/scores", Who::Only(&[AgencyAdmin, CommissionMember])),
+    ("POST", "/api/v1/ideas/{reference}/decision", Who::Only(&[AgencyAdmin, CommissionMember])),
+    ("POST", "/api/v1/surveys", Who::Only(MONITORING)),
+    ("POST", "/api/v1/surveys/{survey}/publish", Who::Only(MONITORING)),
+    ("GET", "/api/v1/surveys/{survey}", Who::Public),
+    ("POST", "/api/v1/surveys/{survey}/responses", Who::Public),
+    ("GET", "/api/v1/surveys/{survey}/results", Who::Only(MONITORING)),
 ];
 
 fn allowed(who: Who, role: Role) -> bool {
@@ -221,6 +232,8 @@ fn every_route_is_in_the_table() {
 
 /// The account every `{login}` route acts on: a volunteer at the managers' centre.
 const TARGET: &str = "target";
+/// The survey every `{survey}` route names (created before the walk).
+const SURVEY: &str = "visit";
 /// The centre of every centre-bound account and device here (in the demo catalogue).
 const CENTRE: &str = "BAKU-1";
 
@@ -229,6 +242,7 @@ async fn call(app: &TestApp, session: Option<&Session>, method: &str, path: &str
         .replace("{login}", TARGET)
         .replace("{*path}", "uswds/css/uswds.min.css")
         .replace("{number}", "1")
+        .replace("{survey}", SURVEY)
         .replace("/windows/{id}", "/windows/BAKU-1:1")
         .replace("{id}", "1");
     // Each kind of record gets a code that exists, so allowed GETs answer 200.
@@ -269,6 +283,14 @@ async fn every_role_meets_every_route(db: &TestDb) {
     app.staff(TARGET, Volunteer, Some(CENTRE), None).await;
     let demo = onestop_server::admin::DEMO_CATALOGUE;
     onestop_server::admin::catalogue_import(app.store.as_ref(), demo, "asan-demo.yaml").await.unwrap();
+    let survey = onestop_store::surveys::NewSurvey {
+        code: SURVEY.into(),
+        title: "Visit".into(),
+        questions: vec![onestop_domain::feedback::survey::Question::Text { prompt: "Else?".into() }],
+        channels: vec![onestop_domain::feedback::survey::SurveyChannel::Web],
+    };
+    let event = onestop_domain::audit::AuditEvent::new(app.now(), "cli:test", "survey.create", "test survey");
+    app.store.create_survey(survey, app.now(), event).await.unwrap();
 
     for (method, path, who) in TABLE {
         if matches!(who, Who::Public) {

@@ -21,6 +21,8 @@ on_both_databases!(
     racing_tablets_rate_a_ticket_once,
     complaints_walk_their_workflow_to_a_deadline_breach,
     complaints_without_text_or_reply_are_refused,
+    ideas_are_scored_decided_and_rewarded,
+    surveys_are_answered_and_tallied,
 );
 
 const CENTRE: &str = "BAKU-1";
@@ -325,5 +327,117 @@ async fn complaints_walk_their_workflow_to_a_deadline_breach(db: &TestDb) {
         json_of(operator.get(&app, "/api/v1/complaints?status=answered").send().await.unwrap(), 200).await;
     assert_eq!(list.as_array().unwrap().len(), 1);
     assert_eq!(app.audit("complaint.assign").await.len(), 2);
+    app.stop().await;
+}
+
+async fn ideas_are_scored_decided_and_rewarded(db: &TestDb) {
+    let app = app(db).await;
+    app.staff("kamala", Role::CommissionMember, None, None).await;
+    app.staff("farid", Role::CommissionMember, None, None).await;
+    let (kamala, farid) = (app.sign_in("kamala").await, app.sign_in("farid").await);
+    let criteria = json_of(app.get("/api/v1/ideas/criteria").await, 200).await;
+    assert_eq!(criteria[0], json!({"code": "citizen_benefit", "weight": 3, "max_score": 5}));
+    let submit = |body: Value| app.client().post(app.url("/api/v1/ideas")).json(&body).send();
+    let refused = problem(submit(json!({"title": " ", "text": "x"})).await.unwrap(), 422).await;
+    assert_eq!(refused["field"], "title");
+    let idea = submit(
+        json!({"title": "SMS before my turn", "text": "Text me five tickets ahead", "author": "Kamran", "contact": "k@example.az"}),
+    );
+    let idea = json_of(idea.await.unwrap(), 201).await;
+    let reference = idea["reference"].as_str().unwrap().to_owned();
+    assert_eq!((idea["status"].as_str(), idea["reviewers"].as_u64()), (Some("submitted"), Some(0)));
+    assert!(!idea.to_string().contains("k@example.az"), "the contact is never public");
+    let path = |what: &str| format!("/api/v1/ideas/{reference}/{what}");
+    let all =
+        |v: i64| json!({"scores": {"citizen_benefit": v, "feasibility": v, "cost_saving": v, "novelty": v}});
+    // Deciding before scoring, scoring out of range, an anonymous score: refused.
+    problem(
+        kamala
+            .post(&app, &path("decision"))
+            .json(&json!({"accept": true, "reward_minor": 50000}))
+            .send()
+            .await
+            .unwrap(),
+        409,
+    )
+    .await;
+    let out = problem(kamala.post(&app, &path("scores")).json(&all(7)).send().await.unwrap(), 422).await;
+    assert_eq!(out["field"], "scores");
+    problem(app.client().post(app.url(&path("scores"))).json(&all(3)).send().await.unwrap(), 401).await;
+    json_of(kamala.post(&app, &path("scores")).json(&all(5)).send().await.unwrap(), 200).await;
+    let scored = json_of(farid.post(&app, &path("scores")).json(&all(3)).send().await.unwrap(), 200).await;
+    assert_eq!((scored["status"].as_str(), scored["reviewers"].as_u64()), (Some("under_review"), Some(2)));
+    assert_eq!(scored["score_percent"], 80.0);
+    assert_eq!(scored["criteria"]["novelty"], 4.0);
+    problem(farid.post(&app, &path("decision")).json(&json!({"accept": true})).send().await.unwrap(), 422)
+        .await;
+    let accepted = farid
+        .post(&app, &path("decision"))
+        .json(&json!({"accept": true, "reward_minor": 50000, "note": "Paid by transfer"}));
+    let accepted = json_of(accepted.send().await.unwrap(), 200).await;
+    assert_eq!(accepted["status"], "accepted");
+    assert_eq!(
+        accepted["reward"],
+        json!({"amount_minor": 50000, "currency": "AZN", "note": "Paid by transfer"})
+    );
+    let public = json_of(app.get("/api/v1/ideas").await, 200).await;
+    assert_eq!(public[0]["status"], "accepted");
+    problem(kamala.post(&app, &path("decision")).json(&json!({"accept": false})).send().await.unwrap(), 409)
+        .await;
+    app.stop().await;
+}
+
+async fn surveys_are_answered_and_tallied(db: &TestDb) {
+    let app = app(db).await;
+    app.staff("aysel", Role::MonitoringAnalyst, None, None).await;
+    let analyst = app.sign_in("aysel").await;
+    let definition = json!({"code": "visit-2026", "title": "Your visit", "channels": ["web", "tablet"], "questions": [
+        {"kind": "scale", "prompt": "How easy was it?", "min": 1, "max": 5},
+        {"kind": "choice", "prompt": "How did you come?", "options": ["Bus", "Car", "On foot"]},
+        {"kind": "text", "prompt": "Anything else?"},
+    ]});
+    let bad = json!({"code": "bad", "title": "x", "channels": ["web"], "questions": [{"kind": "scale", "prompt": "?", "min": 3, "max": 1}]});
+    problem(analyst.post(&app, "/api/v1/surveys").json(&bad).send().await.unwrap(), 422).await;
+    let created =
+        json_of(analyst.post(&app, "/api/v1/surveys").json(&definition).send().await.unwrap(), 201).await;
+    assert_eq!(
+        (created["published"].as_bool(), created["link"].as_str()),
+        (Some(false), Some("http://127.0.0.1:8080/surveys/visit-2026?via=link"))
+    );
+    problem(app.get("/api/v1/surveys/visit-2026").await, 404).await;
+    let answer =
+        |body: Value| app.client().post(app.url("/api/v1/surveys/visit-2026/responses")).json(&body).send();
+    problem(answer(json!({"answers": [5, 0, ""]})).await.unwrap(), 404).await;
+    json_of(analyst.post(&app, "/api/v1/surveys/visit-2026/publish").send().await.unwrap(), 200).await;
+    assert_eq!(json_of(app.get("/api/v1/surveys/visit-2026").await, 200).await["published"], true);
+
+    // Out of range, a missing answer, a text for a choice: 422, nothing saved.
+    for bad in [json!([6, 0, ""]), json!([0, 0, ""]), json!([5, 3, ""]), json!([5, 0]), json!([5, "Bus", ""])]
+    {
+        let body = problem(answer(json!({"answers": bad})).await.unwrap(), 422).await;
+        assert_eq!(body["field"], "answers", "{bad}");
+    }
+    // The link channel is not published for this survey.
+    problem(answer(json!({"answers": [5, 0, ""], "via": "link"})).await.unwrap(), 403).await;
+    assert_eq!(answer(json!({"answers": [5, 0, "Great"]})).await.unwrap().status(), 201);
+    let tablet = device(&app, "tablet", Some("4")).await;
+    let from_tablet = app.client().post(app.url("/api/v1/surveys/visit-2026/responses")).bearer_auth(&tablet);
+    assert_eq!(from_tablet.json(&json!({"answers": [2, 2, ""]})).send().await.unwrap().status(), 201);
+    let results =
+        json_of(analyst.get(&app, "/api/v1/surveys/visit-2026/results").send().await.unwrap(), 200).await;
+    assert_eq!(results["responses"], 2);
+    assert_eq!(
+        results["questions"][0]["tally"],
+        json!({"kind": "scale", "responses": 2, "counts": [0, 1, 0, 0, 1], "mean": 3.5})
+    );
+    assert_eq!(
+        results["questions"][1]["tally"],
+        json!({"kind": "choice", "responses": 2, "counts": [1, 0, 1]})
+    );
+    assert_eq!(
+        results["questions"][2]["tally"],
+        json!({"kind": "text", "responses": 1, "latest": ["Great"]})
+    );
+    problem(app.get("/api/v1/surveys/visit-2026/results").await, 401).await;
     app.stop().await;
 }

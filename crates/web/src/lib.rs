@@ -10,6 +10,7 @@ pub mod auth;
 pub mod complaints;
 pub mod health;
 pub mod i18n;
+pub mod ideas;
 pub mod idempotency;
 pub mod live;
 pub mod map;
@@ -22,6 +23,7 @@ pub mod ratings;
 pub mod registry;
 pub mod routes;
 pub mod screens;
+pub mod surveys;
 pub mod templates;
 
 use axum::Router;
@@ -210,6 +212,17 @@ fn table() -> Table {
         .api(Requires(P::HandleComplaints), routes!(api::complaints::assign))
         .api(Requires(P::HandleComplaints), routes!(api::complaints::answer))
         .api(Requires(P::HandleComplaints), routes!(api::complaints::close))
+        .api(Public, routes!(api::ideas::criteria))
+        .api(Public, routes!(api::ideas::submit))
+        .api(Public, routes!(api::ideas::list))
+        .api(Public, routes!(api::ideas::get))
+        .api(Requires(P::ScoreIdeas), routes!(api::ideas::score))
+        .api(Requires(P::ScoreIdeas), routes!(api::ideas::decide))
+        .api(Requires(P::ManageSurveys), routes!(api::surveys::create))
+        .api(Requires(P::ManageSurveys), routes!(api::surveys::publish))
+        .api(Public, routes!(api::surveys::get))
+        .api(Public, routes!(api::surveys::answer))
+        .api(Requires(P::ManageSurveys), routes!(api::surveys::results))
         .page(Method::GET, "/open311/v2/services.json", Public, get(open311::services_json))
         .page(Method::GET, "/open311/v2/services.xml", Public, get(open311::services_xml))
         .page(Method::GET, "/open311/v2/services/{file}", Public, get(open311::service_definition))
