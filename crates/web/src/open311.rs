@@ -144,12 +144,15 @@ fn answer(format: Format, result: Result<(StatusCode, &str, &str, Value), Failur
     }
 }
 
-/// Splits `name.ext` into the name and a format, or a 404 in JSON.
-fn split(file: &str) -> Result<(&str, Format), Response> {
-    let not_found =
-        || error_response(Format::Json, fail(StatusCode::NOT_FOUND, format!("there is nothing at {file}")));
-    let (name, ext) = file.rsplit_once('.').ok_or_else(not_found)?;
-    Ok((name, Format::of(ext).ok_or_else(not_found)?))
+/// Splits `name.ext` into the name and a format.
+fn split(file: &str) -> Option<(&str, Format)> {
+    let (name, ext) = file.rsplit_once('.')?;
+    Some((name, Format::of(ext)?))
+}
+
+/// The 404 of a path with no known format, in JSON.
+fn no_format(file: &str) -> Response {
+    error_response(Format::Json, fail(StatusCode::NOT_FOUND, format!("there is nothing at {file}")))
 }
 
 /// Query parameters every method takes.
@@ -271,10 +274,7 @@ pub async fn service_definition(
     Path(file): Path<String>,
     Query(j): Query<Jurisdiction>,
 ) -> Response {
-    let (code, format) = match split(&file) {
-        Ok(parts) => parts,
-        Err(response) => return response,
-    };
+    let Some((code, format)) = split(&file) else { return no_format(&file) };
     let result = definition(&state, &locale, code, &j).await;
     answer(format, result.map(|v| (StatusCode::OK, "service_definition", "item", v)))
 }
@@ -484,10 +484,7 @@ pub async fn request(
     Path(file): Path<String>,
     Query(j): Query<Jurisdiction>,
 ) -> Response {
-    let (id, format) = match split(&file) {
-        Ok(parts) => parts,
-        Err(response) => return response,
-    };
+    let Some((id, format)) = split(&file) else { return no_format(&file) };
     let result = one_request(&state, &locale, id, &j).await;
     answer(format, result.map(|v| (StatusCode::OK, "service_requests", "request", v)))
 }

@@ -192,12 +192,12 @@ pub fn tally(questions: &[Question], responses: &[Vec<Answer>]) -> Vec<Tally> {
                     let mut counts = vec![0u64; usize::try_from(max - min + 1).unwrap_or(0)];
                     let (mut n, mut sum) = (0u64, 0i64);
                     for a in answers {
-                        if let Answer::Number(v) = a {
-                            if let Some(c) = usize::try_from(v - min).ok().and_then(|k| counts.get_mut(k)) {
-                                *c += 1;
-                                n += 1;
-                                sum += v;
-                            }
+                        if let Answer::Number(v) = a
+                            && let Some(c) = usize::try_from(v - min).ok().and_then(|k| counts.get_mut(k))
+                        {
+                            *c += 1;
+                            n += 1;
+                            sum += v;
                         }
                     }
                     let mean = (n > 0).then(|| (sum as f64 / n as f64 * 100.0).round() / 100.0);
@@ -206,10 +206,10 @@ pub fn tally(questions: &[Question], responses: &[Vec<Answer>]) -> Vec<Tally> {
                 Question::Choice { options, .. } => {
                     let mut counts = vec![0u64; options.len()];
                     for a in answers {
-                        if let Answer::Number(v) = a {
-                            if let Some(c) = usize::try_from(*v).ok().and_then(|k| counts.get_mut(k)) {
-                                *c += 1;
-                            }
+                        if let Answer::Number(v) = a
+                            && let Some(c) = usize::try_from(*v).ok().and_then(|k| counts.get_mut(k))
+                        {
+                            *c += 1;
                         }
                     }
                     Tally::Choice { responses: counts.iter().sum(), counts }

@@ -332,7 +332,7 @@ pub async fn ideas_are_scored_and_decided(db: &TestDb) {
         store.score_idea("ID-NONE-NONE", "m1", scores(1), clock(9, 8), event("idea.score")).await,
         Err(IdeaStepError::NotFound(_))
     ));
-    assert_eq!(store.ideas(10).await.unwrap(), [idea.clone()]);
+    assert_eq!(store.ideas(10).await.unwrap(), std::slice::from_ref(&idea));
     assert_eq!(store.idea("ID-2222-3333").await.unwrap(), Some(idea));
     let filter = AuditFilter { action: Some("idea.score".into()), ..Default::default() };
     assert_eq!(store.search_audit(&filter, 20).await.unwrap().len(), 3, "refused scores are not audited");
