@@ -175,6 +175,10 @@ const TABLE: &[(&str, &str, Who)] = &[
     ("GET", "/api/v1/surveys/{survey}", Who::Public),
     ("POST", "/api/v1/surveys/{survey}/responses", Who::Public),
     ("GET", "/api/v1/surveys/{survey}/results", Who::Only(MONITORING)),
+    ("GET", "/ideas", Who::Public),
+    ("POST", "/ideas", Who::Public),
+    ("GET", "/surveys/{survey}", Who::Public),
+    ("POST", "/surveys/{survey}", Who::Public),
 ];
 
 fn allowed(who: Who, role: Role) -> bool {

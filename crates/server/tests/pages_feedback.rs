@@ -13,7 +13,11 @@ use onestop_store_tests::TestDb;
 use serde_json::json;
 use support::{TestApp, set_cookies};
 
-on_both_databases!(the_tablet_screen_offers_the_finished_ticket, forms_work_without_script);
+on_both_databases!(
+    the_tablet_screen_offers_the_finished_ticket,
+    forms_work_without_script,
+    ideas_and_surveys_have_their_pages,
+);
 
 const CENTRE: &str = "BAKU-1";
 
@@ -163,5 +167,64 @@ async fn forms_work_without_script(db: &TestDb) {
     let early =
         post(format!("/complaints/{reference}/reopen"), vec![("csrf", csrf.clone())], true).await.unwrap();
     assert_eq!(early.status(), 409);
+    app.stop().await;
+}
+
+async fn ideas_and_surveys_have_their_pages(db: &TestDb) {
+    let app = app(db).await;
+    let form = app.get("/ideas").await;
+    let csrf = set_cookies(&form).into_iter().find(|c| c.starts_with("onestop_csrf=")).unwrap();
+    let csrf = csrf.trim_start_matches("onestop_csrf=").split(';').next().unwrap().to_owned();
+    let html = form.text().await.unwrap();
+    assert!(
+        html.contains("Benefit to citizens — weight 3, scored 0 to 5") && html.contains("No ideas yet."),
+        "{html}"
+    );
+    let post = |path: &str, fields: Vec<(&'static str, String)>| {
+        app.client().post(app.url(path)).header("cookie", format!("onestop_csrf={csrf}")).form(&fields).send()
+    };
+    let refused = post("/ideas", vec![("csrf", csrf.clone()), ("title", "Chairs".into())]).await.unwrap();
+    assert_eq!(refused.status(), 422);
+    let sent = post(
+        "/ideas",
+        vec![("csrf", csrf.clone()), ("title", "Chairs".into()), ("text", "More chairs".into())],
+    )
+    .await
+    .unwrap();
+    assert_eq!(sent.status(), 303);
+    let location = sent.headers()["location"].to_str().unwrap().to_owned();
+    let html = app.get(&location).await.text().await.unwrap();
+    assert!(html.contains("reference: ID-") && html.contains("Chairs") && html.contains("Submitted"));
+
+    app.staff("aysel", Role::MonitoringAnalyst, None, None).await;
+    let analyst = app.sign_in("aysel").await;
+    let definition = json!({"code": "exit", "title": "Leaving", "channels": ["web", "link"], "questions": [
+        {"kind": "scale", "prompt": "How was it?", "min": 1, "max": 5},
+        {"kind": "choice", "prompt": "Came by", "options": ["Bus", "Car"]},
+        {"kind": "text", "prompt": "Else?"}]});
+    assert_eq!(analyst.post(&app, "/api/v1/surveys").json(&definition).send().await.unwrap().status(), 201);
+    assert_eq!(app.get("/surveys/exit").await.status(), 404, "unpublished");
+    analyst.post(&app, "/api/v1/surveys/exit/publish").send().await.unwrap();
+    let html = app.get("/surveys/exit?via=link").await.text().await.unwrap();
+    assert!(html.contains("How was it?") && html.contains(r#"name="via" value="link""#), "{html}");
+    let out = post("/surveys/exit", vec![("csrf", csrf.clone()), ("q0", "9".into()), ("q1", "0".into())])
+        .await
+        .unwrap();
+    assert_eq!(out.status(), 422);
+    assert!(out.text().await.unwrap().contains("answer 0: give a number from 1 to 5"));
+    let fields = vec![
+        ("csrf", csrf.clone()),
+        ("via", "link".into()),
+        ("q0", "4".into()),
+        ("q1", "1".into()),
+        ("q2", "".into()),
+    ];
+    let done = post("/surveys/exit", fields).await.unwrap();
+    assert_eq!(done.status(), 200);
+    assert!(done.text().await.unwrap().contains("Thank you for your answers."));
+    let results: serde_json::Value =
+        analyst.get(&app, "/api/v1/surveys/exit/results").send().await.unwrap().json().await.unwrap();
+    assert_eq!(results["responses"], 1);
+    assert_eq!(results["questions"][1]["tally"]["counts"], json!([0, 1]));
     app.stop().await;
 }

@@ -170,7 +170,9 @@ fn table() -> Table {
     use axum::http::Method;
     use axum::routing::post;
     use onestop_domain::identity::Permission as P;
-    use pages::{account, audit, complaints, feedback, home, queue, registry, registry_admin, staff};
+    use pages::{
+        account, audit, complaints, feedback, home, ideas, queue, registry, registry_admin, staff, surveys,
+    };
     Table::new(OpenApiRouter::with_openapi(ApiDoc::openapi()))
         .api(Public, routes!(health::healthz))
         .api(Public, routes!(health::readyz))
@@ -260,6 +262,10 @@ fn table() -> Table {
         .page(Method::GET, "/complaints/{reference}", Public, get(complaints::follow))
         .page(Method::POST, "/complaints/{reference}/reopen", Public, post(complaints::reopen))
         .page(Method::GET, "/staff/complaints", Requires(P::ReadComplaints), get(complaints::staff_list))
+        .page(Method::GET, "/ideas", Public, get(ideas::list))
+        .page(Method::POST, "/ideas", Public, post(ideas::submit))
+        .page(Method::GET, "/surveys/{survey}", Public, get(surveys::form))
+        .page(Method::POST, "/surveys/{survey}", Public, post(surveys::answer))
         .page(Method::GET, "/sign-in", Public, get(account::sign_in_form))
         .page(Method::POST, "/sign-in", Public, post(account::sign_in))
         .page(Method::POST, "/sign-out", Requires(P::UseStaffArea), post(account::sign_out))

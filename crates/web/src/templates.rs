@@ -28,7 +28,7 @@ impl Default for Templates {
 }
 
 /// Every template, by name. Tests read these to check each `t("…")` key exists.
-pub const SOURCES: [(&str, &str); 35] = [
+pub const SOURCES: [(&str, &str); 37] = [
     ("base.html", include_str!("../templates/base.html")),
     ("errors.html", include_str!("../templates/errors.html")),
     ("home.html", include_str!("../templates/home.html")),
@@ -64,6 +64,8 @@ pub const SOURCES: [(&str, &str); 35] = [
     ("complaints.html", include_str!("../templates/complaints.html")),
     ("complaint.html", include_str!("../templates/complaint.html")),
     ("staff_complaints.html", include_str!("../templates/staff_complaints.html")),
+    ("ideas.html", include_str!("../templates/ideas.html")),
+    ("survey.html", include_str!("../templates/survey.html")),
 ];
 
 fn fluent_args(kwargs: &Kwargs) -> Result<Vec<(String, FluentValue<'static>)>, minijinja::Error> {
@@ -207,6 +209,7 @@ fn navigation(caller: &Caller, here: &str) -> Vec<serde_json::Value> {
         items.push(("nav-queues", "/queues"));
         items.push(("nav-satisfaction", "/transparency"));
         items.push(("nav-complaints", "/complaints"));
+        items.push(("nav-ideas", "/ideas"));
         items.push(("nav-sign-in", "/sign-in"));
     }
     items
