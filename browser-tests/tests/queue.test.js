@@ -47,6 +47,7 @@ before(async () => {
   tokens.kiosk = token(['--kind', 'kiosk', '--centre', 'BAKU-1']);
   tokens.hall = token(['--kind', 'display', '--centre', 'BAKU-1']);
   tokens.window = token(['--kind', 'display', '--centre', 'BAKU-1', '--window', '1']);
+  tokens.tablet = token(['--kind', 'tablet', '--centre', 'BAKU-1', '--window', '1']);
   for (const t of Object.values(tokens)) assert.match(t, /^ost_/);
 
   server = spawn(bin, ['demo', '--database-url', DB, '--listen', '127.0.0.1:0', '--log-format', 'json'], { cwd: work, stdio: ['ignore', 'ignore', 'pipe'] });
@@ -113,8 +114,11 @@ async function signIn(login, lang = 'en') {
 test('a kiosk ticket is called in the console and shown on the hall and window displays', async () => {
   const hall = await screen(tokens.hall, '/screens/hall');
   const display = await screen(tokens.window, '/screens/window');
+  const tablet = await screen(tokens.tablet, '/screens/feedback');
   await hall.page.locator('body[data-live="yes"]').waitFor();
   await display.page.locator('body[data-live="yes"]').waitFor();
+  await tablet.page.locator('body[data-live="yes"]').waitFor();
+  assert.equal(await tablet.page.locator('#feedback-form').isHidden(), true, 'nothing to rate yet');
 
   // The kiosk: the card reader types the FIN and Enter; one touch on a service.
   const kiosk = await screen(tokens.kiosk, '/screens/kiosk');
@@ -177,7 +181,19 @@ test('a kiosk ticket is called in the console and shown on the hall and window d
   await ticket.reload();
   assert.equal(await ticket.locator('#ticket-state').textContent(), 'Finished');
 
-  for (const c of [hall, display, kiosk, officer]) await c.context.close();
+  // The feedback tablet at window 1 learns of the finished ticket from the live events and
+  // takes a rating with two touches.
+  await tablet.page.locator('#feedback-ticket', { hasText: number }).waitFor();
+  await tablet.page.locator('#feedback-form').waitFor();
+  await accessible(tablet.page, 'feedback-tablet');
+  await tablet.page.locator('label[for="score-5"]').click();
+  await tablet.page.locator('label[for="reason-courtesy"]').click();
+  await tablet.page.locator('#rate button[type="submit"]').click();
+  await tablet.page.locator('#rate-done').waitFor();
+  const rates = await (await fetch(`${base}/api/v1/satisfaction?by=service`)).json();
+  assert.deepEqual(rates.groups.map((g) => [g.code, g.ratings, g.rate_percent]), [['MIA-ID-CARD', 1, 100]]);
+
+  for (const c of [hall, display, kiosk, officer, tablet]) await c.context.close();
   await phone.close();
 });
 
