@@ -43,6 +43,7 @@ before(async () => {
   run(['import-catalogue', 'allday.yaml']);
   run(['user', 'add', '--login', 'officer', '--role', 'officer', '--name', 'Test Officer', '--centre', 'BAKU-1', '--provider', 'MIA'], `${PASSWORD}\n`);
   run(['user', 'add', '--login', 'desk', '--role', 'info_desk', '--name', 'Test Desk', '--centre', 'BAKU-1'], `${PASSWORD}\n`);
+  run(['user', 'add', '--login', 'analyst', '--role', 'monitoring_analyst', '--name', 'Test Analyst'], `${PASSWORD}\n`);
   const token = (args) => run(['token', 'issue', ...args]).split('\n').pop().trim();
   tokens.kiosk = token(['--kind', 'kiosk', '--centre', 'BAKU-1']);
   tokens.hall = token(['--kind', 'display', '--centre', 'BAKU-1']);
@@ -192,6 +193,28 @@ test('a kiosk ticket is called in the console and shown on the hall and window d
   await tablet.page.locator('#rate-done').waitFor();
   const rates = await (await fetch(`${base}/api/v1/satisfaction?by=service`)).json();
   assert.deepEqual(rates.groups.map((g) => [g.code, g.ratings, g.rate_percent]), [['MIA-ID-CARD', 1, 100]]);
+
+  // An analyst publishes a survey on the tablets; the tablet offers it and takes the answers.
+  const analyst = await signIn('analyst');
+  const post = (path, body) => analyst.page.evaluate(async ([path, body]) => {
+    const me = await (await fetch('/api/v1/me')).json();
+    const response = await fetch(path, { method: 'POST', headers: { 'content-type': 'application/json', 'x-csrf-token': me.csrf_token }, body: body && JSON.stringify(body) });
+    return response.status;
+  }, [path, body]);
+  assert.equal(await post('/api/v1/surveys', { code: 'visit', title: 'Your visit', channels: ['tablet'], questions: [
+    { kind: 'scale', prompt: 'How easy was it?', min: 1, max: 5 }, { kind: 'text', prompt: 'Anything else?' }] }), 201);
+  assert.equal(await post('/api/v1/surveys/visit/publish'), 200);
+  await tablet.page.reload();
+  await tablet.page.locator('a[href="/surveys/visit"]').click();
+  await tablet.page.locator('label[for="q0-4"]').click();
+  await tablet.page.locator('#q1').fill('More chairs');
+  await tablet.page.locator('#survey button[type="submit"]').click();
+  await tablet.page.locator('#survey-done').waitFor();
+  await accessible(tablet.page, 'feedback-tablet-survey');
+  const results = await analyst.page.evaluate(async () => (await fetch('/api/v1/surveys/visit/results')).json());
+  assert.equal(results.responses, 1);
+  assert.deepEqual(results.questions[1].tally.latest, ['More chairs']);
+  await analyst.context.close();
 
   for (const c of [hall, display, kiosk, officer, tablet]) await c.context.close();
   await phone.close();

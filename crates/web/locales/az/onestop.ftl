@@ -514,3 +514,4 @@ idea-submit = Təqdim et
 idea-submitted = Təşəkkür edirik. İdeyanızın istinad nömrəsi: { $reference }
 survey-submit = Göndər
 survey-thanks = Cavablarınız üçün təşəkkür edirik.
+feedback-survey = Qısa sorğu: { $title }

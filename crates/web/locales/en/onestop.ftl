@@ -521,3 +521,4 @@ idea-submit = Submit
 idea-submitted = Thank you. Your idea's reference: { $reference }
 survey-submit = Send
 survey-thanks = Thank you for your answers.
+feedback-survey = A short survey: { $title }

@@ -524,3 +524,4 @@ idea-submit = Подать
 idea-submitted = Спасибо. Номер вашей идеи: { $reference }
 survey-submit = Отправить
 survey-thanks = Спасибо за ваши ответы.
+feedback-survey = Короткий опрос: { $title }

@@ -13,6 +13,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use onestop_domain::feedback::rating::Reason;
+use onestop_domain::feedback::survey::SurveyChannel;
 use onestop_domain::token;
 use serde_json::{Value, json};
 
@@ -77,6 +78,14 @@ pub async fn tablet(
     let loaded = state.registry.require(state.store.as_ref()).await?;
     let c = &loaded.catalogue;
     let name = c.centre(centre.as_str()).map(|x| tr(&x.name, locale.lang, c));
+    let surveys: Vec<Value> = state
+        .store
+        .surveys()
+        .await?
+        .into_iter()
+        .filter(|s| s.published_at.is_some() && s.channels.contains(&SurveyChannel::Tablet))
+        .map(|s| json!({ "code": s.code, "title": s.title }))
+        .collect();
     let page = state.templates.page(
         &locale,
         &caller,
@@ -85,6 +94,7 @@ pub async fn tablet(
             "centre": { "code": centre.as_str(), "name": name },
             "pending": pending.as_ref().map(|(id, number)| json!({ "id": id, "number": number })),
             "reasons": reasons(),
+            "surveys": surveys,
             "action": "#",
             "config": {
                 "mode": "tablet",

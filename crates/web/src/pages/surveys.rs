@@ -44,6 +44,12 @@ async fn page(
             "via": via.filter(|v| *v == "link"),
             "errors": errors,
             "done": done,
+            // A paired screen (a feedback tablet) answers through the API, which knows its channel.
+            "config": {
+                "device": caller.device_cookie,
+                "code": survey.code,
+                "questions": survey.questions,
+            },
         }),
     )
 }
