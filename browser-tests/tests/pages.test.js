@@ -102,6 +102,10 @@ for (const lang of LANGUAGES) {
       ['/centres', 'centres'],
       ['/centres/BAKU-1', 'centre'],
       ['/sign-in', 'sign-in'],
+      ['/transparency', 'transparency'],
+      ['/complaints', 'complaints'],
+      ['/ideas', 'ideas'],
+      ['/centres/BAKU-1/exit-poll', 'exit-poll'],
     ];
     for (const [path, name] of pages) {
       const response = await page.goto(`${base}${path}?lang=${lang}`);
@@ -140,6 +144,7 @@ for (const lang of LANGUAGES) {
       if (['agency_admin', 'centre_manager'].includes(role)) expected.push('/admin/staff');
       if (['agency_admin', 'monitoring_analyst'].includes(role)) expected.push('/admin/audit');
       if (role === 'agency_admin') expected.push('/admin/registry');
+      if (['agency_admin', 'monitoring_analyst', 'call_centre_operator'].includes(role)) expected.push('/staff/complaints');
       expected.push('/account/password');
       assert.deepEqual(links, expected, `navigation of ${role}`);
       if (role === 'agency_admin') {

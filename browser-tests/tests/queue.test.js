@@ -43,10 +43,12 @@ before(async () => {
   run(['import-catalogue', 'allday.yaml']);
   run(['user', 'add', '--login', 'officer', '--role', 'officer', '--name', 'Test Officer', '--centre', 'BAKU-1', '--provider', 'MIA'], `${PASSWORD}\n`);
   run(['user', 'add', '--login', 'desk', '--role', 'info_desk', '--name', 'Test Desk', '--centre', 'BAKU-1'], `${PASSWORD}\n`);
+  run(['user', 'add', '--login', 'analyst', '--role', 'monitoring_analyst', '--name', 'Test Analyst'], `${PASSWORD}\n`);
   const token = (args) => run(['token', 'issue', ...args]).split('\n').pop().trim();
   tokens.kiosk = token(['--kind', 'kiosk', '--centre', 'BAKU-1']);
   tokens.hall = token(['--kind', 'display', '--centre', 'BAKU-1']);
   tokens.window = token(['--kind', 'display', '--centre', 'BAKU-1', '--window', '1']);
+  tokens.tablet = token(['--kind', 'tablet', '--centre', 'BAKU-1', '--window', '1']);
   for (const t of Object.values(tokens)) assert.match(t, /^ost_/);
 
   server = spawn(bin, ['demo', '--database-url', DB, '--listen', '127.0.0.1:0', '--log-format', 'json'], { cwd: work, stdio: ['ignore', 'ignore', 'pipe'] });
@@ -113,8 +115,11 @@ async function signIn(login, lang = 'en') {
 test('a kiosk ticket is called in the console and shown on the hall and window displays', async () => {
   const hall = await screen(tokens.hall, '/screens/hall');
   const display = await screen(tokens.window, '/screens/window');
+  const tablet = await screen(tokens.tablet, '/screens/feedback');
   await hall.page.locator('body[data-live="yes"]').waitFor();
   await display.page.locator('body[data-live="yes"]').waitFor();
+  await tablet.page.locator('body[data-live="yes"]').waitFor();
+  assert.equal(await tablet.page.locator('#feedback-form').isHidden(), true, 'nothing to rate yet');
 
   // The kiosk: the card reader types the FIN and Enter; one touch on a service.
   const kiosk = await screen(tokens.kiosk, '/screens/kiosk');
@@ -177,7 +182,41 @@ test('a kiosk ticket is called in the console and shown on the hall and window d
   await ticket.reload();
   assert.equal(await ticket.locator('#ticket-state').textContent(), 'Finished');
 
-  for (const c of [hall, display, kiosk, officer]) await c.context.close();
+  // The feedback tablet at window 1 learns of the finished ticket from the live events and
+  // takes a rating with two touches.
+  await tablet.page.locator('#feedback-ticket', { hasText: number }).waitFor();
+  await tablet.page.locator('#feedback-form').waitFor();
+  await accessible(tablet.page, 'feedback-tablet');
+  await tablet.page.locator('label[for="score-5"]').click();
+  await tablet.page.locator('label[for="reason-courtesy"]').click();
+  await tablet.page.locator('#rate button[type="submit"]').click();
+  await tablet.page.locator('#rate-done').waitFor();
+  const rates = await (await fetch(`${base}/api/v1/satisfaction?by=service`)).json();
+  assert.deepEqual(rates.groups.map((g) => [g.code, g.ratings, g.rate_percent]), [['MIA-ID-CARD', 1, 100]]);
+
+  // An analyst publishes a survey on the tablets; the tablet offers it and takes the answers.
+  const analyst = await signIn('analyst');
+  const post = (path, body) => analyst.page.evaluate(async ([path, body]) => {
+    const me = await (await fetch('/api/v1/me')).json();
+    const response = await fetch(path, { method: 'POST', headers: { 'content-type': 'application/json', 'x-csrf-token': me.csrf_token }, body: body && JSON.stringify(body) });
+    return response.status;
+  }, [path, body]);
+  assert.equal(await post('/api/v1/surveys', { code: 'visit', title: 'Your visit', channels: ['tablet'], questions: [
+    { kind: 'scale', prompt: 'How easy was it?', min: 1, max: 5 }, { kind: 'text', prompt: 'Anything else?' }] }), 201);
+  assert.equal(await post('/api/v1/surveys/visit/publish'), 200);
+  await tablet.page.reload();
+  await tablet.page.locator('a[href="/surveys/visit"]').click();
+  await tablet.page.locator('label[for="q0-4"]').click();
+  await tablet.page.locator('#q1').fill('More chairs');
+  await tablet.page.locator('#survey button[type="submit"]').click();
+  await tablet.page.locator('#survey-done').waitFor();
+  await accessible(tablet.page, 'feedback-tablet-survey');
+  const results = await analyst.page.evaluate(async () => (await fetch('/api/v1/surveys/visit/results')).json());
+  assert.equal(results.responses, 1);
+  assert.deepEqual(results.questions[1].tally.latest, ['More chairs']);
+  await analyst.context.close();
+
+  for (const c of [hall, display, kiosk, officer, tablet]) await c.context.close();
   await phone.close();
 });
 

@@ -109,6 +109,24 @@ impl Role {
             P::ReadTicketHolder => {
                 matches!(self, Role::AgencyAdmin | Role::CentreManager | Role::InfoDesk | Role::Officer)
             }
+            P::RateService => false,
+            P::RegisterComplaint => matches!(
+                self,
+                Role::AgencyAdmin
+                    | Role::CentreManager
+                    | Role::InfoDesk
+                    | Role::MonitoringAnalyst
+                    | Role::CallCentreOperator
+            ),
+            P::HandleComplaints => matches!(self, Role::AgencyAdmin | Role::MonitoringAnalyst),
+            P::ReadComplaints => {
+                matches!(self, Role::AgencyAdmin | Role::MonitoringAnalyst | Role::CallCentreOperator)
+            }
+            P::ReadFeedback => {
+                matches!(self, Role::AgencyAdmin | Role::MonitoringAnalyst | Role::CentreManager)
+            }
+            P::ScoreIdeas => matches!(self, Role::AgencyAdmin | Role::CommissionMember),
+            P::ManageSurveys => matches!(self, Role::AgencyAdmin | Role::MonitoringAnalyst),
         }
     }
 }
@@ -252,7 +270,7 @@ impl DeviceKind {
         match self {
             DeviceKind::Kiosk => matches!(permission, P::Identify | P::IssueTicket | P::WatchQueue),
             DeviceKind::Display => matches!(permission, P::Identify | P::WatchQueue | P::ReadTicketHolder),
-            DeviceKind::Tablet => matches!(permission, P::Identify | P::WatchQueue),
+            DeviceKind::Tablet => matches!(permission, P::Identify | P::WatchQueue | P::RateService),
             DeviceKind::Terminal => matches!(permission, P::Identify | P::ReturnParkedTicket),
             DeviceKind::Integration => {
                 matches!(permission, P::Identify | P::IssueTicket | P::WatchQueue | P::ReturnParkedTicket)
@@ -329,6 +347,21 @@ pub enum Permission {
     WatchQueue,
     /// Read a ticket's holder (name, masked national ID) beside its public details.
     ReadTicketHolder,
+    /// Rate the service just finished at the device's window (feedback tablets only).
+    RateService,
+    /// Register a complaint or suggestion on someone's behalf (call centre, paper journal, social
+    /// networks).
+    RegisterComplaint,
+    /// Assign, answer and close complaints: the monitoring department.
+    HandleComplaints,
+    /// Read complaints with the complainant's contact details.
+    ReadComplaints,
+    /// Read rating comments and each officer's satisfaction rate.
+    ReadFeedback,
+    /// Score ideas of the Bank of Ideas and decide on them: the commission.
+    ScoreIdeas,
+    /// Define and publish surveys and read their results.
+    ManageSurveys,
 }
 
 /// Who is asking.

@@ -8,6 +8,7 @@ pub mod audit;
 pub mod calendar;
 pub mod catalogue;
 pub mod cpsv;
+pub mod feedback;
 pub mod fees;
 pub mod idempotency;
 pub mod identity;

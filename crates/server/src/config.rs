@@ -29,6 +29,8 @@ pub struct Config {
     pub log: LogConfig,
     /// The audit trail.
     pub audit: AuditConfig,
+    /// Ratings, complaints and Open311.
+    pub feedback: FeedbackConfig,
 }
 
 /// `[server]`: the HTTP server.
@@ -83,6 +85,16 @@ pub struct AuditConfig {
     pub sign_interval_secs: u64,
 }
 
+/// `[feedback]`: ratings, complaints and Open311.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FeedbackConfig {
+    /// Days after its answer within which a complainant may reopen a complaint.
+    pub reopen_days: u32,
+    /// The `jurisdiction_id` Open311 clients name this server by.
+    pub open311_jurisdiction: String,
+}
+
 /// How logs are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
@@ -114,6 +126,7 @@ impl Default for Config {
                 signing_key_file: "./data/audit-signing.key".into(),
                 sign_interval_secs: 60,
             },
+            feedback: FeedbackConfig { reopen_days: 10, open311_jurisdiction: "onestop".into() },
         }
     }
 }
@@ -252,6 +265,9 @@ impl Config {
         }
         if self.audit.sign_interval_secs == 0 {
             return Err(bad("audit.sign_interval_secs", "must be at least 1".into()));
+        }
+        if self.feedback.open311_jurisdiction.trim().is_empty() {
+            return Err(bad("feedback.open311_jurisdiction", "must not be empty".into()));
         }
         if self.server.body_limit_bytes == 0 {
             return Err(bad("server.body_limit_bytes", "must be at least 1".into()));

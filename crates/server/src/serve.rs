@@ -37,6 +37,10 @@ pub async fn run(
     };
     let mut state = AppState::new(Arc::clone(&store), Arc::new(crate::clock::now));
     state.secure_cookies = config.server.secure_cookies;
+    state.feedback = onestop_web::FeedbackSettings {
+        reopen_days: config.feedback.reopen_days,
+        open311_jurisdiction: config.feedback.open311_jurisdiction.clone(),
+    };
     state.public_url = if config.server.public_url.ends_with('/') {
         config.server.public_url.clone()
     } else {

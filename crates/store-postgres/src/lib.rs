@@ -4,11 +4,15 @@
 //! `LISTEN/NOTIFY`, partial indexes) lives here and only here.
 
 mod audit;
+mod complaints;
 mod dump;
+mod feedback;
+mod ideas;
 mod idempotency;
 mod identity;
 mod queue;
 mod registry;
+mod surveys;
 
 use async_trait::async_trait;
 use onestop_store::dump::{DumpError, DumpSummary};

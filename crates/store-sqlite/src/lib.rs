@@ -9,12 +9,16 @@
 //! (see [`onestop_store::canonical_timestamp`]).
 
 mod audit;
+mod complaints;
 mod dump;
 mod engine;
+mod feedback;
+mod ideas;
 mod idempotency;
 mod identity;
 mod queue;
 mod registry;
+mod surveys;
 
 use async_trait::async_trait;
 use jiff::Timestamp;

@@ -25,6 +25,9 @@ use onestop_store::{AuditFilter, NewSession, NewStaff, Store, StoreError};
 use std::path::Path;
 use std::sync::Arc;
 
+mod feedback;
+pub use feedback::*;
+
 fn at(text: &str) -> Timestamp {
     text.parse().expect("a test timestamp")
 }
@@ -194,13 +197,14 @@ pub async fn fill_for_dump(store: &Arc<dyn Store>) -> u64 {
         .await
         .unwrap();
     fill_queue(store, zeynab.id, now).await;
+    feedback::fill_feedback(store, now).await;
     // 14 idempotency keys, 2 persons, 2 staff, 1 session, 1 throttle, 1 device token,
     // 1 catalogue version, 2 ticket counters, 3 tickets, 3 ticket steps, 7 queue events,
-    // 1 window session, 13 audit entries and 1 signature.
+    // 1 window session, 1 rating, 1 complaint, 1 complaint step, 15 audit entries and 1 signature.
     let key = ed25519_dalek::SigningKey::from_bytes(&[3; 32]);
     let head = store.audit_head().await.unwrap().unwrap();
     store.store_audit_signature(&audit::sign(&key, &head, now)).await.unwrap();
-    52
+    57
 }
 
 /// Two counters (one group named with a non-ASCII letter), a ticket with a holder that is

@@ -31,4 +31,11 @@ onestop_store_tests::contract_tests!(
     queue_events_resume_after_a_position,
     queue_changes_are_signalled,
     windows_are_held_by_one_officer_at_a_time,
+    a_ticket_is_rated_once_at_its_window,
+    racing_ratings_of_a_ticket_have_one_winner,
+    satisfaction_groups_ratings,
+    complaints_follow_their_workflow,
+    deadline_breaches_are_detected,
+    ideas_are_scored_and_decided,
+    surveys_are_published_and_answered,
 );

@@ -6,10 +6,14 @@
 //! inside the backends. This crate depends on neither sqlx nor axum.
 
 pub mod audit;
+pub mod complaints;
 pub mod dump;
+pub mod feedback;
+pub mod ideas;
 pub mod identity;
 pub mod queue;
 pub mod registry;
+pub mod surveys;
 
 use async_trait::async_trait;
 use jiff::Timestamp;
@@ -128,19 +132,42 @@ pub trait IdempotencyStore: Send + Sync {
 
 /// Everything a onestop backend provides. The server holds one as `Arc<dyn Store>`.
 pub trait Store:
-    SystemStore + IdempotencyStore + IdentityStore + AuditStore + RegistryStore + QueueStore
+    SystemStore
+    + IdempotencyStore
+    + IdentityStore
+    + AuditStore
+    + RegistryStore
+    + QueueStore
+    + FeedbackStore
+    + ComplaintStore
+    + IdeaStore
+    + SurveyStore
 {
 }
 
-impl<T: SystemStore + IdempotencyStore + IdentityStore + AuditStore + RegistryStore + QueueStore> Store
-    for T
+impl<
+    T: SystemStore
+        + IdempotencyStore
+        + IdentityStore
+        + AuditStore
+        + RegistryStore
+        + QueueStore
+        + FeedbackStore
+        + ComplaintStore
+        + IdeaStore
+        + SurveyStore,
+> Store for T
 {
 }
 
 pub use audit::{AuditFilter, AuditStore};
+pub use complaints::ComplaintStore;
+pub use feedback::FeedbackStore;
+pub use ideas::IdeaStore;
 pub use identity::{DeviceRecord, IdentityStore, NewSession, NewStaff, SessionRecord, StaffRecord};
 pub use queue::QueueStore;
 pub use registry::{CatalogueVersion, RegistryStore};
+pub use surveys::SurveyStore;
 
 /// Formats a timestamp the one way both backends store and dump it: RFC 3339 in UTC with exactly
 /// six fractional digits (`2026-11-28T09:05:00.000000Z`), so text order is time order.

@@ -7,18 +7,23 @@
 pub mod api;
 pub mod assets;
 pub mod auth;
+pub mod complaints;
 pub mod health;
 pub mod i18n;
+pub mod ideas;
 pub mod idempotency;
 pub mod live;
 pub mod map;
 pub mod metrics;
+pub mod open311;
 pub mod pages;
 pub mod problem;
 pub mod queue;
+pub mod ratings;
 pub mod registry;
 pub mod routes;
 pub mod screens;
+pub mod surveys;
 pub mod templates;
 
 use axum::Router;
@@ -65,6 +70,23 @@ pub struct AppState {
     pub public_url: String,
     /// The fan-out of live queue events to screens (its task is started by [`live::start`]).
     pub live: Arc<live::LiveHub>,
+    /// Settings of ratings, complaints and Open311.
+    pub feedback: FeedbackSettings,
+}
+
+/// Settings of ratings, complaints and Open311 (config `[feedback]`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FeedbackSettings {
+    /// Days after its answer within which a complainant may reopen a complaint.
+    pub reopen_days: u32,
+    /// The `jurisdiction_id` Open311 clients name this server by.
+    pub open311_jurisdiction: String,
+}
+
+impl Default for FeedbackSettings {
+    fn default() -> Self {
+        FeedbackSettings { reopen_days: 10, open311_jurisdiction: "onestop".into() }
+    }
 }
 
 impl AppState {
@@ -79,6 +101,7 @@ impl AppState {
             registry: Arc::new(registry::RegistryCache::default()),
             public_url: "http://127.0.0.1:8080/".into(),
             live: Arc::new(live::LiveHub::default()),
+            feedback: FeedbackSettings::default(),
         }
     }
 
@@ -116,6 +139,7 @@ impl Default for HttpLimits {
         (name = "identity", description = "Staff, devices and the audit trail"),
         (name = "registry", description = "The Electronic Registry of Public Services: providers, services, centres"),
         (name = "queue", description = "Tickets, windows, live screens and public queue statistics"),
+        (name = "feedback", description = "Ratings, satisfaction rates, complaints and suggestions"),
     ),
     modifiers(&SecuritySchemes),
 )]
@@ -146,7 +170,9 @@ fn table() -> Table {
     use axum::http::Method;
     use axum::routing::post;
     use onestop_domain::identity::Permission as P;
-    use pages::{account, audit, home, queue, registry, registry_admin, staff};
+    use pages::{
+        account, audit, complaints, feedback, home, ideas, queue, registry, registry_admin, staff, surveys,
+    };
     Table::new(OpenApiRouter::with_openapi(ApiDoc::openapi()))
         .api(Public, routes!(health::healthz))
         .api(Public, routes!(health::readyz))
@@ -177,6 +203,36 @@ fn table() -> Table {
         .api(Public, routes!(api::queue::centre_queue))
         .api(Public, routes!(api::queue::service_queues))
         .api(Requires(P::WatchQueue), routes!(api::queue::centre_events))
+        .api(Requires(P::RateService), routes!(api::feedback::rate_ticket))
+        .api(Public, routes!(api::feedback::exit_poll))
+        .api(Public, routes!(api::feedback::satisfaction))
+        .api(Public, routes!(api::complaints::register))
+        .api(Requires(P::ReadComplaints), routes!(api::complaints::list))
+        .api(Requires(P::ReadComplaints), routes!(api::complaints::breaches))
+        .api(Public, routes!(api::complaints::follow))
+        .api(Public, routes!(api::complaints::reopen))
+        .api(Requires(P::HandleComplaints), routes!(api::complaints::assign))
+        .api(Requires(P::HandleComplaints), routes!(api::complaints::answer))
+        .api(Requires(P::HandleComplaints), routes!(api::complaints::close))
+        .api(Public, routes!(api::ideas::criteria))
+        .api(Public, routes!(api::ideas::submit))
+        .api(Public, routes!(api::ideas::list))
+        .api(Public, routes!(api::ideas::get))
+        .api(Requires(P::ScoreIdeas), routes!(api::ideas::score))
+        .api(Requires(P::ScoreIdeas), routes!(api::ideas::decide))
+        .api(Requires(P::ManageSurveys), routes!(api::surveys::create))
+        .api(Requires(P::ManageSurveys), routes!(api::surveys::publish))
+        .api(Public, routes!(api::surveys::get))
+        .api(Public, routes!(api::surveys::answer))
+        .api(Requires(P::ManageSurveys), routes!(api::surveys::results))
+        .page(Method::GET, "/open311/v2/services.json", Public, get(open311::services_json))
+        .page(Method::GET, "/open311/v2/services.xml", Public, get(open311::services_xml))
+        .page(Method::GET, "/open311/v2/services/{file}", Public, get(open311::service_definition))
+        .page(Method::GET, "/open311/v2/requests.json", Public, get(open311::requests_json))
+        .page(Method::POST, "/open311/v2/requests.json", Public, post(open311::post_json))
+        .page(Method::GET, "/open311/v2/requests.xml", Public, get(open311::requests_xml))
+        .page(Method::POST, "/open311/v2/requests.xml", Public, post(open311::post_xml))
+        .page(Method::GET, "/open311/v2/requests/{file}", Public, get(open311::request))
         .page(Method::GET, "/metrics", Public, get(metrics::render))
         .page(Method::GET, "/", Public, get(home::home))
         .page(Method::GET, "/assets/{*path}", Public, get(assets::serve))
@@ -196,6 +252,20 @@ fn table() -> Table {
         .page(Method::GET, "/screens/window", Requires(P::WatchQueue), get(screens::window))
         .page(Method::GET, "/staff/window", Requires(P::ServeAtWindow), get(queue::officer))
         .page(Method::GET, "/staff/desk", Requires(P::IssueTicket), get(queue::desk))
+        .page(Method::GET, "/screens/feedback", Requires(P::RateService), get(feedback::tablet))
+        .page(Method::GET, "/centres/{code}/exit-poll", Public, get(feedback::exit_poll_form))
+        .page(Method::POST, "/centres/{code}/exit-poll", Public, post(feedback::exit_poll))
+        .page(Method::GET, "/transparency", Public, get(feedback::transparency))
+        .page(Method::GET, "/complaints", Public, get(complaints::form))
+        .page(Method::POST, "/complaints", Public, post(complaints::submit))
+        .page(Method::GET, "/complaints/find", Public, get(complaints::find))
+        .page(Method::GET, "/complaints/{reference}", Public, get(complaints::follow))
+        .page(Method::POST, "/complaints/{reference}/reopen", Public, post(complaints::reopen))
+        .page(Method::GET, "/staff/complaints", Requires(P::ReadComplaints), get(complaints::staff_list))
+        .page(Method::GET, "/ideas", Public, get(ideas::list))
+        .page(Method::POST, "/ideas", Public, post(ideas::submit))
+        .page(Method::GET, "/surveys/{survey}", Public, get(surveys::form))
+        .page(Method::POST, "/surveys/{survey}", Public, post(surveys::answer))
         .page(Method::GET, "/sign-in", Public, get(account::sign_in_form))
         .page(Method::POST, "/sign-in", Public, post(account::sign_in))
         .page(Method::POST, "/sign-out", Requires(P::UseStaffArea), post(account::sign_out))

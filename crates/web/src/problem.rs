@@ -117,6 +117,11 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// Marks an error response that speaks a format a standard demands (Open311's error list), which
+/// [`problems_only`] leaves as it is.
+#[derive(Debug, Clone, Copy)]
+pub struct OwnErrorFormat;
+
 /// The fallback for paths no route matches.
 pub async fn not_found(request: Request) -> ApiError {
     ApiError::not_found(format!("there is nothing at {}", request.uri().path()))
@@ -138,8 +143,9 @@ pub async fn problems_only(request: Request, next: Next) -> Response {
     let content_type =
         response.headers().get(header::CONTENT_TYPE).map(|v| v.as_bytes().to_vec()).unwrap_or_default();
     // Problems pass as they are; so do pages, which explain their errors to people.
-    let explained =
-        content_type.starts_with(PROBLEM_JSON.as_bytes()) || content_type.starts_with(b"text/html");
+    let explained = content_type.starts_with(PROBLEM_JSON.as_bytes())
+        || content_type.starts_with(b"text/html")
+        || response.extensions().get::<OwnErrorFormat>().is_some();
     if !(status.is_client_error() || status.is_server_error()) || explained {
         return response;
     }

@@ -31,6 +31,7 @@ fn screen_of(kind: DeviceKind, window: Option<&str>) -> Option<&'static str> {
         (DeviceKind::Kiosk, _) => Some("/screens/kiosk"),
         (DeviceKind::Display, Some(_)) => Some("/screens/window"),
         (DeviceKind::Display, None) => Some("/screens/hall"),
+        (DeviceKind::Tablet, Some(_)) => Some("/screens/feedback"),
         _ => None,
     }
 }
@@ -340,6 +341,7 @@ mod tests {
         assert_eq!(screen_of(DeviceKind::Kiosk, None), Some("/screens/kiosk"));
         assert_eq!(screen_of(DeviceKind::Display, None), Some("/screens/hall"));
         assert_eq!(screen_of(DeviceKind::Display, Some("7")), Some("/screens/window"));
+        assert_eq!(screen_of(DeviceKind::Tablet, Some("7")), Some("/screens/feedback"));
         assert_eq!(screen_of(DeviceKind::Terminal, None), None);
         assert_eq!(screen_of(DeviceKind::Integration, None), None);
     }

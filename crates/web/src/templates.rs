@@ -28,7 +28,7 @@ impl Default for Templates {
 }
 
 /// Every template, by name. Tests read these to check each `t("…")` key exists.
-pub const SOURCES: [(&str, &str); 28] = [
+pub const SOURCES: [(&str, &str); 37] = [
     ("base.html", include_str!("../templates/base.html")),
     ("errors.html", include_str!("../templates/errors.html")),
     ("home.html", include_str!("../templates/home.html")),
@@ -57,6 +57,15 @@ pub const SOURCES: [(&str, &str); 28] = [
     ("queues_pick.html", include_str!("../templates/queues_pick.html")),
     ("officer.html", include_str!("../templates/officer.html")),
     ("desk.html", include_str!("../templates/desk.html")),
+    ("rating_form.html", include_str!("../templates/rating_form.html")),
+    ("screen_feedback.html", include_str!("../templates/screen_feedback.html")),
+    ("exit_poll.html", include_str!("../templates/exit_poll.html")),
+    ("transparency.html", include_str!("../templates/transparency.html")),
+    ("complaints.html", include_str!("../templates/complaints.html")),
+    ("complaint.html", include_str!("../templates/complaint.html")),
+    ("staff_complaints.html", include_str!("../templates/staff_complaints.html")),
+    ("ideas.html", include_str!("../templates/ideas.html")),
+    ("survey.html", include_str!("../templates/survey.html")),
 ];
 
 fn fluent_args(kwargs: &Kwargs) -> Result<Vec<(String, FluentValue<'static>)>, minijinja::Error> {
@@ -189,12 +198,18 @@ fn navigation(caller: &Caller, here: &str) -> Vec<serde_json::Value> {
         if allowed(Permission::ManageRegistry) {
             items.push(("nav-registry", "/admin/registry"));
         }
+        if allowed(Permission::ReadComplaints) {
+            items.push(("nav-complaints-staff", "/staff/complaints"));
+        }
         items.push(("nav-password", "/account/password"));
     } else {
         items.push(("nav-home", "/"));
         items.push(("nav-services", "/services"));
         items.push(("nav-centres", "/centres"));
         items.push(("nav-queues", "/queues"));
+        items.push(("nav-satisfaction", "/transparency"));
+        items.push(("nav-complaints", "/complaints"));
+        items.push(("nav-ideas", "/ideas"));
         items.push(("nav-sign-in", "/sign-in"));
     }
     items

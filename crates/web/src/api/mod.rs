@@ -1,7 +1,11 @@
 //! The JSON API under `/api/v1`.
 
 pub mod audit;
+pub mod complaints;
+pub mod feedback;
+pub mod ideas;
 pub mod me;
 pub mod queue;
 pub mod registry;
 pub mod staff;
+pub mod surveys;

@@ -2,8 +2,12 @@
 
 pub mod account;
 pub mod audit;
+pub mod complaints;
+pub mod feedback;
 pub mod home;
+pub mod ideas;
 pub mod queue;
 pub mod registry;
 pub mod registry_admin;
 pub mod staff;
+pub mod surveys;

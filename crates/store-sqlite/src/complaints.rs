@@ -1,0 +1,278 @@
+//! Complaints and suggestions on SQLite. Each workflow step is one `BEGIN IMMEDIATE`
+//! transaction: read the status, check the step, update, append the history row and the audit
+//! entry.
+
+use crate::audit::append;
+use crate::{SqliteStore, db, ts};
+use async_trait::async_trait;
+use jiff::Timestamp;
+use jiff::civil::Date;
+use onestop_domain::audit::AuditEvent;
+use onestop_domain::feedback::complaint::{
+    Category, Channel, Contact, Status, Step, Subject, SubjectKind, next_status,
+};
+use onestop_domain::pii::Phone;
+use onestop_store::complaints::{
+    Breaches, ComplaintChange, ComplaintEvent, ComplaintFilter, ComplaintRecord, ComplaintStepError,
+    ComplaintStore, NewComplaint,
+};
+use onestop_store::queue::to_micros;
+use onestop_store::{StoreError, parse_timestamp};
+use sqlx::sqlite::SqliteRow;
+use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
+
+const COLUMNS: &str = "id, reference, channel, category, subject_kind, subject_code, centre, body, contact_name,
+    contact_email, contact_phone, contact_address, entered_by, status, assignee, answer, received_at, received_on,
+    due_on, answered_on, updated_at, reopened";
+
+fn bad(what: &str, value: &str) -> StoreError {
+    StoreError::Other(format!("stored {what} {value:?} is not valid"))
+}
+
+fn date(row: &SqliteRow, column: &str) -> Result<Option<Date>, StoreError> {
+    row.get::<Option<String>, _>(column).map(|d| d.parse::<Date>().map_err(|_| bad(column, &d))).transpose()
+}
+
+fn named<T>(row: &SqliteRow, column: &str, parse: fn(&str) -> Option<T>) -> Result<T, StoreError> {
+    let text: String = row.get(column);
+    parse(&text).ok_or_else(|| bad(column, &text))
+}
+
+fn record(row: &SqliteRow) -> Result<ComplaintRecord, StoreError> {
+    let phone: Option<String> = row.get("contact_phone");
+    let reopened: i64 = row.get("reopened");
+    Ok(ComplaintRecord {
+        id: row.get("id"),
+        reference: row.get("reference"),
+        channel: named(row, "channel", Channel::parse)?,
+        category: named(row, "category", Category::parse)?,
+        subject: Subject {
+            kind: named(row, "subject_kind", SubjectKind::parse)?,
+            code: row.get("subject_code"),
+        },
+        centre: row.get("centre"),
+        text: row.get("body"),
+        contact: Contact {
+            name: row.get("contact_name"),
+            email: row.get("contact_email"),
+            phone: phone.map(|p| Phone::parse(&p).map_err(|_| bad("phone", "…"))).transpose()?,
+            address: row.get("contact_address"),
+        },
+        entered_by: row.get("entered_by"),
+        status: named(row, "status", Status::parse)?,
+        assignee: row.get("assignee"),
+        answer: row.get("answer"),
+        received_at: parse_timestamp(row.get("received_at"))?,
+        received_on: date(row, "received_on")?.ok_or_else(|| bad("received_on", "NULL"))?,
+        due_on: date(row, "due_on")?.ok_or_else(|| bad("due_on", "NULL"))?,
+        answered_on: date(row, "answered_on")?,
+        updated_at: parse_timestamp(row.get("updated_at"))?,
+        reopened: u32::try_from(reopened).unwrap_or(0),
+        history: Vec::new(),
+    })
+}
+
+async fn history(conn: &mut SqliteConnection, id: i64) -> Result<Vec<ComplaintEvent>, StoreError> {
+    let rows =
+        sqlx::query("SELECT at, step, status FROM complaint_steps WHERE complaint_id = ? ORDER BY seq")
+            .bind(id)
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(db)?;
+    rows.iter()
+        .map(|row| {
+            let step: String = row.get("step");
+            Ok(ComplaintEvent {
+                at: parse_timestamp(row.get("at"))?,
+                step: Step::parse(&step),
+                status: named(row, "status", Status::parse)?,
+            })
+        })
+        .collect()
+}
+
+async fn add_step(
+    conn: &mut SqliteConnection,
+    id: i64,
+    at: Timestamp,
+    step: &str,
+    status: Status,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO complaint_steps (complaint_id, seq, at, step, status)
+         VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM complaint_steps WHERE complaint_id = ?), ?, ?, ?)",
+    )
+    .bind(id)
+    .bind(id)
+    .bind(ts(at))
+    .bind(step)
+    .bind(status.as_str())
+    .execute(&mut *conn)
+    .await
+    .map_err(db)?;
+    Ok(())
+}
+
+async fn by_reference(
+    conn: &mut SqliteConnection,
+    reference: &str,
+) -> Result<Option<ComplaintRecord>, StoreError> {
+    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM complaints WHERE reference = ?"))
+        .bind(reference)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(db)?;
+    let Some(row) = row else { return Ok(None) };
+    let mut complaint = record(&row)?;
+    complaint.history = history(conn, complaint.id).await?;
+    Ok(Some(complaint))
+}
+
+#[async_trait]
+impl ComplaintStore for SqliteStore {
+    async fn register_complaint(
+        &self,
+        new: NewComplaint,
+        now: Timestamp,
+        audit: AuditEvent,
+    ) -> Result<ComplaintRecord, StoreError> {
+        let now = to_micros(now);
+        let mut tx = self.begin_write().await?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO complaints (reference, channel, category, subject_kind, subject_code, centre, body,
+                 contact_name, contact_email, contact_phone, contact_address, entered_by, status, received_at,
+                 received_on, due_on, updated_at, reopened)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0) RETURNING id",
+        )
+        .bind(&new.reference)
+        .bind(new.channel.as_str())
+        .bind(new.category.as_str())
+        .bind(new.subject.kind.as_str())
+        .bind(&new.subject.code)
+        .bind(&new.centre)
+        .bind(&new.text)
+        .bind(&new.contact.name)
+        .bind(&new.contact.email)
+        .bind(new.contact.phone.as_ref().map(Phone::reveal))
+        .bind(&new.contact.address)
+        .bind(&new.entered_by)
+        .bind(Status::Received.as_str())
+        .bind(ts(now))
+        .bind(new.received_on.to_string())
+        .bind(new.due_on.to_string())
+        .bind(ts(now))
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db)?;
+        add_step(&mut tx, id, now, "register", Status::Received).await?;
+        append(&mut tx, audit.with_record(format!("complaint:{}", new.reference))).await?;
+        let complaint =
+            by_reference(&mut tx, &new.reference).await?.ok_or_else(|| bad("complaint", "lost"))?;
+        tx.commit().await.map_err(db)?;
+        Ok(complaint)
+    }
+
+    async fn complaint(&self, reference: &str) -> Result<Option<ComplaintRecord>, StoreError> {
+        let mut conn = self.pool.acquire().await.map_err(db)?;
+        by_reference(&mut conn, reference).await
+    }
+
+    async fn complaints(
+        &self,
+        filter: &ComplaintFilter,
+        limit: u32,
+    ) -> Result<Vec<ComplaintRecord>, StoreError> {
+        let mut b = QueryBuilder::<Sqlite>::new(format!("SELECT {COLUMNS} FROM complaints WHERE 1 = 1"));
+        if !filter.statuses.is_empty() {
+            b.push(" AND status IN (");
+            let mut list = b.separated(", ");
+            for s in &filter.statuses {
+                list.push_bind(s.as_str());
+            }
+            b.push(")");
+        }
+        if !filter.references.is_empty() {
+            b.push(" AND reference IN (");
+            let mut list = b.separated(", ");
+            for r in &filter.references {
+                list.push_bind(r.as_str());
+            }
+            b.push(")");
+        }
+        if let Some(category) = filter.category {
+            b.push(" AND category = ").push_bind(category.as_str());
+        }
+        if let Some(from) = filter.from {
+            b.push(" AND received_at >= ").push_bind(ts(from));
+        }
+        if let Some(to) = filter.to {
+            b.push(" AND received_at < ").push_bind(ts(to));
+        }
+        b.push(" ORDER BY received_at DESC, id DESC LIMIT ").push_bind(i64::from(limit));
+        let rows = b.build().fetch_all(&self.pool).await.map_err(db)?;
+        rows.iter().map(record).collect()
+    }
+
+    async fn advance_complaint(
+        &self,
+        reference: &str,
+        change: ComplaintChange,
+        now: Timestamp,
+        audit: AuditEvent,
+    ) -> Result<ComplaintRecord, ComplaintStepError> {
+        let now = to_micros(now);
+        let mut tx = self.begin_write().await?;
+        let current = by_reference(&mut tx, reference)
+            .await?
+            .ok_or_else(|| ComplaintStepError::NotFound(reference.to_owned()))?;
+        let to =
+            next_status(current.status, change.step, current.answered_on, change.today, change.reopen_days)?;
+        let mut b = QueryBuilder::<Sqlite>::new("UPDATE complaints SET status = ");
+        b.push_bind(to.as_str()).push(", updated_at = ").push_bind(ts(now));
+        match change.step {
+            Step::Assign => {
+                b.push(", assignee = ").push_bind(change.assignee.clone());
+            }
+            Step::Answer => {
+                b.push(", answer = ").push_bind(change.answer.clone());
+                b.push(", answered_on = ").push_bind(change.today.to_string());
+            }
+            Step::Close => {}
+            Step::Reopen => {
+                b.push(", reopened = reopened + 1, answered_on = NULL");
+                if let Some(due) = change.due_on {
+                    b.push(", due_on = ").push_bind(due.to_string());
+                }
+            }
+        }
+        b.push(" WHERE id = ").push_bind(current.id);
+        b.build().execute(&mut *tx).await.map_err(db)?;
+        add_step(&mut tx, current.id, now, change.step.as_str(), to).await?;
+        append(&mut tx, audit.with_record(format!("complaint:{reference}"))).await?;
+        // The notification outbox's write to the complainant belongs here, in this transaction.
+        let complaint = by_reference(&mut tx, reference).await?.ok_or_else(|| bad("complaint", "lost"))?;
+        tx.commit().await.map_err(db)?;
+        Ok(complaint)
+    }
+
+    async fn complaint_breaches(&self, today: Date) -> Result<Breaches, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM complaints
+             WHERE status IN ('received', 'assigned', 'reopened') AND due_on < ? ORDER BY due_on, id"
+        ))
+        .bind(today.to_string())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?;
+        let answered_late: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM complaints WHERE answered_on IS NOT NULL AND answered_on > due_on",
+        )
+        .fetch_one(&self.pool)
+        .await
+        .map_err(db)?;
+        Ok(Breaches {
+            overdue: rows.iter().map(record).collect::<Result<_, _>>()?,
+            answered_late: u64::try_from(answered_late).unwrap_or(0),
+        })
+    }
+}
