@@ -5,11 +5,13 @@
 //! One module per area of the product; each later capability adds its own.
 
 pub mod audit;
+pub mod booking;
 pub mod calendar;
 pub mod catalogue;
 pub mod cpsv;
 pub mod fees;
 pub mod idempotency;
+pub mod notify;
 pub mod identity;
 pub mod password;
 pub mod pii;
