@@ -4,9 +4,11 @@
 //! `LISTEN/NOTIFY`, partial indexes) lives here and only here.
 
 mod audit;
+mod booking;
 mod dump;
 mod idempotency;
 mod identity;
+mod outbox;
 mod queue;
 mod registry;
 

@@ -8,9 +8,11 @@
 //! (see [`onestop_store::canonical_timestamp`]).
 
 mod audit;
+mod booking;
 mod dump;
 mod idempotency;
 mod identity;
+mod outbox;
 mod queue;
 mod registry;
 

@@ -360,7 +360,7 @@ fn session(row: &SqliteRow) -> Result<WindowSession, StoreError> {
 
 impl SqliteStore {
     /// Tells the readers of [`QueueStore::queue_changes`] that `centre`'s log grew.
-    fn changed(&self, centre: &CentreCode) {
+    pub(crate) fn changed(&self, centre: &CentreCode) {
         // No receiver is not an error: nobody is watching.
         let _ = self.changes.send(centre.clone());
     }
@@ -403,16 +403,13 @@ async fn record_service_time(
     Ok(())
 }
 
-#[async_trait]
-impl QueueStore for SqliteStore {
-    async fn issue_ticket(
-        &self,
-        new: NewTicket,
-        now: Timestamp,
-        audit: AuditEvent,
-    ) -> Result<TicketRecord, StoreError> {
-        let now = to_micros(now);
-        let mut tx = self.begin_write().await?;
+/// Issues a ticket inside the open transaction on `conn` (which must hold the centre's write
+/// lock): takes the next number, stores the ticket and appends its event. Answers the ticket.
+pub(crate) async fn issue_in(
+    conn: &mut SqliteConnection,
+    new: NewTicket,
+    now: Timestamp,
+) -> Result<TicketRecord, StoreError> {
         let issued: i64 = sqlx::query_scalar(
             "INSERT INTO ticket_counters (centre, prefix, day, issued) VALUES (?, ?, ?, 1)
              ON CONFLICT (centre, prefix, day) DO UPDATE SET issued = issued + 1 RETURNING issued",
@@ -420,7 +417,7 @@ impl QueueStore for SqliteStore {
         .bind(new.centre.as_str())
         .bind(new.prefix.to_string())
         .bind(new.day.to_string())
-        .fetch_one(&mut *tx)
+        .fetch_one(&mut *conn)
         .await
         .map_err(db)?;
         let before = u32::try_from(issued - 1).unwrap_or(u32::MAX);
@@ -440,9 +437,24 @@ impl QueueStore for SqliteStore {
             group: new.group,
             holder: new.holder,
         };
-        rec.ticket.id = insert_ticket(&mut tx, &rec).await?;
-        let waiting = waiting(&mut tx, &new.centre, new.day, &new.service).await?;
-        event(&mut tx, &new.centre, now, EventKind::Issued, Some(&rec.ticket), None, Some(waiting)).await?;
+        rec.ticket.id = insert_ticket(&mut *conn, &rec).await?;
+        let waiting = waiting(&mut *conn, &new.centre, new.day, &new.service).await?;
+        event(&mut *conn, &new.centre, now, EventKind::Issued, Some(&rec.ticket), None, Some(waiting)).await?;
+            Ok(rec)
+}
+
+#[async_trait]
+impl QueueStore for SqliteStore {
+    async fn issue_ticket(
+        &self,
+        new: NewTicket,
+        now: Timestamp,
+        audit: AuditEvent,
+    ) -> Result<TicketRecord, StoreError> {
+        let now = to_micros(now);
+        let mut tx = self.begin_write().await?;
+        let rec = issue_in(&mut tx, new.clone(), now).await?;
+        let number = rec.ticket.number;
         append(&mut tx, about_ticket(audit, rec.ticket.id, &format!("ticket {number}"))).await?;
         tx.commit().await.map_err(db)?;
         self.changed(&new.centre);

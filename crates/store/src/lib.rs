@@ -6,8 +6,10 @@
 //! inside the backends. This crate depends on neither sqlx nor axum.
 
 pub mod audit;
+pub mod booking;
 pub mod dump;
 pub mod identity;
+pub mod outbox;
 pub mod queue;
 pub mod registry;
 
@@ -117,16 +119,33 @@ pub trait IdempotencyStore: Send + Sync {
 
 /// Everything a onestop backend provides. The server holds one as `Arc<dyn Store>`.
 pub trait Store:
-    SystemStore + IdempotencyStore + IdentityStore + AuditStore + RegistryStore + QueueStore
+    SystemStore
+    + IdempotencyStore
+    + IdentityStore
+    + AuditStore
+    + RegistryStore
+    + QueueStore
+    + BookingStore
+    + OutboxStore
 {
 }
 
-impl<T: SystemStore + IdempotencyStore + IdentityStore + AuditStore + RegistryStore + QueueStore> Store
-    for T
+impl<
+    T: SystemStore
+        + IdempotencyStore
+        + IdentityStore
+        + AuditStore
+        + RegistryStore
+        + QueueStore
+        + BookingStore
+        + OutboxStore,
+> Store for T
 {
 }
 
 pub use audit::{AuditFilter, AuditStore};
+pub use booking::BookingStore;
+pub use outbox::OutboxStore;
 pub use identity::{DeviceRecord, IdentityStore, NewSession, NewStaff, SessionRecord, StaffRecord};
 pub use queue::QueueStore;
 pub use registry::{CatalogueVersion, RegistryStore};
