@@ -7,6 +7,7 @@
 pub mod api;
 pub mod assets;
 pub mod auth;
+pub mod booking;
 pub mod health;
 pub mod i18n;
 pub mod idempotency;
@@ -65,6 +66,8 @@ pub struct AppState {
     pub public_url: String,
     /// The fan-out of live queue events to screens (its task is started by [`live::start`]).
     pub live: Arc<live::LiveHub>,
+    /// Online appointments' settings and defences.
+    pub booking: Arc<booking::Booking>,
 }
 
 impl AppState {
@@ -79,13 +82,29 @@ impl AppState {
             registry: Arc::new(registry::RegistryCache::default()),
             public_url: "http://127.0.0.1:8080/".into(),
             live: Arc::new(live::LiveHub::default()),
+            booking: Arc::new(booking::Booking::new(booking::Settings::default(), random_secret())),
         }
+    }
+
+    /// Replaces the booking settings (a fresh proof-of-work secret comes with them).
+    pub fn with_booking(mut self, settings: booking::Settings) -> Self {
+        self.booking = Arc::new(booking::Booking::new(settings, random_secret()));
+        self
     }
 
     /// The current time, from the clock.
     pub fn now(&self) -> Timestamp {
         (self.clock)()
     }
+}
+
+/// 32 random bytes for signing proof-of-work challenges.
+fn random_secret() -> [u8; 32] {
+    let mut secret = [0u8; 32];
+    if let Err(e) = getrandom::fill(&mut secret) {
+        tracing::error!(error = %e, "no randomness for the proof-of-work secret");
+    }
+    secret
 }
 
 /// Limits applied to every request.
@@ -116,6 +135,7 @@ impl Default for HttpLimits {
         (name = "identity", description = "Staff, devices and the audit trail"),
         (name = "registry", description = "The Electronic Registry of Public Services: providers, services, centres"),
         (name = "queue", description = "Tickets, windows, live screens and public queue statistics"),
+        (name = "booking", description = "Online appointments: slots, holds, confirmation, cancellation, check-in"),
     ),
     modifiers(&SecuritySchemes),
 )]
@@ -177,6 +197,15 @@ fn table() -> Table {
         .api(Public, routes!(api::queue::centre_queue))
         .api(Public, routes!(api::queue::service_queues))
         .api(Requires(P::WatchQueue), routes!(api::queue::centre_events))
+        .api(Public, routes!(api::booking::list_slots))
+        .api(Public, routes!(api::booking::challenge))
+        .api(Public, routes!(api::booking::hold))
+        .api(Public, routes!(api::booking::get_appointment, api::booking::cancel))
+        .api(Public, routes!(api::booking::confirm))
+        .api(Public, routes!(api::booking::reschedule))
+        .api(Requires(P::CheckInAppointment), routes!(api::booking::check_in))
+        .api(Public, routes!(api::booking::calendar))
+        .api(Public, routes!(api::booking::qr))
         .page(Method::GET, "/metrics", Public, get(metrics::render))
         .page(Method::GET, "/", Public, get(home::home))
         .page(Method::GET, "/assets/{*path}", Public, get(assets::serve))
