@@ -13,7 +13,7 @@ use crate::AppState;
 use crate::auth::Caller;
 use crate::i18n::{Catalog, format_datetime};
 use crate::problem::ApiError;
-use crate::queue::{TicketView, Viewer, centre, check_open, local_day, prefixes_at};
+use crate::queue::{TicketView, Viewer, centre, local_day, prefixes_at};
 use crate::registry::no_such;
 use axum::http::StatusCode;
 use fluent_bundle::FluentValue;
@@ -751,8 +751,9 @@ pub async fn check_in(state: &AppState, caller: &Caller, lang: &str, reference: 
         other => ApiError::conflict(other.to_string()),
     })?;
     let centre = centre(c, code)?;
+    // No opening check: the window opens before the first slot, which may be at opening time;
+    // the ticket then waits for the first call.
     let service = bookable(c, centre, a.service.as_str())?;
-    check_open(c, centre, now)?;
     let prefixes = prefixes_at(c, centre).map_err(|e| {
         tracing::error!(centre = code, error = %e, "the centre's groups cannot all have a prefix letter");
         ApiError::internal()

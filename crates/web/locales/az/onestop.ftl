@@ -384,3 +384,33 @@ desk-issued-title = Bilet verildi:
 desk-tick-all = Əvvəlcə bütün tələb olunan sənədləri işarələyin.
 desk-id-required = Vəsiqəni oxudun və ya FİN-i yazın.
 desk-service-required = Xidməti seçin.
+
+## Onlayn növbə: mesajlar (e-poçt mövzusu/mətni, SMS) və təqvim faylı
+booking-msg-code-subject = Rezervasiya kodunuz: { $code }
+booking-msg-code-body = Rezervasiya kodunuz { $code }.
+
+    { $service } xidməti üçün { $centre } mərkəzində { $time } tarixinə növbənizi təsdiqləmək üçün onu { $minutes } dəqiqə ərzində daxil edin (istinad { $reference }).
+
+    Bu növbəni siz istəməmisinizsə, mesajı nəzərə almayın: vaxt azad ediləcək.
+booking-msg-code-sms = Rezervasiya kodu { $code }: { $service }, { $time }. { $minutes } dəq etibarlıdır. İstinad { $reference }
+booking-msg-confirmed-subject = Növbə təsdiqləndi: { $service }, { $time }
+booking-msg-confirmed-body = Növbəniz təsdiqləndi.
+
+    Xidmət: { $service }
+    Mərkəz: { $centre }, { $address }
+    Vaxt: { $time }
+    İstinad: { $reference }
+
+    Zəhmət olmasa, təxminən 10 dəqiqə əvvəl gəlin və istinad və ya QR kodu ilə kioskda və ya məlumat masasında qeydiyyatdan keçin.
+booking-msg-confirmed-sms = Təsdiqləndi: { $service }, { $centre }, { $time }. İstinad { $reference }. 10 dəq əvvəl gəlin.
+booking-msg-reminder-subject = Xatırlatma: sabah { $service }, { $time }
+booking-msg-reminder-body = Növbənizi xatırladırıq.
+
+    Xidmət: { $service }
+    Mərkəz: { $centre }, { $address }
+    Vaxt: { $time }
+    İstinad: { $reference }
+
+    Zəhmət olmasa, təxminən 10 dəqiqə əvvəl gəlin. Gələ bilməsəniz, növbəni ləğv edin ki, vaxt başqasına çatsın.
+booking-msg-reminder-sms = Xatırlatma: { $service }, { $centre }, { $time }. İstinad { $reference }
+booking-ics-description = Rezervasiya istinadı { $reference }. Təxminən 10 dəqiqə əvvəl gəlin və kioskda və ya məlumat masasında qeydiyyatdan keçin.

@@ -391,3 +391,33 @@ desk-issued-title = Ticket issued:
 desk-tick-all = Tick every required document first.
 desk-id-required = Read the ID card or type the FIN.
 desk-service-required = Choose a service.
+
+## Online appointments: messages (email subject/body, SMS) and the calendar file
+booking-msg-code-subject = Your booking code: { $code }
+booking-msg-code-body = Your booking code is { $code }.
+
+    Enter it within { $minutes } minutes to confirm your appointment for { $service } at { $centre } on { $time } (reference { $reference }).
+
+    If you did not ask for this appointment, ignore this message: the slot will be released.
+booking-msg-code-sms = Booking code { $code } for { $service }, { $time }. Valid { $minutes } min. Ref { $reference }
+booking-msg-confirmed-subject = Appointment confirmed: { $service }, { $time }
+booking-msg-confirmed-body = Your appointment is confirmed.
+
+    Service: { $service }
+    Centre: { $centre }, { $address }
+    Time: { $time }
+    Reference: { $reference }
+
+    Please come about 10 minutes early and check in at the kiosk or the information desk with your reference or its QR code.
+booking-msg-confirmed-sms = Confirmed: { $service }, { $centre }, { $time }. Ref { $reference }. Come 10 min early.
+booking-msg-reminder-subject = Reminder: { $service } tomorrow, { $time }
+booking-msg-reminder-body = A reminder of your appointment.
+
+    Service: { $service }
+    Centre: { $centre }, { $address }
+    Time: { $time }
+    Reference: { $reference }
+
+    Please come about 10 minutes early. If you cannot come, cancel the appointment so someone else can have the slot.
+booking-msg-reminder-sms = Reminder: { $service }, { $centre }, { $time }. Ref { $reference }
+booking-ics-description = Booking reference { $reference }. Come about 10 minutes early and check in at the kiosk or the information desk.

@@ -394,3 +394,33 @@ desk-issued-title = Талон выдан:
 desk-tick-all = Сначала отметьте все необходимые документы.
 desk-id-required = Считайте удостоверение или введите FIN.
 desk-service-required = Выберите услугу.
+
+## Онлайн-запись: сообщения (тема и текст письма, SMS) и файл календаря
+booking-msg-code-subject = Ваш код записи: { $code }
+booking-msg-code-body = Ваш код записи: { $code }.
+
+    Введите его в течение { $minutes } мин., чтобы подтвердить запись на услугу «{ $service }» в центре { $centre } на { $time } (номер { $reference }).
+
+    Если вы не записывались, не обращайте внимания на это сообщение: время будет освобождено.
+booking-msg-code-sms = Код записи { $code }: { $service }, { $time }. Действует { $minutes } мин. Номер { $reference }
+booking-msg-confirmed-subject = Запись подтверждена: { $service }, { $time }
+booking-msg-confirmed-body = Ваша запись подтверждена.
+
+    Услуга: { $service }
+    Центр: { $centre }, { $address }
+    Время: { $time }
+    Номер записи: { $reference }
+
+    Пожалуйста, приходите примерно за 10 минут и отметьтесь в киоске или у информационной стойки по номеру записи или QR-коду.
+booking-msg-confirmed-sms = Подтверждено: { $service }, { $centre }, { $time }. Номер { $reference }. Приходите за 10 мин.
+booking-msg-reminder-subject = Напоминание: завтра { $service }, { $time }
+booking-msg-reminder-body = Напоминаем о вашей записи.
+
+    Услуга: { $service }
+    Центр: { $centre }, { $address }
+    Время: { $time }
+    Номер записи: { $reference }
+
+    Пожалуйста, приходите примерно за 10 минут. Если не сможете прийти, отмените запись, чтобы время досталось другому.
+booking-msg-reminder-sms = Напоминание: { $service }, { $centre }, { $time }. Номер { $reference }
+booking-ics-description = Номер записи { $reference }. Приходите примерно за 10 минут и отметьтесь в киоске или у информационной стойки.

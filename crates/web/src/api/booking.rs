@@ -217,7 +217,7 @@ pub async fn reschedule(
         (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not at this appointment's centre", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such appointment", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Not confirmed, too early, past the grace period, or the centre is closed", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not confirmed, too early, or past the grace period", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn check_in(
     State(state): State<AppState>,
