@@ -23,6 +23,7 @@ on_both_databases!(
     refusals_are_clear_and_hold_nothing,
     a_booking_goes_from_code_to_ticket,
     cancelled_places_return_after_the_delay_and_no_shows_cool_down,
+    the_pages_book_confirm_and_cancel,
 );
 
 const CENTRE: &str = "BAKU-1";
@@ -461,6 +462,79 @@ async fn cancelled_places_return_after_the_delay_and_no_shows_cool_down(db: &Tes
     assert_eq!(body["detail"], "too many missed appointments: booking is possible again from 2026-12-30T06:00:00Z");
     // Someone with one no-show may still book.
     assert_eq!(post_hold(&app, &request(&app, 3, "2026-12-03T06:00:00Z").await).await.status(), 201);
+    app.stop().await;
+}
+
+async fn the_pages_book_confirm_and_cancel(db: &TestDb) {
+    let mut s = settings();
+    s.pow_difficulty = 0;
+    s.dev_mailbox = true;
+    let app = TestApp::spawn_with(db, s).await;
+    catalogue_import(app.store.as_ref(), &six_places(), "asan-demo.yaml").await.unwrap();
+    let page = |path: &str| {
+        let path = path.to_owned();
+        let app = &app;
+        async move {
+            let r = app.get(&path).await;
+            assert_eq!(r.status(), 200, "{path}");
+            r.text().await.unwrap()
+        }
+    };
+    let services = page("/book").await;
+    assert!(services.contains("href=\"/book/MIA-ID-CARD\""), "{services}");
+    let centres = page("/book/MIA-ID-CARD").await;
+    assert!(centres.contains("href=\"/book/MIA-ID-CARD/BAKU-1\""), "{centres}");
+    let slots = page("/book/MIA-ID-CARD/BAKU-1?date=2026-11-30").await;
+    assert!(slots.contains(&format!("value=\"{FIRST_SLOT}\"")));
+    assert!(slots.contains("6 places left"));
+    // A form with errors comes back with them, in the page's language, and holds nothing.
+    let form = |id: &str| {
+        vec![
+            ("date", "2026-11-30".to_owned()),
+            ("starts_at", FIRST_SLOT.to_owned()),
+            ("national_id", id.to_owned()),
+            ("name", "Leyla Əliyeva".to_owned()),
+            ("email", "leyla@example.az".to_owned()),
+            ("phone", String::new()),
+        ]
+    };
+    let post = app.client().post(app.url("/book/MIA-ID-CARD/BAKU-1")).form(&form("12")).send().await.unwrap();
+    assert_eq!(post.status(), 422);
+    let body = post.text().await.unwrap();
+    assert!(body.contains("Enter a valid national ID number: 7 letters and digits."), "{body}");
+    assert!(body.contains("href=\"#national_id\""));
+    assert!(app.store.outbox_messages(None, 10).await.unwrap().is_empty());
+    // Booked: on to the code, which the dev mailbox shows.
+    let post = app.client().post(app.url("/book/MIA-ID-CARD/BAKU-1")).form(&form(&fin(5))).send().await.unwrap();
+    assert_eq!(post.status(), 303);
+    let to = post.headers()["location"].to_str().unwrap().to_owned();
+    let reference = to.trim_start_matches("/appointments/").trim_end_matches("/confirm").to_owned();
+    assert!(page(&to).await.contains("We sent a six-digit code to …e.az."));
+    let mailbox: Value = app.get("/dev/mailbox.json?to=leyla@example.az").await.json().await.unwrap();
+    assert_eq!(mailbox["messages"].as_array().unwrap().len(), 1);
+    assert!(page("/dev/mailbox").await.contains(&reference));
+    let code = code_for(&app, "leyla@example.az").await;
+    let wrong = app.client().post(app.url(&to)).form(&[("code", "999999x")]).send().await.unwrap();
+    assert_eq!(wrong.status(), 422);
+    let post = app.client().post(app.url(&to)).form(&[("code", code.as_str())]).send().await.unwrap();
+    assert_eq!(post.status(), 303);
+    let view = page(&format!("/appointments/{reference}")).await;
+    assert!(view.contains("Your appointment is confirmed."), "{view}");
+    assert!(view.contains(&format!("/api/v1/appointments/{reference}/qr.svg")));
+    assert!(view.contains(&format!("/api/v1/appointments/{reference}/calendar.ics")));
+    // Cancelled by reference and national ID.
+    let post = app
+        .client()
+        .post(app.url(&format!("/appointments/{reference}/cancel")))
+        .form(&[("national_id", fin(5))])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(post.status(), 303);
+    assert!(page(&format!("/appointments/{reference}")).await.contains("This appointment was cancelled."));
+    // In Azerbaijani too.
+    let az = app.client().get(app.url("/book")).header("accept-language", "az").send().await.unwrap();
+    assert!(az.text().await.unwrap().contains("Növbəyə yazılmaq"));
     app.stop().await;
 }
 

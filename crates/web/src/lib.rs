@@ -166,7 +166,7 @@ fn table() -> Table {
     use axum::http::Method;
     use axum::routing::post;
     use onestop_domain::identity::Permission as P;
-    use pages::{account, audit, home, queue, registry, registry_admin, staff};
+    use pages::{account, audit, booking, home, queue, registry, registry_admin, staff};
     Table::new(OpenApiRouter::with_openapi(ApiDoc::openapi()))
         .api(Public, routes!(health::healthz))
         .api(Public, routes!(health::readyz))
@@ -217,6 +217,16 @@ fn table() -> Table {
         .page(Method::GET, "/queues/compare", Public, get(queue::compare))
         .page(Method::GET, "/tickets/{id}", Public, get(queue::ticket))
         .page(Method::GET, "/tickets/{id}/print", Public, get(queue::print))
+        .page(Method::GET, "/book", Public, get(booking::services))
+        .page(Method::GET, "/book/{service}", Public, get(booking::centres))
+        .page(Method::GET, "/book/{service}/{centre}", Public, get(booking::slots))
+        .page(Method::POST, "/book/{service}/{centre}", Public, post(booking::book))
+        .page(Method::GET, "/appointments/{ref}", Public, get(booking::show))
+        .page(Method::GET, "/appointments/{ref}/confirm", Public, get(booking::confirm_form))
+        .page(Method::POST, "/appointments/{ref}/confirm", Public, post(booking::confirm))
+        .page(Method::POST, "/appointments/{ref}/cancel", Public, post(booking::cancel))
+        .page(Method::GET, "/dev/mailbox", Public, get(booking::mailbox))
+        .page(Method::GET, "/dev/mailbox.json", Public, get(booking::mailbox_json))
         .page(Method::GET, "/screens/pair", Public, get(screens::pair_form))
         .page(Method::POST, "/screens/pair", Public, post(screens::pair))
         .page(Method::POST, "/screens/unpair", Public, post(screens::unpair))

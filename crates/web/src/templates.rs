@@ -28,7 +28,7 @@ impl Default for Templates {
 }
 
 /// Every template, by name. Tests read these to check each `t("…")` key exists.
-pub const SOURCES: [(&str, &str); 28] = [
+pub const SOURCES: [(&str, &str); 34] = [
     ("base.html", include_str!("../templates/base.html")),
     ("errors.html", include_str!("../templates/errors.html")),
     ("home.html", include_str!("../templates/home.html")),
@@ -57,6 +57,12 @@ pub const SOURCES: [(&str, &str); 28] = [
     ("queues_pick.html", include_str!("../templates/queues_pick.html")),
     ("officer.html", include_str!("../templates/officer.html")),
     ("desk.html", include_str!("../templates/desk.html")),
+    ("booking_services.html", include_str!("../templates/booking_services.html")),
+    ("booking_centres.html", include_str!("../templates/booking_centres.html")),
+    ("booking_slots.html", include_str!("../templates/booking_slots.html")),
+    ("booking_confirm.html", include_str!("../templates/booking_confirm.html")),
+    ("booking_view.html", include_str!("../templates/booking_view.html")),
+    ("dev_mailbox.html", include_str!("../templates/dev_mailbox.html")),
 ];
 
 fn fluent_args(kwargs: &Kwargs) -> Result<Vec<(String, FluentValue<'static>)>, minijinja::Error> {
@@ -195,6 +201,7 @@ fn navigation(caller: &Caller, here: &str) -> Vec<serde_json::Value> {
         items.push(("nav-services", "/services"));
         items.push(("nav-centres", "/centres"));
         items.push(("nav-queues", "/queues"));
+        items.push(("nav-book", "/book"));
         items.push(("nav-sign-in", "/sign-in"));
     }
     items
