@@ -40,11 +40,14 @@ pub fn catalogue(windows: u32) -> String {
     text
 }
 
-/// The configuration the server runs the storm with: the whole capacity for the website, a
-/// cheap proof of work, rate limits out of the way (every client shares one address), and the dev
+/// The configuration the server runs the storm with: only tomorrow bookable, the whole capacity
+/// for the website, a cheap proof of work, rate limits out of the way (every client shares one address), and the dev
 /// mailbox for reading the codes.
 pub fn server_env(difficulty: u8) -> Vec<(&'static str, String)> {
     vec![
+        // Only tomorrow is bookable: the day's places are all there is.
+        ("ONESTOP_BOOKING_FIRST_DAY", "1".into()),
+        ("ONESTOP_BOOKING_LAST_DAY", "1".into()),
         ("ONESTOP_BOOKING_SHARE_WEBSITE_PERCENT", "100".into()),
         ("ONESTOP_BOOKING_SHARE_CALL_CENTRE_PERCENT", "0".into()),
         ("ONESTOP_BOOKING_SHARE_INFO_DESK_PERCENT", "0".into()),

@@ -131,12 +131,10 @@ pub async fn deliver_due(
         if claimed.is_empty() {
             return Ok(sent);
         }
+        let mut delivered = Vec::new();
         for m in &claimed {
             match transports.deliver(m).await {
-                Ok(()) => {
-                    store.message_sent(m.id, now()).await.map_err(|e| e.to_string())?;
-                    sent += 1;
-                }
+                Ok(()) => delivered.push(m.id),
                 Err(error) => {
                     let at = now();
                     let retry_at = retry.after(m.attempts + 1).map(|wait| at + wait);
@@ -145,6 +143,9 @@ pub async fn deliver_due(
                 }
             }
         }
+        // Marked together: one transaction per round, not one per message.
+        store.messages_sent(&delivered, now()).await.map_err(|e| e.to_string())?;
+        sent += delivered.len();
     }
 }
 

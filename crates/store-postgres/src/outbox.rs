@@ -98,14 +98,19 @@ impl OutboxStore for PgStore {
         Ok(out)
     }
 
-    async fn message_sent(&self, id: i64, now: Timestamp) -> Result<(), StoreError> {
+    async fn messages_sent(&self, ids: &[i64], now: Timestamp) -> Result<(), StoreError> {
+        if ids.is_empty() {
+            return Ok(());
+        }
         let mut tx = self.begin_write().await?;
-        sqlx::query("UPDATE outbox SET state = 'sent', sent_at = $1, last_error = NULL WHERE id = $2")
-            .bind(ts(now))
-            .bind(id)
-            .execute(&mut *tx)
-            .await
-            .map_err(db)?;
+        for id in ids {
+            sqlx::query("UPDATE outbox SET state = 'sent', sent_at = $1, last_error = NULL WHERE id = $2")
+                .bind(ts(now))
+                .bind(*id)
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
+        }
         tx.commit().await.map_err(db)
     }
 

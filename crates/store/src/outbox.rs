@@ -72,8 +72,8 @@ pub trait OutboxStore: Send + Sync {
         limit: u32,
     ) -> Result<Vec<OutboxMessage>, StoreError>;
 
-    /// Marks message `id` sent at `now`.
-    async fn message_sent(&self, id: i64, now: Timestamp) -> Result<(), StoreError>;
+    /// Marks the messages `ids` sent at `now`, in one transaction.
+    async fn messages_sent(&self, ids: &[i64], now: Timestamp) -> Result<(), StoreError>;
 
     /// Records a failed try of message `id`: due again at `retry_at`, or failed for good when `None`.
     async fn message_failed(&self, id: i64, error: &str, retry_at: Option<Timestamp>) -> Result<(), StoreError>;
