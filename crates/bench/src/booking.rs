@@ -121,7 +121,8 @@ impl Client {
 /// The starts of the day's slots, as the API lists them.
 pub async fn slot_starts(base: &str, date: &str) -> Result<Vec<(String, u64, u64)>, String> {
     let url = format!("{base}/api/v1/centres/{CENTRE}/slots?service={SERVICE}&date={date}");
-    let body: Value = reqwest::get(url).await.map_err(|e| e.to_string())?.json().await.map_err(|e| e.to_string())?;
+    let body: Value =
+        reqwest::get(url).await.map_err(|e| e.to_string())?.json().await.map_err(|e| e.to_string())?;
     let slots = body["slots"].as_array().ok_or_else(|| format!("no slots: {body}"))?;
     Ok(slots
         .iter()

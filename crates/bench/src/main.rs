@@ -147,8 +147,12 @@ async fn booking_storm(
     let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
     let (url, _postgres) = database(backend, dir.path()).await?;
     let store = setup::open(&url).await?;
-    onestop_server::admin::catalogue_import(store.as_ref(), &booking::catalogue(windows), "booking benchmark")
-        .await?;
+    onestop_server::admin::catalogue_import(
+        store.as_ref(),
+        &booking::catalogue(windows),
+        "booking benchmark",
+    )
+    .await?;
     store.close().await;
     progress("starting the server");
     let server = Server::start_with(dir.path(), &url, &booking::server_env(difficulty)).await?;

@@ -47,7 +47,11 @@ impl Server {
     }
 
     /// As [`Server::start`], with extra `ONESTOP_*` configuration variables.
-    pub async fn start_with(dir: &Path, database_url: &str, env: &[(&str, String)]) -> Result<Server, String> {
+    pub async fn start_with(
+        dir: &Path,
+        database_url: &str,
+        env: &[(&str, String)],
+    ) -> Result<Server, String> {
         let mut child = Command::new(binary())
             .current_dir(dir)
             .args([

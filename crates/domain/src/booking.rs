@@ -13,8 +13,8 @@ pub mod capacity;
 pub mod ics;
 pub mod pow;
 
-use jiff::{SignedDuration, Timestamp};
 use jiff::civil::Date;
+use jiff::{SignedDuration, Timestamp};
 use sha2::{Digest, Sha256};
 
 /// Where a booking was made: each channel has its own share of a slot's capacity.
@@ -253,7 +253,10 @@ mod tests {
     fn check_in_opens_before_and_closes_after_the_grace() {
         let rules = BookingRules::default();
         let at: Timestamp = "2026-11-29T08:00:00Z".parse().unwrap();
-        assert!(matches!(rules.check_in(at, at - SignedDuration::from_mins(11)), Err(BookingError::TooEarly { .. })));
+        assert!(matches!(
+            rules.check_in(at, at - SignedDuration::from_mins(11)),
+            Err(BookingError::TooEarly { .. })
+        ));
         assert!(rules.check_in(at, at - SignedDuration::from_mins(10)).is_ok());
         assert!(rules.check_in(at, at + SignedDuration::from_mins(15)).is_ok());
         assert_eq!(rules.check_in(at, at + SignedDuration::from_mins(16)), Err(BookingError::TooLate));

@@ -266,7 +266,11 @@ impl DeviceKind {
             DeviceKind::Integration => {
                 matches!(
                     permission,
-                    P::Identify | P::IssueTicket | P::WatchQueue | P::ReturnParkedTicket | P::CheckInAppointment
+                    P::Identify
+                        | P::IssueTicket
+                        | P::WatchQueue
+                        | P::ReturnParkedTicket
+                        | P::CheckInAppointment
                 )
             }
         }

@@ -83,7 +83,8 @@ mod tests {
 
     #[test]
     fn back_off_doubles_up_to_the_cap_then_gives_up() {
-        let r = Retry { first: SignedDuration::from_secs(10), max: SignedDuration::from_secs(60), attempts: 5 };
+        let r =
+            Retry { first: SignedDuration::from_secs(10), max: SignedDuration::from_secs(60), attempts: 5 };
         assert_eq!(r.after(1), Some(SignedDuration::from_secs(10)));
         assert_eq!(r.after(2), Some(SignedDuration::from_secs(20)));
         assert_eq!(r.after(3), Some(SignedDuration::from_secs(40)));

@@ -26,7 +26,8 @@ pub async fn sweep(
     now: Timestamp,
 ) -> Result<Swept, String> {
     let no_shows = onestop_web::booking::sweep_no_shows(store, rules, now).await?;
-    let Some(loaded) = registry.current(store).await.map_err(|e| format!("cannot load the registry: {e:?}"))?
+    let Some(loaded) =
+        registry.current(store).await.map_err(|e| format!("cannot load the registry: {e:?}"))?
     else {
         return Ok(Swept { no_shows, reminders: 0 });
     };

@@ -368,31 +368,48 @@ impl Config {
         }
         let b = &self.booking;
         if b.first_day < 0 || b.last_day < b.first_day {
-            return Err(bad("booking.last_day", "must be at least booking.first_day, which is at least 0".into()));
+            return Err(bad(
+                "booking.last_day",
+                "must be at least booking.first_day, which is at least 0".into(),
+            ));
         }
         if b.share_website_percent + b.share_call_centre_percent + b.share_info_desk_percent > 100 {
-            return Err(bad("booking.share_website_percent", "the channels' shares add up to more than 100".into()));
+            return Err(bad(
+                "booking.share_website_percent",
+                "the channels' shares add up to more than 100".into(),
+            ));
         }
         if b.pow_difficulty > 32 {
             return Err(bad("booking.pow_difficulty", "at most 32 bits".into()));
         }
         if b.hold_minutes < 1 || b.pow_ttl_secs < 1 || b.sweep_interval_secs == 0 {
-            return Err(bad("booking.hold_minutes", "holds, challenges and the sweep need at least 1".into()));
+            return Err(bad(
+                "booking.hold_minutes",
+                "holds, challenges and the sweep need at least 1".into(),
+            ));
         }
         let n = &self.notify;
         if !matches!(n.email_transport.as_str(), "mailbox" | "smtp") {
-            return Err(bad("notify.email_transport", format!("{:?}: use mailbox or smtp", n.email_transport)));
+            return Err(bad(
+                "notify.email_transport",
+                format!("{:?}: use mailbox or smtp", n.email_transport),
+            ));
         }
         match n.sms_transport.as_str() {
             "mailbox" => {}
             "gateway" => match url::Url::parse(&n.sms_gateway_url) {
                 Ok(u) if matches!(u.scheme(), "http" | "https") => {}
-                _ => return Err(bad("notify.sms_gateway_url", "the SMS gateway needs an http(s) URL".into())),
+                _ => {
+                    return Err(bad("notify.sms_gateway_url", "the SMS gateway needs an http(s) URL".into()));
+                }
             },
             other => return Err(bad("notify.sms_transport", format!("{other:?}: use mailbox or gateway"))),
         }
         if n.max_attempts == 0 || n.poll_interval_ms == 0 || n.retry_first_secs < 1 {
-            return Err(bad("notify.max_attempts", "attempts, poll interval and retry wait need at least 1".into()));
+            return Err(bad(
+                "notify.max_attempts",
+                "attempts, poll interval and retry wait need at least 1".into(),
+            ));
         }
         tracing_subscriber::EnvFilter::try_new(&self.log.level)
             .map_err(|e| bad("log.level", format!("{:?} is not a log filter: {e}", self.log.level)))?;

@@ -35,8 +35,8 @@ pub async fn run(
         request_timeout: Duration::from_secs(config.server.request_timeout_secs),
         body_limit_bytes: usize::try_from(config.server.body_limit_bytes).unwrap_or(usize::MAX),
     };
-    let mut state =
-        AppState::new(Arc::clone(&store), Arc::new(crate::clock::now)).with_booking(config.booking_settings());
+    let mut state = AppState::new(Arc::clone(&store), Arc::new(crate::clock::now))
+        .with_booking(config.booking_settings());
     state.secure_cookies = config.server.secure_cookies;
     state.public_url = if config.server.public_url.ends_with('/') {
         config.server.public_url.clone()

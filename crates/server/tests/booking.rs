@@ -98,13 +98,7 @@ async fn post_hold(app: &TestApp, body: &Value) -> reqwest::Response {
 async fn code_for(app: &TestApp, to: &str) -> String {
     let messages = app.store.outbox_messages(Some(to), 10).await.unwrap();
     let message = messages.iter().find(|m| m.message.topic == "booking.code").unwrap();
-    message
-        .message
-        .body
-        .split(|c: char| !c.is_ascii_digit())
-        .find(|w| w.len() == 6)
-        .unwrap()
-        .to_owned()
+    message.message.body.split(|c: char| !c.is_ascii_digit()).find(|w| w.len() == 6).unwrap().to_owned()
 }
 
 async fn confirm(app: &TestApp, reference: &str, code: &str) -> reqwest::Response {
@@ -143,8 +137,12 @@ async fn racing_clients_take_exactly_the_free_places(db: &TestDb) {
     assert_eq!(day["slots"].as_array().unwrap().len(), 600 / 15);
     assert_eq!(free_at(&day, FIRST_SLOT), 6);
     // The last places of the day: the two last slots, 12 places; 60 clients race for them.
-    let all: Vec<String> =
-        day["slots"].as_array().unwrap().iter().map(|s| s["starts_at"].as_str().unwrap().to_owned()).collect();
+    let all: Vec<String> = day["slots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["starts_at"].as_str().unwrap().to_owned())
+        .collect();
     let last_two = [all[all.len() - 2].clone(), all[all.len() - 1].clone()];
     let mut bodies = Vec::new();
     for i in 0..60 {
@@ -205,8 +203,12 @@ async fn racing_clients_take_exactly_the_free_places(db: &TestDb) {
 async fn one_person_racing_for_two_slots_gets_one(db: &TestDb) {
     let app = app(db).await;
     let day = slots(&app, "2026-11-30").await;
-    let all: Vec<String> =
-        day["slots"].as_array().unwrap().iter().map(|s| s["starts_at"].as_str().unwrap().to_owned()).collect();
+    let all: Vec<String> = day["slots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["starts_at"].as_str().unwrap().to_owned())
+        .collect();
     let mut bodies = Vec::new();
     for slot in all.iter().take(10) {
         bodies.push(request(&app, 7, slot).await);
@@ -234,7 +236,11 @@ async fn refusals_are_clear_and_hold_nothing(db: &TestDb) {
         assert_eq!(body["field"], "starts_at");
         assert_eq!(body["detail"], "appointments can be booked from 2026-11-29 through 2026-12-05");
     }
-    let body = problem(app.get(&format!("/api/v1/centres/{CENTRE}/slots?service={SERVICE}&date=2026-12-06")).await, 422).await;
+    let body = problem(
+        app.get(&format!("/api/v1/centres/{CENTRE}/slots?service={SERVICE}&date=2026-12-06")).await,
+        422,
+    )
+    .await;
     assert_eq!(body["field"], "date");
     // No slot at that minute.
     let body = problem(post_hold(&app, &request(&app, 1, "2026-11-30T06:07:00Z").await).await, 422).await;
@@ -256,7 +262,10 @@ async fn refusals_are_clear_and_hold_nothing(db: &TestDb) {
     assert_eq!(problem(post_hold(&app, &r).await, 422).await["field"], "pow_nonce");
     let mut r = request(&app, 1, FIRST_SLOT).await;
     let text = r["pow_challenge"].as_str().unwrap().to_owned();
-    let wrong = (0..).map(|n: u64| n.to_string()).find(|n| onestop_domain::booking::pow::zero_bits(&text, n) < 6).unwrap();
+    let wrong = (0..)
+        .map(|n: u64| n.to_string())
+        .find(|n| onestop_domain::booking::pow::zero_bits(&text, n) < 6)
+        .unwrap();
     r["pow_nonce"] = json!(wrong);
     let body = problem(post_hold(&app, &r).await, 422).await;
     assert_eq!(body["detail"], "the proof of work does not solve the challenge");
@@ -284,8 +293,18 @@ async fn refusals_are_clear_and_hold_nothing(db: &TestDb) {
         assert_eq!(post_hold(&app, &request(&app, i, FIRST_SLOT).await).await.status(), 201);
     }
     let body = problem(post_hold(&app, &request(&app, 20, FIRST_SLOT).await).await, 409).await;
-    let next: Vec<&str> = body["next_free_slots"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
-    assert_eq!(next, ["2026-11-30T06:15:00Z", "2026-11-30T06:30:00Z", "2026-11-30T06:45:00Z", "2026-11-30T07:00:00Z", "2026-11-30T07:15:00Z"]);
+    let next: Vec<&str> =
+        body["next_free_slots"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+    assert_eq!(
+        next,
+        [
+            "2026-11-30T06:15:00Z",
+            "2026-11-30T06:30:00Z",
+            "2026-11-30T06:45:00Z",
+            "2026-11-30T07:00:00Z",
+            "2026-11-30T07:15:00Z"
+        ]
+    );
     assert_eq!(outbox(&app).await, 6);
 
     // Wrong codes count down, then the hold is dropped; an unknown reference is 404.
@@ -302,7 +321,12 @@ async fn refusals_are_clear_and_hold_nothing(db: &TestDb) {
     let late_code = code_for(&app, &email(30)).await;
     let body = problem(confirm(&app, late["reference"].as_str().unwrap(), &late_code).await, 410).await;
     assert_eq!(body["detail"], "the hold has expired before the code came: book again");
-    let view: Value = app.get(&format!("/api/v1/appointments/{}", late["reference"].as_str().unwrap())).await.json().await.unwrap();
+    let view: Value = app
+        .get(&format!("/api/v1/appointments/{}", late["reference"].as_str().unwrap()))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(view["state"], "expired");
     // The expired holds released their places: the first slot has its six again but for none.
     let day = slots(&app, "2026-11-30").await;
@@ -329,9 +353,18 @@ async fn a_booking_goes_from_code_to_ticket(db: &TestDb) {
     assert_eq!(done["state"], "confirmed");
     assert_eq!(done["local_time"], "30 Nov 2026, 10:00");
     // Confirming again is a conflict; the confirmation message is queued.
-    assert_eq!(problem(confirm(&app, &reference, &code).await, 409).await["detail"], "the appointment is confirmed");
-    let topics: Vec<String> =
-        app.store.outbox_messages(Some(&email(3)), 10).await.unwrap().into_iter().map(|m| m.message.topic).collect();
+    assert_eq!(
+        problem(confirm(&app, &reference, &code).await, 409).await["detail"],
+        "the appointment is confirmed"
+    );
+    let topics: Vec<String> = app
+        .store
+        .outbox_messages(Some(&email(3)), 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|m| m.message.topic)
+        .collect();
     assert_eq!(topics, ["booking.confirmed", "booking.code"]);
 
     // The calendar file, parsed by Python's icalendar.
@@ -370,7 +403,12 @@ async fn a_booking_goes_from_code_to_ticket(db: &TestDb) {
     assert_eq!(done["appointment"]["state"], "checked_in");
     assert_eq!(done["ticket"]["service"], SERVICE);
     assert_eq!(done["ticket"]["state"], "waiting");
-    let ticket = app.store.ticket(onestop_domain::queue::ticket::TicketId(done["ticket"]["id"].as_i64().unwrap())).await.unwrap().unwrap();
+    let ticket = app
+        .store
+        .ticket(onestop_domain::queue::ticket::TicketId(done["ticket"]["id"].as_i64().unwrap()))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(ticket.ticket.origin, onestop_domain::queue::ticket::Origin::Appointment { at: start });
     assert_eq!(ticket.holder.unwrap().fin.reveal(), fin(3));
     // A second check-in is refused; the appointment names its ticket.
@@ -380,8 +418,25 @@ async fn a_booking_goes_from_code_to_ticket(db: &TestDb) {
     // An officer at a window calls it (appointments first at their time).
     app.staff("officer", Role::Officer, Some(CENTRE), Some("MIA")).await;
     let officer = app.sign_in("officer").await;
-    assert_eq!(officer.post(&app, &format!("/api/v1/windows/{CENTRE}:1/sign-in")).json(&json!({})).send().await.unwrap().status(), 200);
-    let called: Value = officer.post(&app, &format!("/api/v1/windows/{CENTRE}:1/call-next")).json(&json!({})).send().await.unwrap().json().await.unwrap();
+    assert_eq!(
+        officer
+            .post(&app, &format!("/api/v1/windows/{CENTRE}:1/sign-in"))
+            .json(&json!({}))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    let called: Value = officer
+        .post(&app, &format!("/api/v1/windows/{CENTRE}:1/call-next"))
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(called["ticket"]["id"], done["ticket"]["id"]);
     assert_eq!(called["rule"], "appointment");
     app.stop().await;
@@ -446,20 +501,26 @@ async fn cancelled_places_return_after_the_delay_and_no_shows_cool_down(db: &Tes
     // Nobody came: after the grace period the four are no-shows. Person 2 misses a second
     // appointment and is then barred until the cool-down ends.
     let after: Timestamp = "2026-11-30T06:16:00Z".parse().unwrap();
-    let swept = onestop_server::booking_sweep::sweep(store, &registry, &catalog, &rules, after).await.unwrap();
+    let swept =
+        onestop_server::booking_sweep::sweep(store, &registry, &catalog, &rules, after).await.unwrap();
     assert_eq!(swept.no_shows, 4);
     let view: Value = app.get(&format!("/api/v1/appointments/{}", references[2])).await.json().await.unwrap();
     assert_eq!(view["state"], "no_show");
     app.advance(after.duration_since(app.now()));
-    let second: Value = post_hold(&app, &request(&app, 2, "2026-12-01T06:00:00Z").await).await.json().await.unwrap();
+    let second: Value =
+        post_hold(&app, &request(&app, 2, "2026-12-01T06:00:00Z").await).await.json().await.unwrap();
     let code = code_for(&app, &email(2)).await;
     assert_eq!(confirm(&app, second["reference"].as_str().unwrap(), &code).await.status(), 200);
     let later: Timestamp = "2026-12-01T06:16:00Z".parse().unwrap();
-    let swept = onestop_server::booking_sweep::sweep(store, &registry, &catalog, &rules, later).await.unwrap();
+    let swept =
+        onestop_server::booking_sweep::sweep(store, &registry, &catalog, &rules, later).await.unwrap();
     assert_eq!(swept.no_shows, 2, "person 2's second appointment and person 1's moved one");
     app.advance(later.duration_since(app.now()));
     let body = problem(post_hold(&app, &request(&app, 2, "2026-12-03T06:00:00Z").await).await, 403).await;
-    assert_eq!(body["detail"], "too many missed appointments: booking is possible again from 2026-12-30T06:00:00Z");
+    assert_eq!(
+        body["detail"],
+        "too many missed appointments: booking is possible again from 2026-12-30T06:00:00Z"
+    );
     // Someone with one no-show may still book.
     assert_eq!(post_hold(&app, &request(&app, 3, "2026-12-03T06:00:00Z").await).await.status(), 201);
     app.stop().await;
@@ -505,7 +566,8 @@ async fn the_pages_book_confirm_and_cancel(db: &TestDb) {
     assert!(body.contains("href=\"#national_id\""));
     assert!(app.store.outbox_messages(None, 10).await.unwrap().is_empty());
     // Booked: on to the code, which the dev mailbox shows.
-    let post = app.client().post(app.url("/book/MIA-ID-CARD/BAKU-1")).form(&form(&fin(5))).send().await.unwrap();
+    let post =
+        app.client().post(app.url("/book/MIA-ID-CARD/BAKU-1")).form(&form(&fin(5))).send().await.unwrap();
     assert_eq!(post.status(), 303);
     let to = post.headers()["location"].to_str().unwrap().to_owned();
     let reference = to.trim_start_matches("/appointments/").trim_end_matches("/confirm").to_owned();

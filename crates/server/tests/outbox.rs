@@ -16,7 +16,10 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, ChildStdout, Command, Stdio};
 use std::sync::{Arc, Mutex};
 
-on_both_databases!(email_reaches_a_real_smtp_server_after_a_retry, sms_go_to_the_gateway_and_failures_give_up);
+on_both_databases!(
+    email_reaches_a_real_smtp_server_after_a_retry,
+    sms_go_to_the_gateway_and_failures_give_up
+);
 
 const SMTP_SERVER: &str = r#"
 import json, sys
@@ -120,7 +123,8 @@ async fn email_reaches_a_real_smtp_server_after_a_retry(db: &TestDb) {
     let port = free_port();
     let t0: Timestamp = "2026-11-28T09:00:00Z".parse().unwrap();
     let id = store.enqueue_message(&email("leyla@example.az"), t0).await.unwrap();
-    let retry = Retry { first: SignedDuration::from_secs(10), max: SignedDuration::from_secs(60), attempts: 3 };
+    let retry =
+        Retry { first: SignedDuration::from_secs(10), max: SignedDuration::from_secs(60), attempts: 3 };
 
     // Nothing listens yet: the try fails and the message waits 10 s.
     let sent = deliver_due(store.as_ref(), &transports(port, ""), retry, &move || t0).await.unwrap();
@@ -180,7 +184,8 @@ async fn sms_go_to_the_gateway_and_failures_give_up(db: &TestDb) {
     store.enqueue_message(&sms, t0).await.unwrap();
     // An email to a server that never answers, with one try only: given up.
     store.enqueue_message(&email("nobody@example.az"), t0).await.unwrap();
-    let retry = Retry { first: SignedDuration::from_secs(10), max: SignedDuration::from_secs(60), attempts: 1 };
+    let retry =
+        Retry { first: SignedDuration::from_secs(10), max: SignedDuration::from_secs(60), attempts: 1 };
     let sent = deliver_due(store.as_ref(), &transports(free_port(), &url), retry, &move || t0).await.unwrap();
     assert_eq!(sent, 1);
     let got = received.lock().unwrap().clone();
@@ -193,6 +198,9 @@ async fn sms_go_to_the_gateway_and_failures_give_up(db: &TestDb) {
     let failed = by("nobody@example.az");
     assert_eq!((failed.state, failed.attempts), (DeliveryState::Failed, 1));
     let later = t0 + SignedDuration::from_hours(1);
-    assert_eq!(deliver_due(store.as_ref(), &transports(free_port(), &url), retry, &move || later).await.unwrap(), 0);
+    assert_eq!(
+        deliver_due(store.as_ref(), &transports(free_port(), &url), retry, &move || later).await.unwrap(),
+        0
+    );
     server.abort();
 }

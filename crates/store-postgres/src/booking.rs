@@ -16,13 +16,13 @@ use onestop_domain::catalogue::{CentreCode, ServiceCode};
 use onestop_domain::notify::Message;
 use onestop_domain::pii::Fin;
 use onestop_domain::queue::ticket::TicketId;
+use onestop_store::StoreError;
 use onestop_store::booking::{
     Appointment, BookingStore, ChangeError, HoldError, NewAppointment, NoShowRule, SlotUse,
 };
 use onestop_store::queue::{NewTicket, TicketRecord, to_micros};
-use onestop_store::StoreError;
 use sqlx::postgres::PgRow;
-use sqlx::{Row, PgConnection};
+use sqlx::{PgConnection, Row};
 
 const COLUMNS: &str = "id, reference, centre, service, channel, starts_at, ends_at, person_fin, person_name,
     email, phone, lang, state, created_at, expires_at, code_attempts, confirmed_at, cancelled_at, released_at,
@@ -95,7 +95,12 @@ async fn taken(conn: &mut PgConnection, new: &NewAppointment, now: Timestamp) ->
 }
 
 /// Refuses a person barred by their no-shows.
-async fn check_no_shows(conn: &mut PgConnection, fin: &Fin, rule: NoShowRule, now: Timestamp) -> Result<(), HoldError> {
+async fn check_no_shows(
+    conn: &mut PgConnection,
+    fin: &Fin,
+    rule: NoShowRule,
+    now: Timestamp,
+) -> Result<(), HoldError> {
     if rule.limit == 0 {
         return Ok(());
     }
@@ -346,7 +351,8 @@ impl BookingStore for PgStore {
     ) -> Result<Appointment, ChangeError> {
         let now = to_micros(now);
         let mut tx = self.begin_write().await?;
-        let a = by_reference(&mut tx, reference).await?.filter(|a| a.fin == *fin).ok_or(ChangeError::NotFound)?;
+        let a =
+            by_reference(&mut tx, reference).await?.filter(|a| a.fin == *fin).ok_or(ChangeError::NotFound)?;
         if !a.is_active(now) {
             return Err(ChangeError::State(a.state));
         }
@@ -442,13 +448,15 @@ impl BookingStore for PgStore {
             return Ok(missed);
         }
         for a in &missed {
-            sqlx::query("INSERT INTO appointment_no_shows (appointment_id, person_fin, at) VALUES ($1, $2, $3)")
-                .bind(a.id)
-                .bind(a.fin.reveal())
-                .bind(ts(a.starts_at))
-                .execute(&mut *tx)
-                .await
-                .map_err(db)?;
+            sqlx::query(
+                "INSERT INTO appointment_no_shows (appointment_id, person_fin, at) VALUES ($1, $2, $3)",
+            )
+            .bind(a.id)
+            .bind(a.fin.reveal())
+            .bind(ts(a.starts_at))
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
         }
         let mut audit = audit;
         audit.summary = format!("{} ({} appointments)", audit.summary, missed.len());
@@ -477,7 +485,12 @@ impl BookingStore for PgStore {
         rows.iter().map(appointment).collect()
     }
 
-    async fn remind_appointment(&self, id: i64, message: Message, now: Timestamp) -> Result<bool, StoreError> {
+    async fn remind_appointment(
+        &self,
+        id: i64,
+        message: Message,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
         let now = to_micros(now);
         let mut tx = self.begin_write().await?;
         let done = sqlx::query(

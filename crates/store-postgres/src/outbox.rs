@@ -6,10 +6,10 @@ use crate::{PgStore, db, opt_ts, read_ts, ts};
 use async_trait::async_trait;
 use jiff::{SignedDuration, Timestamp};
 use onestop_domain::notify::{Message, MessageChannel};
-use onestop_store::outbox::{DeliveryState, OutboxMessage, OutboxStore};
 use onestop_store::StoreError;
+use onestop_store::outbox::{DeliveryState, OutboxMessage, OutboxStore};
 use sqlx::postgres::PgRow;
-use sqlx::{Row, PgConnection};
+use sqlx::{PgConnection, Row};
 
 const COLUMNS: &str = "id, created_at, channel, recipient, subject, body, topic, record, state, attempts,
     next_attempt_at, last_error, sent_at";
@@ -114,7 +114,12 @@ impl OutboxStore for PgStore {
         tx.commit().await.map_err(db)
     }
 
-    async fn message_failed(&self, id: i64, error: &str, retry_at: Option<Timestamp>) -> Result<(), StoreError> {
+    async fn message_failed(
+        &self,
+        id: i64,
+        error: &str,
+        retry_at: Option<Timestamp>,
+    ) -> Result<(), StoreError> {
         let mut tx = self.begin_write().await?;
         sqlx::query(
             "UPDATE outbox SET attempts = attempts + 1, last_error = $1,

@@ -496,7 +496,7 @@ pub(crate) async fn issue_in(
     new: NewTicket,
     now: Timestamp,
 ) -> Result<TicketRecord, StoreError> {
-        let issued: i64 = sqlx::query_scalar(
+    let issued: i64 = sqlx::query_scalar(
             "INSERT INTO ticket_counters (centre, prefix, day, issued) VALUES ($1, $2, $3, 1)
              ON CONFLICT (centre, prefix, day) DO UPDATE SET issued = ticket_counters.issued + 1 RETURNING issued",
         )
@@ -506,27 +506,27 @@ pub(crate) async fn issue_in(
         .fetch_one(&mut *conn)
         .await
         .map_err(db)?;
-        let before = u32::try_from(issued - 1).unwrap_or(u32::MAX);
-        let number =
-            next_number(new.prefix, &new.group, before).map_err(|e| StoreError::Conflict(e.to_string()))?;
-        let mut rec = TicketRecord {
-            ticket: Ticket::issue(
-                TicketId(0),
-                number,
-                new.centre.clone(),
-                new.service.clone(),
-                new.origin,
-                new.priority,
-                now,
-            ),
-            day: new.day,
-            group: new.group,
-            holder: new.holder,
-        };
-        rec.ticket.id = insert_ticket(&mut *conn, &rec).await?;
-        let waiting = waiting(&mut *conn, &new.centre, new.day, &new.service).await?;
-        event(&mut *conn, &new.centre, now, EventKind::Issued, Some(&rec.ticket), None, Some(waiting)).await?;
-            Ok(rec)
+    let before = u32::try_from(issued - 1).unwrap_or(u32::MAX);
+    let number =
+        next_number(new.prefix, &new.group, before).map_err(|e| StoreError::Conflict(e.to_string()))?;
+    let mut rec = TicketRecord {
+        ticket: Ticket::issue(
+            TicketId(0),
+            number,
+            new.centre.clone(),
+            new.service.clone(),
+            new.origin,
+            new.priority,
+            now,
+        ),
+        day: new.day,
+        group: new.group,
+        holder: new.holder,
+    };
+    rec.ticket.id = insert_ticket(&mut *conn, &rec).await?;
+    let waiting = waiting(&mut *conn, &new.centre, new.day, &new.service).await?;
+    event(&mut *conn, &new.centre, now, EventKind::Issued, Some(&rec.ticket), None, Some(waiting)).await?;
+    Ok(rec)
 }
 
 #[async_trait]

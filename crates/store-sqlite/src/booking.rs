@@ -70,7 +70,10 @@ fn appointment(row: &SqliteRow) -> Result<Appointment, StoreError> {
     })
 }
 
-async fn by_reference(conn: &mut SqliteConnection, reference: &str) -> Result<Option<Appointment>, StoreError> {
+async fn by_reference(
+    conn: &mut SqliteConnection,
+    reference: &str,
+) -> Result<Option<Appointment>, StoreError> {
     sqlx::query(&format!("SELECT {COLUMNS} FROM appointments WHERE reference = ?"))
         .bind(reference)
         .fetch_optional(&mut *conn)
@@ -99,7 +102,12 @@ async fn taken(conn: &mut SqliteConnection, new: &NewAppointment, now: Timestamp
 }
 
 /// Refuses a person barred by their no-shows.
-async fn check_no_shows(conn: &mut SqliteConnection, fin: &Fin, rule: NoShowRule, now: Timestamp) -> Result<(), HoldError> {
+async fn check_no_shows(
+    conn: &mut SqliteConnection,
+    fin: &Fin,
+    rule: NoShowRule,
+    now: Timestamp,
+) -> Result<(), HoldError> {
     if rule.limit == 0 {
         return Ok(());
     }
@@ -113,7 +121,9 @@ async fn check_no_shows(conn: &mut SqliteConnection, fin: &Fin, rule: NoShowRule
     .await
     .map_err(db)?;
     match nth {
-        Some(at) => Err(HoldError::CoolDown { until: parse_timestamp(&at)? + now.duration_since(rule.since) }),
+        Some(at) => {
+            Err(HoldError::CoolDown { until: parse_timestamp(&at)? + now.duration_since(rule.since) })
+        }
         None => Ok(()),
     }
 }
@@ -178,7 +188,9 @@ async fn insert(
     .await
     .map_err(|e| match db(e) {
         // The unique index: a racing hold of the same person and service committed first.
-        StoreError::Conflict(m) if m.contains("person_fin") || m.contains("one_active") => HoldError::AlreadyBooked,
+        StoreError::Conflict(m) if m.contains("person_fin") || m.contains("one_active") => {
+            HoldError::AlreadyBooked
+        }
         other => HoldError::Store(other),
     })?;
     if let Some(message) = &new.message {
@@ -328,7 +340,8 @@ impl BookingStore for SqliteStore {
     ) -> Result<Appointment, ChangeError> {
         let now = to_micros(now);
         let mut tx = self.begin_write().await?;
-        let a = by_reference(&mut tx, reference).await?.filter(|a| a.fin == *fin).ok_or(ChangeError::NotFound)?;
+        let a =
+            by_reference(&mut tx, reference).await?.filter(|a| a.fin == *fin).ok_or(ChangeError::NotFound)?;
         if !a.is_active(now) {
             return Err(ChangeError::State(a.state));
         }
@@ -455,7 +468,12 @@ impl BookingStore for SqliteStore {
         rows.iter().map(appointment).collect()
     }
 
-    async fn remind_appointment(&self, id: i64, message: Message, now: Timestamp) -> Result<bool, StoreError> {
+    async fn remind_appointment(
+        &self,
+        id: i64,
+        message: Message,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
         let now = to_micros(now);
         let mut tx = self.begin_write().await?;
         let done = sqlx::query(

@@ -114,7 +114,12 @@ impl OutboxStore for SqliteStore {
         tx.commit().await.map_err(db)
     }
 
-    async fn message_failed(&self, id: i64, error: &str, retry_at: Option<Timestamp>) -> Result<(), StoreError> {
+    async fn message_failed(
+        &self,
+        id: i64,
+        error: &str,
+        retry_at: Option<Timestamp>,
+    ) -> Result<(), StoreError> {
         let mut tx = self.begin_write().await?;
         sqlx::query(
             "UPDATE outbox SET attempts = attempts + 1, last_error = ?1,

@@ -272,5 +272,6 @@ pub trait BookingStore: Send + Sync {
 
     /// Records the reminder of appointment `id` and puts `message` in the outbox, once: false
     /// (and nothing written) when it was already reminded.
-    async fn remind_appointment(&self, id: i64, message: Message, now: Timestamp) -> Result<bool, StoreError>;
+    async fn remind_appointment(&self, id: i64, message: Message, now: Timestamp)
+    -> Result<bool, StoreError>;
 }

@@ -145,8 +145,8 @@ impl<
 
 pub use audit::{AuditFilter, AuditStore};
 pub use booking::BookingStore;
-pub use outbox::OutboxStore;
 pub use identity::{DeviceRecord, IdentityStore, NewSession, NewStaff, SessionRecord, StaffRecord};
+pub use outbox::OutboxStore;
 pub use queue::QueueStore;
 pub use registry::{CatalogueVersion, RegistryStore};
 

@@ -31,7 +31,9 @@ impl DeliveryState {
 
     /// The state named `name`.
     pub fn parse(name: &str) -> Option<DeliveryState> {
-        [DeliveryState::Pending, DeliveryState::Sent, DeliveryState::Failed].into_iter().find(|s| s.as_str() == name)
+        [DeliveryState::Pending, DeliveryState::Sent, DeliveryState::Failed]
+            .into_iter()
+            .find(|s| s.as_str() == name)
     }
 }
 
@@ -76,7 +78,12 @@ pub trait OutboxStore: Send + Sync {
     async fn messages_sent(&self, ids: &[i64], now: Timestamp) -> Result<(), StoreError>;
 
     /// Records a failed try of message `id`: due again at `retry_at`, or failed for good when `None`.
-    async fn message_failed(&self, id: i64, error: &str, retry_at: Option<Timestamp>) -> Result<(), StoreError>;
+    async fn message_failed(
+        &self,
+        id: i64,
+        error: &str,
+        retry_at: Option<Timestamp>,
+    ) -> Result<(), StoreError>;
 
     /// The newest `limit` messages, to `recipient` only when given, newest first.
     async fn outbox_messages(

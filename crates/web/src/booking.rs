@@ -232,7 +232,8 @@ fn random<const N: usize>() -> Result<[u8; N], ApiError> {
 
 /// The service `code` as bookable at `centre` (a window there serves it), or the problem.
 fn bookable<'a>(c: &'a Catalogue, centre: &Centre, code: &str) -> Result<&'a Service, ApiError> {
-    let service = c.service(code).ok_or_else(|| unprocessable("service", format!("there is no service {code}")))?;
+    let service =
+        c.service(code).ok_or_else(|| unprocessable("service", format!("there is no service {code}")))?;
     if centre.windows_for(code).next().is_none() {
         return Err(unprocessable(
             "service",
@@ -254,58 +255,51 @@ fn window(c: &Catalogue, centre: &Centre, rules: &BookingRules, now: Timestamp) 
     (today, first, last)
 }
 
-/// The slots of `day` with their free places.
-async fn free_slots(
-    store: &dyn Store,
-    c: &Catalogue,
-    centre: &Centre,
-    service: &Service,
+/// A service offered at a centre through a channel: what free places are counted of.
+struct Offer<'a> {
+    store: &'a dyn Store,
+    c: &'a Catalogue,
+    centre: &'a Centre,
+    service: &'a Service,
     channel: BookingChannel,
-    rules: &BookingRules,
-    day: Date,
-    now: Timestamp,
-) -> Result<Vec<(Slot, u32)>, ApiError> {
-    let all = slots(centre, &c.country, service, day, rules.share(channel));
-    let (Some(first), Some(last)) = (all.first(), all.last()) else { return Ok(Vec::new()) };
-    let used = store
-        .slot_use(&centre.code, &service.code, channel, first.starts_at, last.ends_at, now)
-        .await?;
-    Ok(all
-        .into_iter()
-        .map(|s| {
-            let taken = used.iter().find(|u| u.starts_at == s.starts_at).map_or(0, |u| u.taken);
-            (s, s.capacity.saturating_sub(taken))
-        })
-        .collect())
+    rules: &'a BookingRules,
 }
 
-/// Up to `n` free slots after `after`, from `after`'s day through the last bookable day.
-async fn next_free(
-    store: &dyn Store,
-    c: &Catalogue,
-    centre: &Centre,
-    service: &Service,
-    channel: BookingChannel,
-    rules: &BookingRules,
-    after: Timestamp,
-    now: Timestamp,
-    n: usize,
-) -> Result<Vec<String>, ApiError> {
-    let (_, first, last) = window(c, centre, rules, now);
-    let mut day = first.max(onestop_domain::queue::day::local_date(centre, &c.country, after));
-    let mut out = Vec::new();
-    while day <= last && out.len() < n {
-        for (slot, free) in free_slots(store, c, centre, service, channel, rules, day, now).await? {
-            if free > 0 && slot.starts_at > after && out.len() < n {
-                out.push(slot.starts_at.to_string());
-            }
-        }
-        day = day.tomorrow().unwrap_or(last.tomorrow().unwrap_or(last));
-        if day == last.tomorrow().unwrap_or(last) {
-            break;
-        }
+impl Offer<'_> {
+    /// The slots of `day` with their free places at `now`.
+    async fn free_slots(&self, day: Date, now: Timestamp) -> Result<Vec<(Slot, u32)>, ApiError> {
+        let (centre, service) = (self.centre, self.service);
+        let all = slots(centre, &self.c.country, service, day, self.rules.share(self.channel));
+        let (Some(first), Some(last)) = (all.first(), all.last()) else { return Ok(Vec::new()) };
+        let used = self
+            .store
+            .slot_use(&centre.code, &service.code, self.channel, first.starts_at, last.ends_at, now)
+            .await?;
+        Ok(all
+            .into_iter()
+            .map(|s| {
+                let taken = used.iter().find(|u| u.starts_at == s.starts_at).map_or(0, |u| u.taken);
+                (s, s.capacity.saturating_sub(taken))
+            })
+            .collect())
     }
-    Ok(out)
+
+    /// Up to `n` free slots after `after`, from `after`'s day through the last bookable day.
+    async fn next_free(&self, after: Timestamp, now: Timestamp, n: usize) -> Result<Vec<String>, ApiError> {
+        let (_, first, last) = window(self.c, self.centre, self.rules, now);
+        let mut day = first.max(onestop_domain::queue::day::local_date(self.centre, &self.c.country, after));
+        let mut out = Vec::new();
+        while day <= last && out.len() < n {
+            for (slot, free) in self.free_slots(day, now).await? {
+                if free > 0 && slot.starts_at > after && out.len() < n {
+                    out.push(slot.starts_at.to_string());
+                }
+            }
+            let Ok(next) = day.tomorrow() else { break };
+            day = next;
+        }
+        Ok(out)
+    }
 }
 
 fn view(c: &Catalogue, a: &Appointment, lang: &str, now: Timestamp) -> AppointmentView {
@@ -324,7 +318,8 @@ fn view(c: &Catalogue, a: &Appointment, lang: &str, now: Timestamp) -> Appointme
             a.state.as_str().to_owned()
         },
         centre: a.centre.as_str().to_owned(),
-        centre_name: centre.map_or_else(|| a.centre.as_str().to_owned(), |x| x.name.get_or(lang, fallback).to_owned()),
+        centre_name: centre
+            .map_or_else(|| a.centre.as_str().to_owned(), |x| x.name.get_or(lang, fallback).to_owned()),
         service: a.service.as_str().to_owned(),
         service_name: c
             .service(a.service.as_str())
@@ -354,7 +349,9 @@ fn hold_error(e: HoldError) -> ApiError {
             StatusCode::FORBIDDEN,
             format!("too many missed appointments: booking is possible again from {until}"),
         ),
-        HoldError::NotFound => ApiError::not_found("no confirmed appointment with that reference and national ID"),
+        HoldError::NotFound => {
+            ApiError::not_found("no confirmed appointment with that reference and national ID")
+        }
         HoldError::Store(e) => e.into(),
     }
 }
@@ -374,13 +371,14 @@ fn change_error(e: ChangeError) -> ApiError {
 }
 
 fn parse_fin(text: &str) -> Result<Fin, ApiError> {
-    Fin::parse(text.trim()).map_err(|e| unprocessable("national_id", format!("the national ID is not valid: {e}")))
+    Fin::parse(text.trim())
+        .map_err(|e| unprocessable("national_id", format!("the national ID is not valid: {e}")))
 }
 
 fn parse_time(field: &str, text: &str) -> Result<Timestamp, ApiError> {
-    text.trim()
-        .parse()
-        .map_err(|_| unprocessable(field, format!("{text:?} is not a time: use RFC 3339, e.g. 2026-11-30T06:00:00Z")))
+    text.trim().parse().map_err(|_| {
+        unprocessable(field, format!("{text:?} is not a time: use RFC 3339, e.g. 2026-11-30T06:00:00Z"))
+    })
 }
 
 fn check_reference(reference: &str) -> Result<(), ApiError> {
@@ -441,7 +439,8 @@ pub async fn slots_of(
         .map_err(|_| ApiError::bad_request("date", format!("{date:?} is not a date: use YYYY-MM-DD")))?;
     let (today, first, last) = window(c, centre, rules, now);
     rules.bookable_day(today, day).map_err(|e| unprocessable("date", e.to_string()))?;
-    let slots = free_slots(state.store.as_ref(), c, centre, service, channel, rules, day, now).await?;
+    let offer = Offer { store: state.store.as_ref(), c, centre, service, channel, rules };
+    let slots = offer.free_slots(day, now).await?;
     Ok(SlotsView {
         centre: code.to_owned(),
         service: service.code.as_str().to_owned(),
@@ -473,10 +472,18 @@ pub async fn free_by_centre(state: &AppState, service: &str) -> Result<Vec<(Stri
     let mut out = Vec::new();
     for centre in c.centres.iter().filter(|x| x.windows_for(service).next().is_some()) {
         let (_, first, last) = window(c, centre, rules, now);
+        let offer = Offer {
+            store: state.store.as_ref(),
+            c,
+            centre,
+            service: svc,
+            channel: BookingChannel::Website,
+            rules,
+        };
         let mut day = first;
         let mut free = 0u32;
         while day <= last {
-            for (_, f) in free_slots(state.store.as_ref(), c, centre, svc, BookingChannel::Website, rules, day, now).await? {
+            for (_, f) in offer.free_slots(day, now).await? {
                 free = free.saturating_add(f);
             }
             let Ok(next) = day.tomorrow() else { break };
@@ -488,7 +495,12 @@ pub async fn free_by_centre(state: &AppState, service: &str) -> Result<Vec<(Stri
 }
 
 /// Holds a slot for a person and sends the one-time code through the outbox.
-pub async fn hold(state: &AppState, caller: &Caller, lang: &str, request: BookRequest) -> Result<AppointmentView, ApiError> {
+pub async fn hold(
+    state: &AppState,
+    caller: &Caller,
+    lang: &str,
+    request: BookRequest,
+) -> Result<AppointmentView, ApiError> {
     let now = state.now();
     let settings = &state.booking.settings;
     let guard = &state.booking.guard;
@@ -509,7 +521,8 @@ pub async fn hold(state: &AppState, caller: &Caller, lang: &str, request: BookRe
     }
     let phone = match request.phone.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
         Some(p) => Some(
-            Phone::parse(p).map_err(|e| unprocessable("phone", format!("the phone number is not valid: {e}")))?,
+            Phone::parse(p)
+                .map_err(|e| unprocessable("phone", format!("the phone number is not valid: {e}")))?,
         ),
         None => None,
     };
@@ -521,23 +534,40 @@ pub async fn hold(state: &AppState, caller: &Caller, lang: &str, request: BookRe
     if channel == BookingChannel::Website {
         let ip = caller.origin.as_deref().unwrap_or("unknown");
         if !guard.admit_ip(ip, settings.per_ip_per_minute, now) {
-            return Err(ApiError::new(StatusCode::TOO_MANY_REQUESTS, "too many booking attempts from this address: wait a minute"));
+            return Err(ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too many booking attempts from this address: wait a minute",
+            ));
         }
         if settings.pow_difficulty > 0 {
-            let (Some(challenge), Some(nonce)) = (request.pow_challenge.as_deref(), request.pow_nonce.as_deref()) else {
-                return Err(unprocessable("pow_nonce", "solve the proof-of-work challenge first (GET /api/v1/appointments/challenge)"));
+            let (Some(challenge), Some(nonce)) =
+                (request.pow_challenge.as_deref(), request.pow_nonce.as_deref())
+            else {
+                return Err(unprocessable(
+                    "pow_nonce",
+                    "solve the proof-of-work challenge first (GET /api/v1/appointments/challenge)",
+                ));
             };
-            let id = pow::verify(guard.secret(), challenge, nonce, now, settings.pow_ttl, settings.pow_difficulty)
-                .map_err(|e| match e {
-                    PowError::Expired | PowError::TooEasy => unprocessable("pow_challenge", e.to_string()),
-                    PowError::Forged | PowError::Unsolved => unprocessable("pow_nonce", e.to_string()),
-                })?;
+            let id =
+                pow::verify(guard.secret(), challenge, nonce, now, settings.pow_ttl, settings.pow_difficulty)
+                    .map_err(|e| match e {
+                        PowError::Expired | PowError::TooEasy => {
+                            unprocessable("pow_challenge", e.to_string())
+                        }
+                        PowError::Forged | PowError::Unsolved => unprocessable("pow_nonce", e.to_string()),
+                    })?;
             if !guard.spend(&id, now + settings.pow_ttl, now) {
-                return Err(unprocessable("pow_challenge", "this proof-of-work challenge was used already: fetch a new one"));
+                return Err(unprocessable(
+                    "pow_challenge",
+                    "this proof-of-work challenge was used already: fetch a new one",
+                ));
             }
         }
         if !guard.admit_id(fin.reveal(), settings.per_id_per_hour, now) {
-            return Err(ApiError::new(StatusCode::TOO_MANY_REQUESTS, "too many booking attempts for this national ID: try again later"));
+            return Err(ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too many booking attempts for this national ID: try again later",
+            ));
         }
     }
     let loaded = state.registry.require(state.store.as_ref()).await?;
@@ -551,7 +581,10 @@ pub async fn hold(state: &AppState, caller: &Caller, lang: &str, request: BookRe
     let day = onestop_domain::queue::day::local_date(centre, &c.country, starts_at);
     rules.bookable_day(today, day).map_err(|e: BookingError| unprocessable("starts_at", e.to_string()))?;
     let slot = slot_at(centre, &c.country, service, starts_at, rules.share(channel)).ok_or_else(|| {
-        unprocessable("starts_at", format!("no {} slot of {} starts at {starts_at}", channel.as_str(), service.code.as_str()))
+        unprocessable(
+            "starts_at",
+            format!("no {} slot of {} starts at {starts_at}", channel.as_str(), service.code.as_str()),
+        )
     })?;
     let reference = reference(random()?);
     let code = one_time_code(random()?);
@@ -589,21 +622,32 @@ pub async fn hold(state: &AppState, caller: &Caller, lang: &str, request: BookRe
         message: Some(message),
     };
     let audit = caller
-        .event(now, "appointment.hold", format!("held {} at {} for {}", service.code.as_str(), centre.code.as_str(), slot.starts_at))
+        .event(
+            now,
+            "appointment.hold",
+            format!("held {} at {} for {}", service.code.as_str(), centre.code.as_str(), slot.starts_at),
+        )
         .with_record(format!("appointment:{reference}"));
     let no_shows = NoShowRule { limit: rules.no_show_limit, since: now - rules.cool_down };
     match state.store.hold_appointment(new, no_shows, now, audit).await {
         Ok(held) => Ok(view(c, &held, lang, now)),
         Err(HoldError::Full) => {
-            let next = next_free(state.store.as_ref(), c, centre, service, channel, rules, starts_at, now, 5).await?;
-            Err(ApiError::conflict("the slot is full: choose one of the next free slots").with_next_free_slots(next))
+            let next = Offer { store: state.store.as_ref(), c, centre, service, channel, rules }
+                .next_free(starts_at, now, 5)
+                .await?;
+            Err(ApiError::conflict("the slot is full: choose one of the next free slots")
+                .with_next_free_slots(next))
         }
         Err(e) => Err(hold_error(e)),
     }
 }
 
 /// The appointment `reference`, without personal data.
-pub async fn get(state: &AppState, lang: &str, reference: &str) -> Result<(AppointmentView, Appointment), ApiError> {
+pub async fn get(
+    state: &AppState,
+    lang: &str,
+    reference: &str,
+) -> Result<(AppointmentView, Appointment), ApiError> {
     check_reference(reference)?;
     let loaded = state.registry.require(state.store.as_ref()).await?;
     let a = state
@@ -615,7 +659,13 @@ pub async fn get(state: &AppState, lang: &str, reference: &str) -> Result<(Appoi
 }
 
 /// Confirms a held appointment with its one-time code.
-pub async fn confirm(state: &AppState, caller: &Caller, lang: &str, reference: &str, code: &str) -> Result<AppointmentView, ApiError> {
+pub async fn confirm(
+    state: &AppState,
+    caller: &Caller,
+    lang: &str,
+    reference: &str,
+    code: &str,
+) -> Result<AppointmentView, ApiError> {
     check_reference(reference)?;
     let now = state.now();
     let code = code.trim();
@@ -629,8 +679,9 @@ pub async fn confirm(state: &AppState, caller: &Caller, lang: &str, reference: &
         .appointment(reference)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("there is no appointment {reference}")))?;
-    let message = messages::recipient(a.email.as_deref(), a.phone.as_deref())
-        .map(|to| messages::render(&state.templates.catalog, c, "confirmed", &messages::About::of(&a), to, &[]));
+    let message = messages::recipient(a.email.as_deref(), a.phone.as_deref()).map(|to| {
+        messages::render(&state.templates.catalog, c, "confirmed", &messages::About::of(&a), to, &[])
+    });
     let audit = caller.event(now, "appointment.confirm", format!("confirmed appointment {reference}"));
     let rules = &state.booking.settings.rules;
     let done = state
@@ -642,7 +693,13 @@ pub async fn confirm(state: &AppState, caller: &Caller, lang: &str, reference: &
 }
 
 /// Cancels an appointment, by reference and national ID.
-pub async fn cancel(state: &AppState, caller: &Caller, lang: &str, reference: &str, national_id: &str) -> Result<AppointmentView, ApiError> {
+pub async fn cancel(
+    state: &AppState,
+    caller: &Caller,
+    lang: &str,
+    reference: &str,
+    national_id: &str,
+) -> Result<AppointmentView, ApiError> {
     check_reference(reference)?;
     let fin = parse_fin(national_id)?;
     let now = state.now();
@@ -681,7 +738,8 @@ pub async fn reschedule(
         .filter(|a| a.fin == fin)
         .ok_or_else(|| ApiError::not_found("no appointment with that reference and national ID"))?;
     let code = centre_code.unwrap_or(old.centre.as_str());
-    let centre = c.centre(code).ok_or_else(|| unprocessable("centre", format!("there is no centre {code}")))?;
+    let centre =
+        c.centre(code).ok_or_else(|| unprocessable("centre", format!("there is no centre {code}")))?;
     let service = bookable(c, centre, old.service.as_str())?;
     let rules = &state.booking.settings.rules;
     let (today, _, _) = window(c, centre, rules, now);
@@ -716,19 +774,28 @@ pub async fn reschedule(
         expires_at: now,
         message,
     };
-    let audit = caller.event(now, "appointment.reschedule", format!("moved appointment {reference} to {new_ref}"));
+    let audit =
+        caller.event(now, "appointment.reschedule", format!("moved appointment {reference} to {new_ref}"));
     match state.store.reschedule_appointment(reference, new, now + rules.release_delay, now, audit).await {
         Ok(moved) => Ok(view(c, &moved, lang, now)),
         Err(HoldError::Full) => {
-            let next = next_free(state.store.as_ref(), c, centre, service, old.channel, rules, starts_at, now, 5).await?;
-            Err(ApiError::conflict("the slot is full: choose one of the next free slots").with_next_free_slots(next))
+            let next = Offer { store: state.store.as_ref(), c, centre, service, channel: old.channel, rules }
+                .next_free(starts_at, now, 5)
+                .await?;
+            Err(ApiError::conflict("the slot is full: choose one of the next free slots")
+                .with_next_free_slots(next))
         }
         Err(e) => Err(hold_error(e)),
     }
 }
 
 /// Checks an appointment in at its centre (kiosk or info desk): it becomes a queue ticket.
-pub async fn check_in(state: &AppState, caller: &Caller, lang: &str, reference: &str) -> Result<CheckedInView, ApiError> {
+pub async fn check_in(
+    state: &AppState,
+    caller: &Caller,
+    lang: &str,
+    reference: &str,
+) -> Result<CheckedInView, ApiError> {
     check_reference(reference)?;
     let now = state.now();
     let loaded = state.registry.require(state.store.as_ref()).await?;
@@ -772,7 +839,8 @@ pub async fn check_in(state: &AppState, caller: &Caller, lang: &str, reference: 
     let audit = caller
         .event(now, "appointment.check_in", format!("checked in appointment {reference}"))
         .with_record(format!("appointment:{reference}"));
-    let (done, record) = state.store.check_in_appointment(reference, ticket, now, audit).await.map_err(change_error)?;
+    let (done, record) =
+        state.store.check_in_appointment(reference, ticket, now, audit).await.map_err(change_error)?;
     let viewer = Viewer { state, caller, lang, catalogue: c };
     let ticket = viewer.view_read(&record, now).await?;
     Ok(CheckedInView { appointment: view(c, &done, lang, now), ticket })
@@ -784,7 +852,8 @@ pub async fn ics(state: &AppState, lang: &str, reference: &str) -> Result<String
     let loaded = state.registry.require(state.store.as_ref()).await?;
     let c = &loaded.catalogue;
     let fallback = c.country.default_language();
-    let address = c.centre(a.centre.as_str()).map_or(String::new(), |x| x.address.get_or(lang, fallback).to_owned());
+    let address =
+        c.centre(a.centre.as_str()).map_or(String::new(), |x| x.address.get_or(lang, fallback).to_owned());
     let catalog = &state.templates.catalog;
     let description = catalog.text(
         lang,
@@ -814,7 +883,11 @@ pub async fn qr(state: &AppState, reference: &str) -> Result<String, ApiError> {
 // Periodic work (the server's background tasks call these with the time)
 
 /// Marks the confirmed appointments past their grace period as no-shows.
-pub async fn sweep_no_shows(store: &dyn Store, rules: &BookingRules, now: Timestamp) -> Result<usize, String> {
+pub async fn sweep_no_shows(
+    store: &dyn Store,
+    rules: &BookingRules,
+    now: Timestamp,
+) -> Result<usize, String> {
     let audit = AuditEvent::new(now, "system", "appointment.no_show", "marked missed appointments no-shows");
     let missed = store.mark_no_shows(now - rules.grace, now, audit).await.map_err(|e| e.to_string())?;
     Ok(missed.len())

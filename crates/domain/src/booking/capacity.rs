@@ -50,7 +50,8 @@ pub fn slots(centre: &Centre, country: &Country, service: &Service, day: Date, s
         }
         let places = ((i + 1) * per_slot) / denominator - (i * per_slot) / denominator;
         if places > 0
-            && let (Ok(s), Ok(e)) = (day.to_datetime(start).to_zoned(tz.clone()), day.to_datetime(end).to_zoned(tz.clone()))
+            && let (Ok(s), Ok(e)) =
+                (day.to_datetime(start).to_zoned(tz.clone()), day.to_datetime(end).to_zoned(tz.clone()))
         {
             out.push(Slot {
                 starts_at: s.timestamp(),
@@ -111,7 +112,10 @@ mod tests {
         assert!(website.iter().all(|s| s.capacity == 1));
         let first = website[0];
         assert_eq!(slot_at(centre, &c.country, service, first.starts_at, 30), Some(first));
-        assert_eq!(slot_at(centre, &c.country, service, first.starts_at + SignedDuration::from_mins(1), 30), None);
+        assert_eq!(
+            slot_at(centre, &c.country, service, first.starts_at + SignedDuration::from_mins(1), 30),
+            None
+        );
         // No share, no slots.
         assert!(slots(centre, &c.country, service, day, 0).is_empty());
     }

@@ -99,7 +99,8 @@ mod tests {
             starts_at: at,
             ends_at: at + jiff::SignedDuration::from_mins(15),
             summary: "Şəxsiyyət vəsiqəsi; ID card, new".into(),
-            location: "Bakı 1 nömrəli ASAN xidmət mərkəzi, Təbriz küçəsi 64, Nərimanov rayonu, Bakı şəhəri".into(),
+            location: "Bakı 1 nömrəli ASAN xidmət mərkəzi, Təbriz küçəsi 64, Nərimanov rayonu, Bakı şəhəri"
+                .into(),
             description: "Reference AP-7KQ2-M9XD\ncome 10 minutes early".into(),
             url: None,
         });

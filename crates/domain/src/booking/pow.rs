@@ -96,7 +96,8 @@ pub fn verify(
         return Err(PowError::Forged);
     }
     let mut parts = body.split('.');
-    let (Some(d), Some(issued), Some(random), None) = (parts.next(), parts.next(), parts.next(), parts.next())
+    let (Some(d), Some(issued), Some(random), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
     else {
         return Err(PowError::Forged);
     };

@@ -76,7 +76,10 @@ pub async fn list_slots(
     Path(code): Path<String>,
     Query(query): Query<SlotsQuery>,
 ) -> Result<Json<SlotsView>, ApiError> {
-    Ok(Json(booking::slots_of(&state, &caller, &code, &query.service, &query.date, query.channel.as_deref()).await?))
+    Ok(Json(
+        booking::slots_of(&state, &caller, &code, &query.service, &query.date, query.channel.as_deref())
+            .await?,
+    ))
 }
 
 /// A proof-of-work challenge for the booking form.
@@ -202,8 +205,16 @@ pub async fn reschedule(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let r: RescheduleRequest = json_body(&body, "a reschedule request")?;
-    let view = booking::reschedule(&state, &caller, locale.lang, &reference, &r.national_id, &r.starts_at, r.centre.as_deref())
-        .await?;
+    let view = booking::reschedule(
+        &state,
+        &caller,
+        locale.lang,
+        &reference,
+        &r.national_id,
+        &r.starts_at,
+        r.centre.as_deref(),
+    )
+    .await?;
     Ok((StatusCode::CREATED, [(header::LOCATION, location(&view.reference))], Json(view)).into_response())
 }
 
@@ -244,7 +255,10 @@ pub async fn calendar(
     let text = booking::ics(&state, locale.lang, &reference).await?;
     let disposition = format!("attachment; filename=\"{reference}.ics\"");
     Ok((
-        [(header::CONTENT_TYPE, "text/calendar; charset=utf-8".to_owned()), (header::CONTENT_DISPOSITION, disposition)],
+        [
+            (header::CONTENT_TYPE, "text/calendar; charset=utf-8".to_owned()),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
         text,
     )
         .into_response())

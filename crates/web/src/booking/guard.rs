@@ -43,12 +43,7 @@ pub struct Guard {
 impl Guard {
     /// A guard signing challenges with `secret`.
     pub fn new(secret: [u8; 32]) -> Guard {
-        Guard {
-            secret,
-            spent: Mutex::default(),
-            by_ip: Mutex::default(),
-            by_id: Mutex::default(),
-        }
+        Guard { secret, spent: Mutex::default(), by_ip: Mutex::default(), by_id: Mutex::default() }
     }
 
     /// The secret challenges are signed with.

@@ -53,7 +53,11 @@ fn form_error(state: &AppState, locale: &Locale, error: &ApiError) -> FormError 
 }
 
 /// `GET /book`: the services that can be booked.
-pub async fn services(State(state): State<AppState>, caller: Caller, locale: Locale) -> Result<Response, ApiError> {
+pub async fn services(
+    State(state): State<AppState>,
+    caller: Caller,
+    locale: Locale,
+) -> Result<Response, ApiError> {
     let loaded = registry(&state).await?;
     let c = &loaded.catalogue;
     let choices: Vec<Value> = c
@@ -99,7 +103,12 @@ pub async fn centres(
     let crumbs = json!([{ "key": "nav-book", "href": "/book" }, { "label": name, "href": format!("/book/{service}") }]);
     Ok(state
         .templates
-        .page(&locale, &caller, "booking_centres.html", json!({ "service": name, "service_code": service, "rows": rows, "crumbs": crumbs }))?
+        .page(
+            &locale,
+            &caller,
+            "booking_centres.html",
+            json!({ "service": name, "service_code": service, "rows": rows, "crumbs": crumbs }),
+        )?
         .into_response())
 }
 
@@ -152,7 +161,8 @@ async fn slots_page(
         .filter_map(|d| today.checked_add(jiff::Span::new().days(d)).ok())
         .map(|d| d.to_string())
         .collect();
-    let date = date.filter(|d| days.iter().any(|x| x == d)).map(str::to_owned).or_else(|| days.first().cloned());
+    let date =
+        date.filter(|d| days.iter().any(|x| x == d)).map(str::to_owned).or_else(|| days.first().cloned());
     let slots = match &date {
         Some(d) => booking::slots_of(state, caller, centre, service, d, None).await?.slots,
         None => Vec::new(),
@@ -197,8 +207,18 @@ pub async fn slots(
     Path((service, centre)): Path<(String, String)>,
     Query(q): Query<DayQuery>,
 ) -> Result<Response, ApiError> {
-    slots_page(&state, &caller, &locale, &service, &centre, q.date.as_deref(), &BookForm::default(), Vec::new(), StatusCode::OK)
-        .await
+    slots_page(
+        &state,
+        &caller,
+        &locale,
+        &service,
+        &centre,
+        q.date.as_deref(),
+        &BookForm::default(),
+        Vec::new(),
+        StatusCode::OK,
+    )
+    .await
 }
 
 /// `POST /book/{service}/{centre}`: holds the slot; on to the code.
@@ -225,14 +245,36 @@ pub async fn book(
     if form.starts_at.trim().is_empty() {
         let error = FormError::general(state.templates.text(&locale, "booking-error-starts_at", &[]));
         let date = opt(&form.date);
-        return slots_page(&state, &caller, &locale, &service, &centre, date.as_deref(), &form, vec![error], StatusCode::UNPROCESSABLE_ENTITY).await;
+        return slots_page(
+            &state,
+            &caller,
+            &locale,
+            &service,
+            &centre,
+            date.as_deref(),
+            &form,
+            vec![error],
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
     }
     match booking::hold(&state, &caller, locale.lang, request).await {
         Ok(view) => Ok(Redirect::to(&format!("/appointments/{}/confirm", view.reference)).into_response()),
         Err(e) => {
             let error = form_error(&state, &locale, &e);
             let date = opt(&form.date);
-            slots_page(&state, &caller, &locale, &service, &centre, date.as_deref(), &form, vec![error], e.status()).await
+            slots_page(
+                &state,
+                &caller,
+                &locale,
+                &service,
+                &centre,
+                date.as_deref(),
+                &form,
+                vec![error],
+                e.status(),
+            )
+            .await
         }
     }
 }
@@ -289,7 +331,8 @@ pub async fn confirm(
         Ok(_) => Ok(Redirect::to(&format!("/appointments/{reference}")).into_response()),
         Err(e) => {
             let error = form_error(&state, &locale, &e);
-            view_page(&state, &caller, &locale, &reference, "booking_confirm.html", vec![error], e.status()).await
+            view_page(&state, &caller, &locale, &reference, "booking_confirm.html", vec![error], e.status())
+                .await
         }
     }
 }
@@ -323,7 +366,8 @@ pub async fn cancel(
         Ok(_) => Ok(Redirect::to(&format!("/appointments/{reference}")).into_response()),
         Err(e) => {
             let error = form_error(&state, &locale, &e);
-            view_page(&state, &caller, &locale, &reference, "booking_view.html", vec![error], e.status()).await
+            view_page(&state, &caller, &locale, &reference, "booking_view.html", vec![error], e.status())
+                .await
         }
     }
 }
@@ -372,7 +416,10 @@ pub async fn mailbox(
 }
 
 /// `GET /dev/mailbox.json`: the same as JSON, for demo scripts and the booking benchmark.
-pub async fn mailbox_json(State(state): State<AppState>, Query(q): Query<MailboxQuery>) -> Result<Response, ApiError> {
+pub async fn mailbox_json(
+    State(state): State<AppState>,
+    Query(q): Query<MailboxQuery>,
+) -> Result<Response, ApiError> {
     let messages = mailbox_messages(&state, q.to.as_deref()).await?;
     Ok(axum::Json(json!({ "messages": messages })).into_response())
 }
