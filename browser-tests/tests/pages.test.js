@@ -102,6 +102,9 @@ for (const lang of LANGUAGES) {
       ['/centres', 'centres'],
       ['/centres/BAKU-1', 'centre'],
       ['/sign-in', 'sign-in'],
+      ['/book', 'book'],
+      ['/book/MIA-ID-CARD', 'book-centres'],
+      ['/book/MIA-ID-CARD/BAKU-1', 'book-slots'],
     ];
     for (const [path, name] of pages) {
       const response = await page.goto(`${base}${path}?lang=${lang}`);
