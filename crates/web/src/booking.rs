@@ -284,13 +284,24 @@ impl Offer<'_> {
             .collect())
     }
 
-    /// Up to `n` free slots after `after`, from `after`'s day through the last bookable day.
-    async fn next_free(&self, after: Timestamp, now: Timestamp, n: usize) -> Result<Vec<String>, ApiError> {
+    /// Up to `n` free slots after `after`, from `after`'s day through the last bookable day;
+    /// `known` is a day's slots already read.
+    async fn next_free(
+        &self,
+        after: Timestamp,
+        now: Timestamp,
+        n: usize,
+        known: Option<(Date, &[(Slot, u32)])>,
+    ) -> Result<Vec<String>, ApiError> {
         let (_, first, last) = window(self.c, self.centre, self.rules, now);
         let mut day = first.max(onestop_domain::queue::day::local_date(self.centre, &self.c.country, after));
         let mut out = Vec::new();
         while day <= last && out.len() < n {
-            for (slot, free) in self.free_slots(day, now).await? {
+            let slots = match known {
+                Some((d, slots)) if d == day => slots.to_vec(),
+                _ => self.free_slots(day, now).await?,
+            };
+            for (slot, free) in slots {
                 if free > 0 && slot.starts_at > after && out.len() < n {
                     out.push(slot.starts_at.to_string());
                 }
@@ -586,6 +597,15 @@ pub async fn hold(
             format!("no {} slot of {} starts at {starts_at}", channel.as_str(), service.code.as_str()),
         )
     })?;
+    // A full slot is refused here, with the next free ones from the same read: under a rush most
+    // attempts end here, at two reads (the store checks again under its lock when it is not).
+    let offer = Offer { store: state.store.as_ref(), c, centre, service, channel, rules };
+    let day_slots = offer.free_slots(day, now).await?;
+    if day_slots.iter().any(|(s, free)| s.starts_at == slot.starts_at && *free == 0) {
+        let next = offer.next_free(starts_at, now, 5, Some((day, &day_slots))).await?;
+        return Err(ApiError::conflict("the slot is full: choose one of the next free slots")
+            .with_next_free_slots(next));
+    }
     let reference = reference(random()?);
     let code = one_time_code(random()?);
     let hold_minutes = rules.hold.as_mins();
@@ -632,9 +652,7 @@ pub async fn hold(
     match state.store.hold_appointment(new, no_shows, now, audit).await {
         Ok(held) => Ok(view(c, &held, lang, now)),
         Err(HoldError::Full) => {
-            let next = Offer { store: state.store.as_ref(), c, centre, service, channel, rules }
-                .next_free(starts_at, now, 5)
-                .await?;
+            let next = offer.next_free(starts_at, now, 5, None).await?;
             Err(ApiError::conflict("the slot is full: choose one of the next free slots")
                 .with_next_free_slots(next))
         }
@@ -780,7 +798,7 @@ pub async fn reschedule(
         Ok(moved) => Ok(view(c, &moved, lang, now)),
         Err(HoldError::Full) => {
             let next = Offer { store: state.store.as_ref(), c, centre, service, channel: old.channel, rules }
-                .next_free(starts_at, now, 5)
+                .next_free(starts_at, now, 5, None)
                 .await?;
             Err(ApiError::conflict("the slot is full: choose one of the next free slots")
                 .with_next_free_slots(next))
