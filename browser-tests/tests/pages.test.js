@@ -106,6 +106,9 @@ for (const lang of LANGUAGES) {
       ['/complaints', 'complaints'],
       ['/ideas', 'ideas'],
       ['/centres/BAKU-1/exit-poll', 'exit-poll'],
+      ['/book', 'book'],
+      ['/book/MIA-ID-CARD', 'book-centres'],
+      ['/book/MIA-ID-CARD/BAKU-1', 'book-slots'],
     ];
     for (const [path, name] of pages) {
       const response = await page.goto(`${base}${path}?lang=${lang}`);

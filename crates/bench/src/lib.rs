@@ -10,6 +10,7 @@
 //! The pieces are public so the crash test (`tests/crash.rs`) can kill the server in the middle
 //! of the load and check what survived.
 
+pub mod booking;
 pub mod catalogue;
 pub mod client;
 pub mod load;

@@ -1,14 +1,16 @@
 //! `onestop-bench queue`: the queue benchmark of issue #5 — sustained ticket operations over 50
 //! centres × 20 windows against a real server, the raw insert baseline on the same database, the
-//! latency at a fixed rate, and the fan-out of a call to many hall screens. Prints a Markdown
-//! report; `docs/benchmarks.md` records the figures and the command.
+//! latency at a fixed rate, and the fan-out of a call to many hall screens.
+//! `onestop-bench booking`: the booking storm of issue #6 — 20,000 attempts from 500 clients for
+//! 2,000 places released at once, checked for overbooking afterwards. Each prints a Markdown
+//! report; `docs/benchmarks.md` records the figures and the commands.
 
 use clap::{Parser, Subcommand, ValueEnum};
 use onestop_bench::client::{Api, Op};
 use onestop_bench::load::{self, Samples};
 use onestop_bench::server::Server;
 use onestop_bench::stats::{median, ms, percentile};
-use onestop_bench::{raw, screens, setup};
+use onestop_bench::{booking, raw, screens, setup};
 use std::time::Duration;
 
 #[derive(Parser)]
@@ -56,6 +58,24 @@ enum Command {
         #[arg(long, default_value_t = 50)]
         calls: usize,
     },
+    /// A booking storm: many clients racing for one day's places released at once.
+    Booking {
+        /// The database to run on (PostgreSQL: `ONESTOP_TEST_POSTGRES_URL`, or a throwaway cluster).
+        #[arg(long, value_enum, default_value = "sqlite")]
+        backend: Backend,
+        /// Windows of the benchmark centre: 40 places each on the day (50 → 2,000).
+        #[arg(long, default_value_t = 50)]
+        windows: u32,
+        /// Concurrent clients.
+        #[arg(long, default_value_t = 500)]
+        clients: usize,
+        /// Booking attempts in all.
+        #[arg(long, default_value_t = 20_000)]
+        attempts: usize,
+        /// Zero bits of the proof of work the server asks for during the run.
+        #[arg(long, default_value_t = 4)]
+        difficulty: u8,
+    },
 }
 
 fn main() -> std::process::ExitCode {
@@ -89,21 +109,146 @@ fn op_table(samples: &Samples) -> String {
     out
 }
 
-async fn run(cli: Cli) -> Result<(), String> {
-    let Command::Queue { backend, centres, windows, seconds, runs, clients, rate, screens, calls } =
-        cli.command;
-    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
-    let _postgres;
-    let url = match backend {
-        Backend::Sqlite => format!("sqlite://{}/bench.db", dir.path().display()),
+/// A fresh database for a run: its URL, and what keeps a throwaway PostgreSQL database alive.
+async fn database(
+    backend: Backend,
+    dir: &std::path::Path,
+) -> Result<(String, Option<onestop_store_tests::TestDb>), String> {
+    Ok(match backend {
+        Backend::Sqlite => (format!("sqlite://{}/bench.db", dir.display()), None),
         Backend::Postgres => {
             onestop_store_tests::durable_postgres();
             let db = onestop_store_tests::TestDb::postgres().await.ok_or("PostgreSQL is not available")?;
-            let url = db.url.clone();
-            _postgres = db;
-            url
+            (db.url.clone(), Some(db))
         }
-    };
+    })
+}
+
+async fn run(cli: Cli) -> Result<(), String> {
+    match cli.command {
+        Command::Queue { backend, centres, windows, seconds, runs, clients, rate, screens, calls } => {
+            queue(backend, centres, windows, seconds, runs, clients, rate, screens, calls).await
+        }
+        Command::Booking { backend, windows, clients, attempts, difficulty } => {
+            booking_storm(backend, windows, clients, attempts, difficulty).await
+        }
+    }
+}
+
+async fn booking_storm(
+    backend: Backend,
+    windows: u32,
+    clients: usize,
+    attempts: usize,
+    difficulty: u8,
+) -> Result<(), String> {
+    use onestop_domain::booking::BookingChannel;
+    use onestop_domain::catalogue::{CentreCode, ServiceCode};
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let (url, _postgres) = database(backend, dir.path()).await?;
+    let store = setup::open(&url).await?;
+    onestop_server::admin::catalogue_import(
+        store.as_ref(),
+        &booking::catalogue(windows),
+        "booking benchmark",
+    )
+    .await?;
+    store.close().await;
+    progress("starting the server");
+    let server = Server::start_with(dir.path(), &url, &booking::server_env(difficulty)).await?;
+    let now = onestop_server::clock::now();
+    let day = now.to_zoned(jiff::tz::TimeZone::UTC).date().tomorrow().map_err(|e| e.to_string())?;
+    let before = booking::slot_starts(&server.base, &day.to_string()).await?;
+    let capacity: u64 = before.iter().map(|(_, c, _)| c).sum();
+    progress(&format!(
+        "{} slots, {capacity} places on {day}; {attempts} attempts from {clients} clients",
+        before.len()
+    ));
+    let starts: Vec<String> = before.iter().map(|(s, _, _)| s.clone()).collect();
+    let mut storm = booking::storm(&server.base, starts, clients, attempts).await;
+
+    // Read back: from the API, and from the database itself.
+    let after = booking::slot_starts(&server.base, &day.to_string()).await?;
+    let api_taken: u64 = after.iter().map(|(_, c, f)| c - f).sum();
+    let store = setup::open(&url).await?;
+    let from = day.to_zoned(jiff::tz::TimeZone::UTC).map_err(|e| e.to_string())?.timestamp();
+    let to = from + jiff::SignedDuration::from_hours(24);
+    let used = store
+        .slot_use(
+            &CentreCode::new(booking::CENTRE),
+            &ServiceCode::new(booking::SERVICE),
+            BookingChannel::Website,
+            from,
+            to,
+            onestop_server::clock::now(),
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+    let db_taken: u64 = used.iter().map(|u| u64::from(u.taken)).sum();
+    let over: usize = used
+        .iter()
+        .filter(|u| {
+            let cap = before.iter().find(|(s, _, _)| s.parse::<jiff::Timestamp>().ok() == Some(u.starts_at));
+            cap.is_none_or(|(_, c, _)| u64::from(u.taken) > *c)
+        })
+        .count();
+    store.close().await;
+    server.stop().await?;
+
+    let rate = storm.attempts as f64 / storm.elapsed.as_secs_f64();
+    println!("## Booking storm — {}", if backend == Backend::Sqlite { "SQLite" } else { "PostgreSQL" });
+    println!();
+    println!(
+        "{} slots × {windows} windows = {capacity} places released at once; {clients} clients, proof of work {difficulty} bits.",
+        before.len()
+    );
+    println!();
+    println!("| measure | value |\n|---|---:|");
+    println!("| booking attempts (holds) | {} |", storm.attempts);
+    println!("| completed (confirmed) bookings | {} |", storm.confirmed);
+    println!("| capacity | {capacity} |");
+    println!("| places taken after the run: database / API | {db_taken} / {api_taken} |");
+    println!("| slots above capacity | {over} |");
+    println!("| refused as full (409) | {} |", storm.full);
+    println!("| other failures | {} |", storm.errors);
+    println!("| wall time s | {:.2} |", storm.elapsed.as_secs_f64());
+    println!("| attempts/s | {rate:.0} |");
+    println!(
+        "| hold request p50 / p99 ms | {:.2} / {:.2} |",
+        ms(percentile(&mut storm.hold_latencies, 50.0)),
+        ms(percentile(&mut storm.hold_latencies, 99.0))
+    );
+    println!(
+        "| whole attempt (challenge, hold, code, confirm) p50 / p99 ms | {:.2} / {:.2} |",
+        ms(percentile(&mut storm.attempt_latencies, 50.0)),
+        ms(percentile(&mut storm.attempt_latencies, 99.0))
+    );
+    if storm.errors > 0 {
+        return Err(format!("{} attempts failed, e.g. {:?}", storm.errors, storm.first_errors));
+    }
+    if storm.confirmed as u64 != capacity || db_taken != capacity || api_taken != capacity || over > 0 {
+        return Err(format!(
+            "bookings {} / places taken {db_taken} (API {api_taken}) / capacity {capacity} / over {over}: they must all agree",
+            storm.confirmed
+        ));
+    }
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)] // the subcommand's options
+async fn queue(
+    backend: Backend,
+    centres: usize,
+    windows: u32,
+    seconds: u64,
+    runs: usize,
+    clients: usize,
+    rate: f64,
+    screens: usize,
+    calls: usize,
+) -> Result<(), String> {
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let (url, _postgres) = database(backend, dir.path()).await?;
     progress(&format!("filling {} centres × {windows} windows (and one for the fan-out)", centres));
     let store = setup::open(&url).await?;
     let mut network = setup::fill(store.as_ref(), centres + 1, windows).await?;

@@ -43,6 +43,15 @@ impl Server {
     /// system picks, and answers once the server says it is listening (it migrates and binds
     /// before it says so). Its log goes on to this program's standard error.
     pub async fn start(dir: &Path, database_url: &str) -> Result<Server, String> {
+        Server::start_with(dir, database_url, &[]).await
+    }
+
+    /// As [`Server::start`], with extra `ONESTOP_*` configuration variables.
+    pub async fn start_with(
+        dir: &Path,
+        database_url: &str,
+        env: &[(&str, String)],
+    ) -> Result<Server, String> {
         let mut child = Command::new(binary())
             .current_dir(dir)
             .args([
@@ -55,6 +64,7 @@ impl Server {
                 "json",
             ])
             .env("ONESTOP_LOG_LEVEL", "warn,onestop_server=info")
+            .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())

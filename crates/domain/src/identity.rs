@@ -127,6 +127,13 @@ impl Role {
             }
             P::ScoreIdeas => matches!(self, Role::AgencyAdmin | Role::CommissionMember),
             P::ManageSurveys => matches!(self, Role::AgencyAdmin | Role::MonitoringAnalyst),
+            P::BookForCitizen => matches!(
+                self,
+                Role::AgencyAdmin | Role::CentreManager | Role::InfoDesk | Role::CallCentreOperator
+            ),
+            P::CheckInAppointment => {
+                matches!(self, Role::AgencyAdmin | Role::CentreManager | Role::InfoDesk)
+            }
         }
     }
 }
@@ -268,12 +275,21 @@ impl DeviceKind {
     pub fn grants(self, permission: Permission) -> bool {
         use Permission as P;
         match self {
-            DeviceKind::Kiosk => matches!(permission, P::Identify | P::IssueTicket | P::WatchQueue),
+            DeviceKind::Kiosk => {
+                matches!(permission, P::Identify | P::IssueTicket | P::WatchQueue | P::CheckInAppointment)
+            }
             DeviceKind::Display => matches!(permission, P::Identify | P::WatchQueue | P::ReadTicketHolder),
             DeviceKind::Tablet => matches!(permission, P::Identify | P::WatchQueue | P::RateService),
             DeviceKind::Terminal => matches!(permission, P::Identify | P::ReturnParkedTicket),
             DeviceKind::Integration => {
-                matches!(permission, P::Identify | P::IssueTicket | P::WatchQueue | P::ReturnParkedTicket)
+                matches!(
+                    permission,
+                    P::Identify
+                        | P::IssueTicket
+                        | P::WatchQueue
+                        | P::ReturnParkedTicket
+                        | P::CheckInAppointment
+                )
             }
         }
     }
@@ -362,6 +378,11 @@ pub enum Permission {
     ScoreIdeas,
     /// Define and publish surveys and read their results.
     ManageSurveys,
+    /// Book an appointment on a citizen's behalf through the call centre or the info desk (their
+    /// channels' shares of capacity, without the proof-of-work challenge).
+    BookForCitizen,
+    /// Check an appointment in at a kiosk or the info desk, turning it into a queue ticket.
+    CheckInAppointment,
 }
 
 /// Who is asking.

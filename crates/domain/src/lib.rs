@@ -5,6 +5,7 @@
 //! One module per area of the product; each later capability adds its own.
 
 pub mod audit;
+pub mod booking;
 pub mod calendar;
 pub mod catalogue;
 pub mod cpsv;
@@ -12,6 +13,7 @@ pub mod feedback;
 pub mod fees;
 pub mod idempotency;
 pub mod identity;
+pub mod notify;
 pub mod password;
 pub mod pii;
 pub mod queue;

@@ -31,6 +31,82 @@ pub struct Config {
     pub audit: AuditConfig,
     /// Ratings, complaints and Open311.
     pub feedback: FeedbackConfig,
+    /// Online appointments.
+    pub booking: BookingConfig,
+    /// The notification outbox's delivery.
+    pub notify: NotifyConfig,
+}
+
+/// `[booking]`: the thresholds of online appointments.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BookingConfig {
+    /// The first bookable day, in days after today (1: tomorrow).
+    pub first_day: i64,
+    /// The last bookable day, in days after today (7: a week ahead).
+    pub last_day: i64,
+    /// Minutes a held slot waits for its one-time code.
+    pub hold_minutes: i64,
+    /// Minutes a cancelled place stays taken before it is offered again.
+    pub release_delay_minutes: i64,
+    /// Minutes before its time an appointment may be checked in.
+    pub check_in_before_minutes: i64,
+    /// Minutes after its time an appointment may still be checked in; later it is a no-show.
+    pub grace_minutes: i64,
+    /// Wrong one-time codes before a hold is dropped.
+    pub code_attempts: u32,
+    /// No-shows within `cool_down_days` that bar a person from booking (0: never).
+    pub no_show_limit: u32,
+    /// Days no-shows count against a person.
+    pub cool_down_days: i64,
+    /// Percent of each slot's capacity for the website.
+    pub share_website_percent: u32,
+    /// Percent for the call centre.
+    pub share_call_centre_percent: u32,
+    /// Percent for the information desk (the rest of the capacity is for walk-ins).
+    pub share_info_desk_percent: u32,
+    /// Zero bits the booking form's proof of work needs (0: no challenge).
+    pub pow_difficulty: u8,
+    /// Seconds a proof-of-work challenge stays valid.
+    pub pow_ttl_secs: i64,
+    /// Booking attempts per client address per minute.
+    pub per_ip_per_minute: u32,
+    /// Booking attempts per national ID per hour.
+    pub per_id_per_hour: u32,
+    /// Seconds between runs of the reminder and no-show sweep.
+    pub sweep_interval_secs: u64,
+}
+
+/// `[notify]`: how the outbox's messages leave.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NotifyConfig {
+    /// `mailbox` (kept for the dev mailbox, nothing leaves the machine) or `smtp`.
+    pub email_transport: String,
+    /// `mailbox` or `gateway` (an HTTP POST of `{"to", "text"}` to `sms_gateway_url`).
+    pub sms_transport: String,
+    /// Show the outbox at `/dev/mailbox` (demos only: it shows one-time codes).
+    pub dev_mailbox: bool,
+    /// The SMTP server's host.
+    pub smtp_host: String,
+    /// Its port.
+    pub smtp_port: u16,
+    /// The sender address.
+    pub smtp_from: String,
+    /// The SMTP user (empty: no authentication).
+    pub smtp_username: String,
+    /// The SMTP password.
+    pub smtp_password: String,
+    /// The SMS gateway's URL.
+    pub sms_gateway_url: String,
+    /// Milliseconds between looks for due messages.
+    pub poll_interval_ms: u64,
+    /// Seconds before the first retry; doubled after each further failure.
+    pub retry_first_secs: i64,
+    /// The longest wait between retries, in seconds.
+    pub retry_max_secs: i64,
+    /// Tries before a message is given up.
+    pub max_attempts: u32,
 }
 
 /// `[server]`: the HTTP server.
@@ -127,6 +203,40 @@ impl Default for Config {
                 sign_interval_secs: 60,
             },
             feedback: FeedbackConfig { reopen_days: 10, open311_jurisdiction: "onestop".into() },
+            booking: BookingConfig {
+                first_day: 1,
+                last_day: 7,
+                hold_minutes: 10,
+                release_delay_minutes: 60,
+                check_in_before_minutes: 10,
+                grace_minutes: 15,
+                code_attempts: 5,
+                no_show_limit: 2,
+                cool_down_days: 30,
+                share_website_percent: 30,
+                share_call_centre_percent: 10,
+                share_info_desk_percent: 10,
+                pow_difficulty: 16,
+                pow_ttl_secs: 300,
+                per_ip_per_minute: 20,
+                per_id_per_hour: 10,
+                sweep_interval_secs: 60,
+            },
+            notify: NotifyConfig {
+                email_transport: "mailbox".into(),
+                sms_transport: "mailbox".into(),
+                dev_mailbox: false,
+                smtp_host: "127.0.0.1".into(),
+                smtp_port: 25,
+                smtp_from: "onestop@localhost".into(),
+                smtp_username: String::new(),
+                smtp_password: String::new(),
+                sms_gateway_url: String::new(),
+                poll_interval_ms: 1000,
+                retry_first_secs: 10,
+                retry_max_secs: 1800,
+                max_attempts: 8,
+            },
         }
     }
 }
@@ -272,9 +382,81 @@ impl Config {
         if self.server.body_limit_bytes == 0 {
             return Err(bad("server.body_limit_bytes", "must be at least 1".into()));
         }
+        let b = &self.booking;
+        if b.first_day < 0 || b.last_day < b.first_day {
+            return Err(bad(
+                "booking.last_day",
+                "must be at least booking.first_day, which is at least 0".into(),
+            ));
+        }
+        if b.share_website_percent + b.share_call_centre_percent + b.share_info_desk_percent > 100 {
+            return Err(bad(
+                "booking.share_website_percent",
+                "the channels' shares add up to more than 100".into(),
+            ));
+        }
+        if b.pow_difficulty > 32 {
+            return Err(bad("booking.pow_difficulty", "at most 32 bits".into()));
+        }
+        if b.hold_minutes < 1 || b.pow_ttl_secs < 1 || b.sweep_interval_secs == 0 {
+            return Err(bad(
+                "booking.hold_minutes",
+                "holds, challenges and the sweep need at least 1".into(),
+            ));
+        }
+        let n = &self.notify;
+        if !matches!(n.email_transport.as_str(), "mailbox" | "smtp") {
+            return Err(bad(
+                "notify.email_transport",
+                format!("{:?}: use mailbox or smtp", n.email_transport),
+            ));
+        }
+        match n.sms_transport.as_str() {
+            "mailbox" => {}
+            "gateway" => match url::Url::parse(&n.sms_gateway_url) {
+                Ok(u) if matches!(u.scheme(), "http" | "https") => {}
+                _ => {
+                    return Err(bad("notify.sms_gateway_url", "the SMS gateway needs an http(s) URL".into()));
+                }
+            },
+            other => return Err(bad("notify.sms_transport", format!("{other:?}: use mailbox or gateway"))),
+        }
+        if n.max_attempts == 0 || n.poll_interval_ms == 0 || n.retry_first_secs < 1 {
+            return Err(bad(
+                "notify.max_attempts",
+                "attempts, poll interval and retry wait need at least 1".into(),
+            ));
+        }
         tracing_subscriber::EnvFilter::try_new(&self.log.level)
             .map_err(|e| bad("log.level", format!("{:?} is not a log filter: {e}", self.log.level)))?;
         Ok(())
+    }
+
+    /// The booking settings of the web layer.
+    pub fn booking_settings(&self) -> onestop_web::booking::Settings {
+        use jiff::SignedDuration;
+        let b = &self.booking;
+        onestop_web::booking::Settings {
+            rules: onestop_domain::booking::BookingRules {
+                first_day: b.first_day,
+                last_day: b.last_day,
+                hold: SignedDuration::from_mins(b.hold_minutes),
+                release_delay: SignedDuration::from_mins(b.release_delay_minutes),
+                check_in_before: SignedDuration::from_mins(b.check_in_before_minutes),
+                grace: SignedDuration::from_mins(b.grace_minutes),
+                code_attempts: b.code_attempts,
+                no_show_limit: b.no_show_limit,
+                cool_down: SignedDuration::from_hours(24 * b.cool_down_days),
+                share_website: b.share_website_percent,
+                share_call_centre: b.share_call_centre_percent,
+                share_info_desk: b.share_info_desk_percent,
+            },
+            pow_difficulty: b.pow_difficulty,
+            pow_ttl: SignedDuration::from_secs(b.pow_ttl_secs),
+            per_ip_per_minute: b.per_ip_per_minute,
+            per_id_per_hour: b.per_id_per_hour,
+            dev_mailbox: self.notify.dev_mailbox,
+        }
     }
 
     /// The listen address (checked by [`Config::load`]).
@@ -286,6 +468,9 @@ impl Config {
     pub fn redacted_toml(&self) -> String {
         let mut shown = self.clone();
         shown.database.url = crate::db::redact(&shown.database.url);
+        if !shown.notify.smtp_password.is_empty() {
+            shown.notify.smtp_password = "***".into();
+        }
         toml::to_string_pretty(&shown).expect("config serialises")
     }
 }

@@ -3,9 +3,11 @@
 
 pub mod admin;
 pub mod audit_key;
+pub mod booking_sweep;
 pub mod clock;
 pub mod config;
 pub mod db;
+pub mod outbox_worker;
 pub mod queue_day;
 pub mod serve;
 pub mod telemetry;

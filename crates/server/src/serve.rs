@@ -35,7 +35,8 @@ pub async fn run(
         request_timeout: Duration::from_secs(config.server.request_timeout_secs),
         body_limit_bytes: usize::try_from(config.server.body_limit_bytes).unwrap_or(usize::MAX),
     };
-    let mut state = AppState::new(Arc::clone(&store), Arc::new(crate::clock::now));
+    let mut state = AppState::new(Arc::clone(&store), Arc::new(crate::clock::now))
+        .with_booking(config.booking_settings());
     state.secure_cookies = config.server.secure_cookies;
     state.feedback = onestop_web::FeedbackSettings {
         reopen_days: config.feedback.reopen_days,
@@ -47,6 +48,8 @@ pub async fn run(
         format!("{}/", config.server.public_url)
     };
     let registry = Arc::clone(&state.registry);
+    let catalog = Arc::clone(&state.templates.catalog);
+    let transports = crate::outbox_worker::Transports::from_config(&config.notify)?;
     let live =
         onestop_web::live::start(&state).await.map_err(|e| format!("cannot follow queue changes: {e}"))?;
     let hub = Arc::clone(&state.live);
@@ -61,7 +64,20 @@ pub async fn run(
         key.clone(),
         Duration::from_secs(config.audit.sign_interval_secs),
     ));
-    let day_closer = tokio::spawn(close_days_periodically(Arc::clone(&store), registry));
+    let day_closer = tokio::spawn(close_days_periodically(Arc::clone(&store), Arc::clone(&registry)));
+    let outbox = tokio::spawn(crate::outbox_worker::run(
+        Arc::clone(&store),
+        transports,
+        crate::outbox_worker::retry_of(&config.notify),
+        Duration::from_millis(config.notify.poll_interval_ms),
+    ));
+    let sweeper = tokio::spawn(sweep_bookings_periodically(
+        Arc::clone(&store),
+        registry,
+        catalog,
+        config.booking_settings().rules,
+        Duration::from_secs(config.booking.sweep_interval_secs),
+    ));
     let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
     let server = axum::serve(listener, app)
         .with_graceful_shutdown(async move {
@@ -88,6 +104,8 @@ pub async fn run(
     purger.abort();
     signer.abort();
     day_closer.abort();
+    outbox.abort();
+    sweeper.abort();
     live.abort();
     if let Err(e) = crate::admin::sign_audit_head(store.as_ref(), &key, crate::clock::now()).await {
         tracing::warn!(error = %e, "could not sign the audit trail at shutdown");
@@ -151,6 +169,27 @@ async fn close_days_periodically(store: Arc<dyn Store>, registry: Arc<onestop_we
         let now = crate::clock::now();
         if let Err(e) = crate::queue_day::close_finished_days(store.as_ref(), &registry, now).await {
             tracing::warn!(error = %e, "closing finished queue days failed");
+        }
+    }
+}
+
+async fn sweep_bookings_periodically(
+    store: Arc<dyn Store>,
+    registry: Arc<onestop_web::registry::RegistryCache>,
+    catalog: Arc<onestop_web::i18n::Catalog>,
+    rules: onestop_domain::booking::BookingRules,
+    every: Duration,
+) {
+    let mut ticks = tokio::time::interval(every);
+    loop {
+        ticks.tick().await;
+        let now = crate::clock::now();
+        match crate::booking_sweep::sweep(store.as_ref(), &registry, &catalog, &rules, now).await {
+            Ok(swept) if swept.no_shows + swept.reminders > 0 => {
+                tracing::info!(no_shows = swept.no_shows, reminders = swept.reminders, "booking sweep");
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "the booking sweep failed"),
         }
     }
 }

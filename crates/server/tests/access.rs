@@ -28,6 +28,8 @@ enum Who {
 const MANAGERS: &[Role] = &[AgencyAdmin, CentreManager];
 /// Who may issue tickets.
 const ISSUERS: &[Role] = &[AgencyAdmin, CentreManager, InfoDesk];
+/// Who may check appointments in.
+const CHECKERS: &[Role] = &[AgencyAdmin, CentreManager, InfoDesk];
 /// Who may serve at a window.
 const SERVERS: &[Role] = &[AgencyAdmin, Officer];
 /// Who may send a parked ticket back to its window.
@@ -96,6 +98,30 @@ const TABLE: &[(&str, &str, Who)] = &[
     ("POST", "/api/v1/windows/{id}/transfer", Who::Only(SERVERS)),
     ("POST", "/api/v1/centres/{code}/close-day", Who::Only(MANAGERS)),
     ("GET", "/api/v1/centres/{code}/queue", Who::Public),
+    ("GET", "/api/v1/centres/{code}/slots", Who::Public),
+    ("GET", "/api/v1/appointments/challenge", Who::Public),
+    ("POST", "/api/v1/appointments", Who::Public),
+    ("GET", "/api/v1/appointments/{ref}", Who::Public),
+    ("DELETE", "/api/v1/appointments/{ref}", Who::Public),
+    ("POST", "/api/v1/appointments/{ref}/confirm", Who::Public),
+    ("POST", "/api/v1/appointments/{ref}/reschedule", Who::Public),
+    (
+        "POST",
+        "/api/v1/appointments/{ref}/check-in",
+        Who::WithDevices(CHECKERS, &[DeviceKind::Kiosk, DeviceKind::Integration]),
+    ),
+    ("GET", "/api/v1/appointments/{ref}/calendar.ics", Who::Public),
+    ("GET", "/api/v1/appointments/{ref}/qr.svg", Who::Public),
+    ("GET", "/book", Who::Public),
+    ("GET", "/book/{service}", Who::Public),
+    ("GET", "/book/{service}/{centre}", Who::Public),
+    ("POST", "/book/{service}/{centre}", Who::Public),
+    ("GET", "/appointments/{ref}", Who::Public),
+    ("GET", "/appointments/{ref}/confirm", Who::Public),
+    ("POST", "/appointments/{ref}/confirm", Who::Public),
+    ("POST", "/appointments/{ref}/cancel", Who::Public),
+    ("GET", "/dev/mailbox", Who::Public),
+    ("GET", "/dev/mailbox.json", Who::Public),
     ("GET", "/api/v1/services/{code}/queues", Who::Public),
     ("GET", "/api/v1/centres/{code}/events", Who::WithDevices(WATCHERS, SCREENS)),
     ("GET", "/api/v1/me", Who::AllStaff),

@@ -200,6 +200,13 @@ async fn register(app: &TestApp, session: Option<&Session>, body: Value) -> reqw
     request.json(&body).send().await.unwrap()
 }
 
+/// The outbox's messages to `to`, oldest first, as (topic, subject, body).
+async fn sent_to(app: &TestApp, to: &str) -> Vec<(String, String, String)> {
+    let mut sent = app.store.outbox_messages(Some(to), 100).await.unwrap();
+    sent.reverse();
+    sent.into_iter().map(|m| (m.message.topic, m.message.subject, m.message.body)).collect()
+}
+
 async fn complaints_saved(app: &TestApp) -> usize {
     app.store.complaints(&ComplaintFilter::default(), 100).await.unwrap().len()
 }
@@ -236,10 +243,18 @@ async fn complaints_walk_their_workflow_to_a_deadline_breach(db: &TestDb) {
     let analyst = app.sign_in("aysel").await;
     let operator = app.sign_in("nigar").await;
 
-    // From the web: Saturday 28 November; a corruption complaint is due in 3 working days.
+    // From the web in Russian: Saturday 28 November; a corruption complaint is due in 3 working
+    // days.
     let body = json!({"category": "corruption", "subject_kind": "centre", "subject": CENTRE,
         "text": "An officer asked for money", "email": "aysel@example.az", "phone": "+994501234567"});
-    let response = register(&app, None, body).await;
+    let response = app
+        .client()
+        .post(app.url("/api/v1/complaints"))
+        .header("accept-language", "ru")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
     let location = response.headers()["location"].to_str().unwrap().to_owned();
     let web = json_of(response, 201).await;
     let reference = web["reference"].as_str().unwrap().to_owned();
@@ -255,6 +270,15 @@ async fn complaints_walk_their_workflow_to_a_deadline_breach(db: &TestDb) {
     assert!(!followed.to_string().contains("aysel@example.az") && followed.get("contact").is_none());
     assert_eq!(followed["history"][0]["step"], "register");
     problem(app.get("/api/v1/complaints/FB-2222-2222").await, 404).await;
+    // The acknowledgement went to the email address (not the phone), in Russian, with the
+    // reference, the due day and the page to follow it.
+    let sent = sent_to(&app, "aysel@example.az").await;
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    let (topic, subject, body) = &sent[0];
+    assert_eq!(topic, "complaint.received");
+    assert!(subject.contains(&reference) && subject.contains("получены"), "{subject}");
+    assert!(body.contains("02.12.2026") && body.contains(&format!("/complaints/{reference}")), "{body}");
+    assert!(sent_to(&app, "+994501234567").await.is_empty());
 
     // The call centre registers one on a caller's behalf; a suggestion has 20 working days.
     let body = json!({"category": "suggestion", "text": "Open on Sundays", "address": "Bakı, Nizami 1",
@@ -305,6 +329,13 @@ async fn complaints_walk_their_workflow_to_a_deadline_breach(db: &TestDb) {
     let breaches = json_of(analyst.get(&app, "/api/v1/complaints/breaches").send().await.unwrap(), 200).await;
     assert_eq!((breaches["overdue_count"].as_u64(), breaches["answered_late"].as_u64()), (Some(0), Some(1)));
     json_of(step(&analyst, "close", json!({})).await.unwrap(), 200).await;
+    // The complainant heard of the answer (with its text) and the closing, still in Russian; the
+    // refused steps and the assignment sent nothing.
+    let sent = sent_to(&app, "aysel@example.az").await;
+    let topics: Vec<_> = sent.iter().map(|(t, _, _)| t.as_str()).collect();
+    assert_eq!(topics, ["complaint.received", "complaint.answered", "complaint.closed"]);
+    assert!(sent[1].2.contains("The officer was dismissed.") && sent[1].2.contains("10 дн."), "{}", sent[1].2);
+    assert!(sent[2].1.contains("закрыто"), "{}", sent[2].1);
 
     // The complainant reopens it within 10 days; a new deadline runs.
     let reopened =
@@ -314,6 +345,9 @@ async fn complaints_walk_their_workflow_to_a_deadline_breach(db: &TestDb) {
     let steps: Vec<_> =
         reopened["history"].as_array().unwrap().iter().map(|h| h["step"].as_str().unwrap()).collect();
     assert_eq!(steps, ["register", "assign", "answer", "close", "reopen"]);
+    let sent = sent_to(&app, "aysel@example.az").await;
+    assert_eq!(sent.last().map(|(t, _, _)| t.as_str()), Some("complaint.reopened"));
+    assert!(sent.last().unwrap().2.contains("08.12.2026"));
     json_of(step(&analyst, "assign", json!({})).await.unwrap(), 200).await;
     json_of(step(&analyst, "answer", json!({"answer": "Reviewed again."})).await.unwrap(), 200).await;
     // Eleven days later it may no longer be reopened.

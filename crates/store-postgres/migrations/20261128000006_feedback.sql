@@ -33,6 +33,7 @@ CREATE TABLE complaints (
     contact_email   TEXT,
     contact_phone   TEXT,
     contact_address TEXT,
+    lang            TEXT      NOT NULL,
     entered_by      TEXT,
     status          TEXT      NOT NULL,
     assignee        TEXT,

@@ -1,8 +1,9 @@
 //! Complaints and suggestions on PostgreSQL. Each workflow step is one transaction that locks the
 //! complaint's row (`FOR UPDATE`), checks the step, updates, appends the history row and the audit
-//! entry.
+//! entry, and puts the notice to the complainant in the outbox.
 
 use crate::audit::append;
+use crate::outbox::enqueue;
 use crate::{PgStore, db, read_ts, ts};
 use async_trait::async_trait;
 use jiff::Timestamp;
@@ -23,7 +24,7 @@ use sqlx::{PgConnection, Postgres, QueryBuilder, Row};
 
 const COLUMNS: &str = "id, reference, channel, category, subject_kind, subject_code, centre, body, contact_name,
     contact_email, contact_phone, contact_address, entered_by, status, assignee, answer, received_at, received_on,
-    due_on, answered_on, updated_at, reopened";
+    due_on, answered_on, updated_at, reopened, lang";
 
 fn pgdate(day: Date) -> jiff_sqlx::Date {
     jiff_sqlx::Date::from(day)
@@ -72,6 +73,7 @@ fn record(row: &PgRow) -> Result<ComplaintRecord, StoreError> {
         answered_on: date(row, "answered_on")?,
         updated_at: read_ts(row, "updated_at")?,
         reopened: u32::try_from(reopened).unwrap_or(0),
+        lang: row.get("lang"),
         history: Vec::new(),
     })
 }
@@ -146,8 +148,8 @@ impl ComplaintStore for PgStore {
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO complaints (reference, channel, category, subject_kind, subject_code, centre, body,
                  contact_name, contact_email, contact_phone, contact_address, entered_by, status, received_at,
-                 received_on, due_on, updated_at, reopened)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, 0) RETURNING id",
+                 received_on, due_on, updated_at, reopened, lang)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, 0, $18) RETURNING id",
         )
         .bind(&new.reference)
         .bind(new.channel.as_str())
@@ -166,10 +168,14 @@ impl ComplaintStore for PgStore {
         .bind(pgdate(new.received_on))
         .bind(pgdate(new.due_on))
         .bind(ts(now))
+        .bind(&new.lang)
         .fetch_one(&mut *tx)
         .await
         .map_err(db)?;
         add_step(&mut tx, id, now, "register", Status::Received).await?;
+        if let Some(message) = &new.message {
+            enqueue(&mut tx, message, now).await?;
+        }
         append(&mut tx, audit.with_record(format!("complaint:{}", new.reference))).await?;
         let complaint =
             by_reference(&mut tx, &new.reference, false).await?.ok_or_else(|| bad("complaint", "lost"))?;
@@ -254,7 +260,9 @@ impl ComplaintStore for PgStore {
         b.build().execute(&mut *tx).await.map_err(db)?;
         add_step(&mut tx, current.id, now, change.step.as_str(), to).await?;
         append(&mut tx, audit.with_record(format!("complaint:{reference}"))).await?;
-        // The notification outbox's write to the complainant belongs here, in this transaction.
+        if let Some(message) = &change.message {
+            enqueue(&mut tx, message, now).await?;
+        }
         let complaint =
             by_reference(&mut tx, reference, false).await?.ok_or_else(|| bad("complaint", "lost"))?;
         tx.commit().await.map_err(db)?;

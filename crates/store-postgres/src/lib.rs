@@ -4,12 +4,14 @@
 //! `LISTEN/NOTIFY`, partial indexes) lives here and only here.
 
 mod audit;
+mod booking;
 mod complaints;
 mod dump;
 mod feedback;
 mod ideas;
 mod idempotency;
 mod identity;
+mod outbox;
 mod queue;
 mod registry;
 mod surveys;

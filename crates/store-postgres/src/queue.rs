@@ -51,7 +51,7 @@ const QUEUE_LOCKS: i32 = 0x6f6e_7175;
 const CHANNEL: &str = "onestop_queue";
 
 /// Takes `centre`'s queue lock until the transaction ends.
-async fn lock(conn: &mut PgConnection, centre: &CentreCode) -> Result<(), StoreError> {
+pub(crate) async fn lock(conn: &mut PgConnection, centre: &CentreCode) -> Result<(), StoreError> {
     sqlx::query("SELECT pg_advisory_xact_lock($1, hashtext($2))")
         .bind(QUEUE_LOCKS)
         .bind(centre.as_str())
@@ -62,7 +62,7 @@ async fn lock(conn: &mut PgConnection, centre: &CentreCode) -> Result<(), StoreE
 }
 
 /// Tells listeners, once the transaction commits, that `centre`'s log grew.
-async fn notify(conn: &mut PgConnection, centre: &CentreCode) -> Result<(), StoreError> {
+pub(crate) async fn notify(conn: &mut PgConnection, centre: &CentreCode) -> Result<(), StoreError> {
     sqlx::query("SELECT pg_notify($1, $2)")
         .bind(CHANNEL)
         .bind(centre.as_str())
@@ -489,6 +489,46 @@ async fn record_service_time(
     Ok(())
 }
 
+/// Issues a ticket inside the open transaction on `conn` (which must hold the centre's write
+/// lock): takes the next number, stores the ticket and appends its event. Answers the ticket.
+pub(crate) async fn issue_in(
+    conn: &mut PgConnection,
+    new: NewTicket,
+    now: Timestamp,
+) -> Result<TicketRecord, StoreError> {
+    let issued: i64 = sqlx::query_scalar(
+            "INSERT INTO ticket_counters (centre, prefix, day, issued) VALUES ($1, $2, $3, 1)
+             ON CONFLICT (centre, prefix, day) DO UPDATE SET issued = ticket_counters.issued + 1 RETURNING issued",
+        )
+        .bind(new.centre.as_str())
+        .bind(new.prefix.to_string())
+        .bind(date(new.day))
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(db)?;
+    let before = u32::try_from(issued - 1).unwrap_or(u32::MAX);
+    let number =
+        next_number(new.prefix, &new.group, before).map_err(|e| StoreError::Conflict(e.to_string()))?;
+    let mut rec = TicketRecord {
+        ticket: Ticket::issue(
+            TicketId(0),
+            number,
+            new.centre.clone(),
+            new.service.clone(),
+            new.origin,
+            new.priority,
+            now,
+        ),
+        day: new.day,
+        group: new.group,
+        holder: new.holder,
+    };
+    rec.ticket.id = insert_ticket(&mut *conn, &rec).await?;
+    let waiting = waiting(&mut *conn, &new.centre, new.day, &new.service).await?;
+    event(&mut *conn, &new.centre, now, EventKind::Issued, Some(&rec.ticket), None, Some(waiting)).await?;
+    Ok(rec)
+}
+
 #[async_trait]
 impl QueueStore for PgStore {
     async fn issue_ticket(
@@ -499,36 +539,8 @@ impl QueueStore for PgStore {
     ) -> Result<TicketRecord, StoreError> {
         let now = to_micros(now);
         let mut tx = self.begin_queue(&new.centre).await?;
-        let issued: i64 = sqlx::query_scalar(
-            "INSERT INTO ticket_counters (centre, prefix, day, issued) VALUES ($1, $2, $3, 1)
-             ON CONFLICT (centre, prefix, day) DO UPDATE SET issued = ticket_counters.issued + 1 RETURNING issued",
-        )
-        .bind(new.centre.as_str())
-        .bind(new.prefix.to_string())
-        .bind(date(new.day))
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(db)?;
-        let before = u32::try_from(issued - 1).unwrap_or(u32::MAX);
-        let number =
-            next_number(new.prefix, &new.group, before).map_err(|e| StoreError::Conflict(e.to_string()))?;
-        let mut rec = TicketRecord {
-            ticket: Ticket::issue(
-                TicketId(0),
-                number,
-                new.centre.clone(),
-                new.service.clone(),
-                new.origin,
-                new.priority,
-                now,
-            ),
-            day: new.day,
-            group: new.group,
-            holder: new.holder,
-        };
-        rec.ticket.id = insert_ticket(&mut tx, &rec).await?;
-        let waiting = waiting(&mut tx, &new.centre, new.day, &new.service).await?;
-        event(&mut tx, &new.centre, now, EventKind::Issued, Some(&rec.ticket), None, Some(waiting)).await?;
+        let rec = issue_in(&mut tx, new.clone(), now).await?;
+        let number = rec.ticket.number;
         append(&mut tx, about_ticket(audit, rec.ticket.id, &format!("ticket {number}"))).await?;
         notify(&mut tx, &new.centre).await?;
         tx.commit().await.map_err(db)?;

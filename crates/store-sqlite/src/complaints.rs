@@ -1,8 +1,9 @@
 //! Complaints and suggestions on SQLite. Each workflow step is one `BEGIN IMMEDIATE`
 //! transaction: read the status, check the step, update, append the history row and the audit
-//! entry.
+//! entry, and puts the notice to the complainant in the outbox.
 
 use crate::audit::append;
+use crate::outbox::enqueue;
 use crate::{SqliteStore, db, ts};
 use async_trait::async_trait;
 use jiff::Timestamp;
@@ -23,7 +24,7 @@ use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
 
 const COLUMNS: &str = "id, reference, channel, category, subject_kind, subject_code, centre, body, contact_name,
     contact_email, contact_phone, contact_address, entered_by, status, assignee, answer, received_at, received_on,
-    due_on, answered_on, updated_at, reopened";
+    due_on, answered_on, updated_at, reopened, lang";
 
 fn bad(what: &str, value: &str) -> StoreError {
     StoreError::Other(format!("stored {what} {value:?} is not valid"))
@@ -68,6 +69,7 @@ fn record(row: &SqliteRow) -> Result<ComplaintRecord, StoreError> {
         answered_on: date(row, "answered_on")?,
         updated_at: parse_timestamp(row.get("updated_at"))?,
         reopened: u32::try_from(reopened).unwrap_or(0),
+        lang: row.get("lang"),
         history: Vec::new(),
     })
 }
@@ -141,8 +143,8 @@ impl ComplaintStore for SqliteStore {
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO complaints (reference, channel, category, subject_kind, subject_code, centre, body,
                  contact_name, contact_email, contact_phone, contact_address, entered_by, status, received_at,
-                 received_on, due_on, updated_at, reopened)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0) RETURNING id",
+                 received_on, due_on, updated_at, reopened, lang)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?) RETURNING id",
         )
         .bind(&new.reference)
         .bind(new.channel.as_str())
@@ -161,10 +163,14 @@ impl ComplaintStore for SqliteStore {
         .bind(new.received_on.to_string())
         .bind(new.due_on.to_string())
         .bind(ts(now))
+        .bind(&new.lang)
         .fetch_one(&mut *tx)
         .await
         .map_err(db)?;
         add_step(&mut tx, id, now, "register", Status::Received).await?;
+        if let Some(message) = &new.message {
+            enqueue(&mut tx, message, now).await?;
+        }
         append(&mut tx, audit.with_record(format!("complaint:{}", new.reference))).await?;
         let complaint =
             by_reference(&mut tx, &new.reference).await?.ok_or_else(|| bad("complaint", "lost"))?;
@@ -249,7 +255,9 @@ impl ComplaintStore for SqliteStore {
         b.build().execute(&mut *tx).await.map_err(db)?;
         add_step(&mut tx, current.id, now, change.step.as_str(), to).await?;
         append(&mut tx, audit.with_record(format!("complaint:{reference}"))).await?;
-        // The notification outbox's write to the complainant belongs here, in this transaction.
+        if let Some(message) = &change.message {
+            enqueue(&mut tx, message, now).await?;
+        }
         let complaint = by_reference(&mut tx, reference).await?.ok_or_else(|| bad("complaint", "lost"))?;
         tx.commit().await.map_err(db)?;
         Ok(complaint)

@@ -228,7 +228,7 @@ fn open(file: &Path, busy_timeout: Duration) -> Result<Connection, StoreError> {
         "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;
          PRAGMA mmap_size = 268435456;",
     )
-        .map_err(db)?;
+    .map_err(db)?;
     conn.set_prepared_statement_cache_capacity(PREPARED);
     Ok(conn)
 }

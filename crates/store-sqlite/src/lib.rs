@@ -9,6 +9,7 @@
 //! (see [`onestop_store::canonical_timestamp`]).
 
 mod audit;
+mod booking;
 mod complaints;
 mod dump;
 mod engine;
@@ -16,6 +17,7 @@ mod feedback;
 mod ideas;
 mod idempotency;
 mod identity;
+mod outbox;
 mod queue;
 mod registry;
 mod surveys;

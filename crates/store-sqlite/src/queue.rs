@@ -393,6 +393,19 @@ fn issue(
     now: Timestamp,
     audit: AuditEvent,
 ) -> Result<TicketRecord, StoreError> {
+    let rec = issue_on(conn, new, now)?;
+    let number = rec.ticket.number;
+    append_on(conn, about_ticket(audit, rec.ticket.id, &format!("ticket {number}")))?;
+    Ok(rec)
+}
+
+/// Issues a ticket in the engine's open write on `conn`: takes the next number, stores the ticket
+/// and appends its event (the caller appends the audit entry). Answers the ticket.
+pub(crate) fn issue_on(
+    conn: &Connection,
+    new: NewTicket,
+    now: Timestamp,
+) -> Result<TicketRecord, StoreError> {
     let issued = one(
         conn,
         "INSERT INTO ticket_counters (centre, prefix, day, issued) VALUES (?, ?, ?, 1)
@@ -421,7 +434,6 @@ fn issue(
     rec.ticket.id = insert_ticket(conn, &rec)?;
     let waiting = waiting(conn, &new.centre, new.day, &new.service)?;
     event(conn, &new.centre, now, EventKind::Issued, Some(&rec.ticket), None, Some(waiting))?;
-    append_on(conn, about_ticket(audit, rec.ticket.id, &format!("ticket {number}")))?;
     Ok(rec)
 }
 
@@ -646,7 +658,7 @@ fn sign_out(
 
 impl SqliteStore {
     /// Tells the readers of [`QueueStore::queue_changes`] that `centre`'s log grew.
-    fn changed(&self, centre: &CentreCode) {
+    pub(crate) fn changed(&self, centre: &CentreCode) {
         // No receiver is not an error: nobody is watching.
         let _ = self.changes.send(centre.clone());
     }

@@ -2,7 +2,7 @@
 //! following it by reference, its workflow steps, and deadline-breach detection.
 //!
 //! Every workflow step runs in one transaction holding the status change, its history row and
-//! its audit entry (the notification outbox joins that transaction).
+//! its audit entry and the notice to the complainant in the notification outbox.
 
 use crate::StoreError;
 use async_trait::async_trait;
@@ -12,6 +12,7 @@ use onestop_domain::audit::AuditEvent;
 use onestop_domain::feedback::complaint::{
     Category, Channel, Contact, Status, Step, Subject, WorkflowError, breached,
 };
+use onestop_domain::notify::Message;
 
 /// A complaint or suggestion to register.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,6 +37,10 @@ pub struct NewComplaint {
     pub received_on: Date,
     /// The day the answer is due.
     pub due_on: Date,
+    /// The complainant's language, for the messages to them.
+    pub lang: String,
+    /// The acknowledgement to the complainant, put in the outbox with the registration.
+    pub message: Option<Message>,
 }
 
 /// One step of a complaint's history.
@@ -88,6 +93,8 @@ pub struct ComplaintRecord {
     pub updated_at: Timestamp,
     /// How often it was reopened.
     pub reopened: u32,
+    /// The complainant's language.
+    pub lang: String,
     /// Its history, oldest first (empty in lists).
     pub history: Vec<ComplaintEvent>,
 }
@@ -114,6 +121,8 @@ pub struct ComplaintChange {
     pub due_on: Option<Date>,
     /// Days after the answer within which it may be reopened.
     pub reopen_days: u32,
+    /// The notice to the complainant, put in the outbox with the step.
+    pub message: Option<Message>,
 }
 
 /// Why a workflow step failed.

@@ -6,11 +6,13 @@
 //! inside the backends. This crate depends on neither sqlx nor axum.
 
 pub mod audit;
+pub mod booking;
 pub mod complaints;
 pub mod dump;
 pub mod feedback;
 pub mod ideas;
 pub mod identity;
+pub mod outbox;
 pub mod queue;
 pub mod registry;
 pub mod surveys;
@@ -142,6 +144,8 @@ pub trait Store:
     + ComplaintStore
     + IdeaStore
     + SurveyStore
+    + BookingStore
+    + OutboxStore
 {
 }
 
@@ -155,16 +159,20 @@ impl<
         + FeedbackStore
         + ComplaintStore
         + IdeaStore
-        + SurveyStore,
+        + SurveyStore
+        + BookingStore
+        + OutboxStore,
 > Store for T
 {
 }
 
 pub use audit::{AuditFilter, AuditStore};
+pub use booking::BookingStore;
 pub use complaints::ComplaintStore;
 pub use feedback::FeedbackStore;
 pub use ideas::IdeaStore;
 pub use identity::{DeviceRecord, IdentityStore, NewSession, NewStaff, SessionRecord, StaffRecord};
+pub use outbox::OutboxStore;
 pub use queue::QueueStore;
 pub use registry::{CatalogueVersion, RegistryStore};
 pub use surveys::SurveyStore;

@@ -4,8 +4,10 @@
 
 use crate::AppState;
 use crate::auth::{Caller, random_bytes};
+use crate::i18n::format_date;
 use crate::problem::ApiError;
 use axum::http::StatusCode;
+use fluent_bundle::FluentValue;
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use onestop_domain::calendar::WorkingCalendar;
@@ -15,6 +17,7 @@ use onestop_domain::feedback::complaint::{
     due_on,
 };
 use onestop_domain::identity::{DeviceKind, Permission, Principal, Role, Target, authorize};
+use onestop_domain::notify::{Message, MessageChannel};
 use onestop_store::StoreError;
 use onestop_store::complaints::{
     ComplaintChange, ComplaintFilter, ComplaintRecord, ComplaintStepError, NewComplaint,
@@ -279,13 +282,52 @@ async fn subject_of(
     Ok(Subject { kind, code })
 }
 
-/// Registers a complaint or suggestion from `caller` (`open311` for Open311 clients); answers
-/// it with its reference.
+/// The notice of `kind` (`received`, `answered`, `closed` or `reopened`; Fluent keys
+/// `complaint-msg-{kind}-*`) to a complainant who gave an email address (else a phone) in `lang`.
+fn notice(
+    state: &AppState,
+    lang: &str,
+    reference: &str,
+    contact: &complaint::Contact,
+    kind: &str,
+    extra: &[(&str, FluentValue<'_>)],
+) -> Option<Message> {
+    let (channel, recipient) = onestop_domain::notify::recipient(
+        contact.email.as_deref(),
+        contact.phone.as_ref().map(onestop_domain::pii::Phone::reveal),
+    )?;
+    let link = format!("{}complaints/{reference}", state.public_url);
+    let mut args: Vec<(&str, FluentValue<'_>)> =
+        vec![("reference", reference.to_owned().into()), ("link", link.into())];
+    args.extend(extra.iter().cloned());
+    let catalog = &state.templates.catalog;
+    let (subject, body) = match channel {
+        MessageChannel::Email => (
+            catalog.text(lang, &format!("complaint-msg-{kind}-subject"), &args),
+            catalog.text(lang, &format!("complaint-msg-{kind}-body"), &args),
+        ),
+        MessageChannel::Sms => {
+            (String::new(), catalog.text(lang, &format!("complaint-msg-{kind}-sms"), &args))
+        }
+    };
+    Some(Message {
+        channel,
+        recipient,
+        subject,
+        body,
+        topic: format!("complaint.{kind}"),
+        record: Some(format!("complaint:{reference}")),
+    })
+}
+
+/// Registers a complaint or suggestion from `caller` (`open311` for Open311 clients), whose
+/// messages are to be written in `lang`; answers it with its reference.
 pub async fn register(
     state: &AppState,
     caller: &Caller,
     request: &ComplaintRequest,
     open311: bool,
+    lang: &str,
 ) -> Result<ComplaintRecord, ApiError> {
     let (channel, entered_by) =
         if open311 { (Channel::Open311, None) } else { channel_of(caller, request.channel.as_deref())? };
@@ -326,6 +368,9 @@ pub async fn register(
         let mut eight = [0u8; 8];
         eight.copy_from_slice(&random[..8]);
         let reference = complaint::reference(&eight);
+        let due = due_on(&clock.calendar, category, clock.today);
+        let message =
+            notice(state, lang, &reference, &contact, "received", &[("due", format_date(lang, due).into())]);
         let new = NewComplaint {
             reference: reference.clone(),
             channel,
@@ -336,7 +381,9 @@ pub async fn register(
             contact: contact.clone(),
             entered_by: entered_by.clone(),
             received_on: clock.today,
-            due_on: due_on(&clock.calendar, category, clock.today),
+            due_on: due,
+            lang: lang.to_owned(),
+            message,
         };
         let summary = format!("{} registered by {} ({})", reference, channel.as_str(), category.as_str());
         let event = caller.event(now, "complaint.register", summary);
@@ -388,6 +435,7 @@ pub async fn advance(
         today: clock.today,
         due_on: None,
         reopen_days: state.feedback.reopen_days,
+        message: None,
     };
     match step {
         Step::Assign => {
@@ -415,6 +463,31 @@ pub async fn advance(
         Step::Close => {}
         Step::Reopen => change.due_on = Some(due_on(&clock.calendar, current.category, clock.today)),
     }
+    let lang = current.lang.as_str();
+    change.message = match step {
+        // Assigning is the department's own business.
+        Step::Assign => None,
+        Step::Answer => notice(
+            state,
+            lang,
+            &current.reference,
+            &current.contact,
+            "answered",
+            &[
+                ("answer", change.answer.clone().unwrap_or_default().into()),
+                ("days", state.feedback.reopen_days.into()),
+            ],
+        ),
+        Step::Close => notice(state, lang, &current.reference, &current.contact, "closed", &[]),
+        Step::Reopen => notice(
+            state,
+            lang,
+            &current.reference,
+            &current.contact,
+            "reopened",
+            &[("due", change.due_on.map(|d| format_date(lang, d)).unwrap_or_default().into())],
+        ),
+    };
     let now = state.now();
     let event = caller.event(
         now,

@@ -203,29 +203,22 @@ pub fn format_money(lang: &str, minor: i64, currency: &str, minor_units: u32) ->
 const MONTHS_EN: [&str; 12] =
     ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 
+/// A day, written the way `lang` writes it: `28.11.2026` in Azerbaijani and Russian, `28 Nov
+/// 2026` in English.
+pub fn format_date(lang: &str, day: jiff::civil::Date) -> String {
+    if lang == "en" {
+        format!("{} {} {}", day.day(), MONTHS_EN[(day.month() - 1) as usize], day.year())
+    } else {
+        format!("{:02}.{:02}.{}", day.day(), day.month(), day.year())
+    }
+}
+
 /// A moment in a time zone, written the way `lang` writes it: `28.11.2026 13:05` in Azerbaijani and
 /// Russian, `28 Nov 2026, 13:05` in English.
 pub fn format_datetime(lang: &str, at: jiff::Timestamp, zone: &jiff::tz::TimeZone) -> String {
     let local = at.to_zoned(zone.clone());
-    if lang == "en" {
-        format!(
-            "{} {} {}, {:02}:{:02}",
-            local.day(),
-            MONTHS_EN[(local.month() - 1) as usize],
-            local.year(),
-            local.hour(),
-            local.minute()
-        )
-    } else {
-        format!(
-            "{:02}.{:02}.{} {:02}:{:02}",
-            local.day(),
-            local.month(),
-            local.year(),
-            local.hour(),
-            local.minute()
-        )
-    }
+    let separator = if lang == "en" { "," } else { "" };
+    format!("{}{separator} {:02}:{:02}", format_date(lang, local.date()), local.hour(), local.minute())
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@
 pub mod api;
 pub mod assets;
 pub mod auth;
+pub mod booking;
 pub mod complaints;
 pub mod health;
 pub mod i18n;
@@ -72,6 +73,8 @@ pub struct AppState {
     pub live: Arc<live::LiveHub>,
     /// Settings of ratings, complaints and Open311.
     pub feedback: FeedbackSettings,
+    /// Online appointments' settings and defences.
+    pub booking: Arc<booking::Booking>,
 }
 
 /// Settings of ratings, complaints and Open311 (config `[feedback]`).
@@ -102,13 +105,29 @@ impl AppState {
             public_url: "http://127.0.0.1:8080/".into(),
             live: Arc::new(live::LiveHub::default()),
             feedback: FeedbackSettings::default(),
+            booking: Arc::new(booking::Booking::new(booking::Settings::default(), random_secret())),
         }
+    }
+
+    /// Replaces the booking settings (a fresh proof-of-work secret comes with them).
+    pub fn with_booking(mut self, settings: booking::Settings) -> Self {
+        self.booking = Arc::new(booking::Booking::new(settings, random_secret()));
+        self
     }
 
     /// The current time, from the clock.
     pub fn now(&self) -> Timestamp {
         (self.clock)()
     }
+}
+
+/// 32 random bytes for signing proof-of-work challenges.
+fn random_secret() -> [u8; 32] {
+    let mut secret = [0u8; 32];
+    if let Err(e) = getrandom::fill(&mut secret) {
+        tracing::error!(error = %e, "no randomness for the proof-of-work secret");
+    }
+    secret
 }
 
 /// Limits applied to every request.
@@ -140,6 +159,7 @@ impl Default for HttpLimits {
         (name = "registry", description = "The Electronic Registry of Public Services: providers, services, centres"),
         (name = "queue", description = "Tickets, windows, live screens and public queue statistics"),
         (name = "feedback", description = "Ratings, satisfaction rates, complaints and suggestions"),
+        (name = "booking", description = "Online appointments: slots, holds, confirmation, cancellation, check-in"),
     ),
     modifiers(&SecuritySchemes),
 )]
@@ -171,7 +191,8 @@ fn table() -> Table {
     use axum::routing::post;
     use onestop_domain::identity::Permission as P;
     use pages::{
-        account, audit, complaints, feedback, home, ideas, queue, registry, registry_admin, staff, surveys,
+        account, audit, booking, complaints, feedback, home, ideas, queue, registry, registry_admin, staff,
+        surveys,
     };
     Table::new(OpenApiRouter::with_openapi(ApiDoc::openapi()))
         .api(Public, routes!(health::healthz))
@@ -233,6 +254,15 @@ fn table() -> Table {
         .page(Method::GET, "/open311/v2/requests.xml", Public, get(open311::requests_xml))
         .page(Method::POST, "/open311/v2/requests.xml", Public, post(open311::post_xml))
         .page(Method::GET, "/open311/v2/requests/{file}", Public, get(open311::request))
+        .api(Public, routes!(api::booking::list_slots))
+        .api(Public, routes!(api::booking::challenge))
+        .api(Public, routes!(api::booking::hold))
+        .api(Public, routes!(api::booking::get_appointment, api::booking::cancel))
+        .api(Public, routes!(api::booking::confirm))
+        .api(Public, routes!(api::booking::reschedule))
+        .api(Requires(P::CheckInAppointment), routes!(api::booking::check_in))
+        .api(Public, routes!(api::booking::calendar))
+        .api(Public, routes!(api::booking::qr))
         .page(Method::GET, "/metrics", Public, get(metrics::render))
         .page(Method::GET, "/", Public, get(home::home))
         .page(Method::GET, "/assets/{*path}", Public, get(assets::serve))
@@ -244,6 +274,16 @@ fn table() -> Table {
         .page(Method::GET, "/queues/compare", Public, get(queue::compare))
         .page(Method::GET, "/tickets/{id}", Public, get(queue::ticket))
         .page(Method::GET, "/tickets/{id}/print", Public, get(queue::print))
+        .page(Method::GET, "/book", Public, get(booking::services))
+        .page(Method::GET, "/book/{service}", Public, get(booking::centres))
+        .page(Method::GET, "/book/{service}/{centre}", Public, get(booking::slots))
+        .page(Method::POST, "/book/{service}/{centre}", Public, post(booking::book))
+        .page(Method::GET, "/appointments/{ref}", Public, get(booking::show))
+        .page(Method::GET, "/appointments/{ref}/confirm", Public, get(booking::confirm_form))
+        .page(Method::POST, "/appointments/{ref}/confirm", Public, post(booking::confirm))
+        .page(Method::POST, "/appointments/{ref}/cancel", Public, post(booking::cancel))
+        .page(Method::GET, "/dev/mailbox", Public, get(booking::mailbox))
+        .page(Method::GET, "/dev/mailbox.json", Public, get(booking::mailbox_json))
         .page(Method::GET, "/screens/pair", Public, get(screens::pair_form))
         .page(Method::POST, "/screens/pair", Public, post(screens::pair))
         .page(Method::POST, "/screens/unpair", Public, post(screens::unpair))

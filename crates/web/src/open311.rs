@@ -551,7 +551,7 @@ async fn post(state: &AppState, caller: &Caller, locale: &Locale, body: &[u8]) -
             kind: device.kind,
             scope: device.scope,
         }));
-    let record = complaints::register(state, &as_device, &request, true).await?;
+    let record = complaints::register(state, &as_device, &request, true, locale.lang).await?;
     let notice =
         state.templates.text(locale, "open311-service-notice", &[("date", record.due_on.to_string().into())]);
     Ok(json!([{ "service_request_id": record.reference, "service_notice": notice, "account_id": null }]))

@@ -32,6 +32,9 @@ pub struct Problem {
     /// The request field at fault, where one is.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+    /// For a full appointment slot: the next slots with a free place (RFC 3339 start times).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_free_slots: Option<Vec<String>>,
 }
 
 /// An error a handler returns; becomes a problem response.
@@ -40,12 +43,19 @@ pub struct ApiError {
     status: StatusCode,
     detail: Option<String>,
     field: Option<String>,
+    next_free_slots: Option<Vec<String>>,
 }
 
 impl ApiError {
     /// An error with `status` and a detail for the client.
     pub fn new(status: StatusCode, detail: impl Into<String>) -> Self {
-        Self { status, detail: Some(detail.into()), field: None }
+        Self { status, detail: Some(detail.into()), field: None, next_free_slots: None }
+    }
+
+    /// Adds the next free appointment slots (to a 409 for a full slot).
+    pub fn with_next_free_slots(mut self, slots: Vec<String>) -> Self {
+        self.next_free_slots = Some(slots);
+        self
     }
 
     /// 400: the request is malformed; `field` names the part at fault.
@@ -75,7 +85,7 @@ impl ApiError {
 
     /// 500, with no detail for the client; the cause must already be logged.
     pub fn internal() -> Self {
-        Self { status: StatusCode::INTERNAL_SERVER_ERROR, detail: None, field: None }
+        Self { status: StatusCode::INTERNAL_SERVER_ERROR, detail: None, field: None, next_free_slots: None }
     }
 
     /// The status this error answers with.
@@ -91,6 +101,7 @@ impl ApiError {
             status: self.status.as_u16(),
             detail: self.detail.clone(),
             field: self.field.clone(),
+            next_free_slots: self.next_free_slots.clone(),
         }
     }
 }
@@ -157,7 +168,7 @@ pub async fn problems_only(request: Request, next: Next) -> Response {
         drop(response);
         None
     };
-    let error = ApiError { status, detail, field: None };
+    let error = ApiError { status, detail, field: None, next_free_slots: None };
     let mut response = error.into_response();
     if status == StatusCode::REQUEST_TIMEOUT {
         response.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));

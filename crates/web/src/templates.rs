@@ -28,7 +28,7 @@ impl Default for Templates {
 }
 
 /// Every template, by name. Tests read these to check each `t("…")` key exists.
-pub const SOURCES: [(&str, &str); 37] = [
+pub const SOURCES: [(&str, &str); 43] = [
     ("base.html", include_str!("../templates/base.html")),
     ("errors.html", include_str!("../templates/errors.html")),
     ("home.html", include_str!("../templates/home.html")),
@@ -66,6 +66,12 @@ pub const SOURCES: [(&str, &str); 37] = [
     ("staff_complaints.html", include_str!("../templates/staff_complaints.html")),
     ("ideas.html", include_str!("../templates/ideas.html")),
     ("survey.html", include_str!("../templates/survey.html")),
+    ("booking_services.html", include_str!("../templates/booking_services.html")),
+    ("booking_centres.html", include_str!("../templates/booking_centres.html")),
+    ("booking_slots.html", include_str!("../templates/booking_slots.html")),
+    ("booking_confirm.html", include_str!("../templates/booking_confirm.html")),
+    ("booking_view.html", include_str!("../templates/booking_view.html")),
+    ("dev_mailbox.html", include_str!("../templates/dev_mailbox.html")),
 ];
 
 fn fluent_args(kwargs: &Kwargs) -> Result<Vec<(String, FluentValue<'static>)>, minijinja::Error> {
@@ -210,6 +216,7 @@ fn navigation(caller: &Caller, here: &str) -> Vec<serde_json::Value> {
         items.push(("nav-satisfaction", "/transparency"));
         items.push(("nav-complaints", "/complaints"));
         items.push(("nav-ideas", "/ideas"));
+        items.push(("nav-book", "/book"));
         items.push(("nav-sign-in", "/sign-in"));
     }
     items

@@ -48,10 +48,16 @@ pub struct TestApp {
 
 impl TestApp {
     pub async fn spawn(db: &TestDb) -> TestApp {
+        Self::spawn_with(db, onestop_web::booking::Settings::default()).await
+    }
+
+    /// The application with booking `settings`.
+    pub async fn spawn_with(db: &TestDb, settings: onestop_web::booking::Settings) -> TestApp {
         let store = db.store().await;
         let now = Arc::new(Mutex::new("2026-11-28T09:00:00Z".parse::<Timestamp>().unwrap()));
         let clock_now = Arc::clone(&now);
-        let state = AppState::new(Arc::clone(&store), Arc::new(move || *clock_now.lock().unwrap()));
+        let state = AppState::new(Arc::clone(&store), Arc::new(move || *clock_now.lock().unwrap()))
+            .with_booking(settings);
         let live = onestop_web::live::start(&state).await.unwrap();
         let hub = Arc::clone(&state.live);
         let limits = HttpLimits::default();

@@ -159,11 +159,40 @@ fn complaint(reference: &str, category: Category, received: jiff::civil::Date) -
         entered_by: Some("staff:operator".into()),
         received_on: received,
         due_on: received.checked_add(jiff::Span::new().days(10)).unwrap(),
+        lang: "ru".into(),
+        message: Some(notice(reference, "complaint.received")),
     }
 }
 
+/// A notice to the complainant of [`complaint`] about `reference`.
+fn notice(reference: &str, topic: &str) -> onestop_domain::notify::Message {
+    onestop_domain::notify::Message {
+        channel: onestop_domain::notify::MessageChannel::Email,
+        recipient: "aysel@example.az".into(),
+        subject: format!("{topic} {reference}"),
+        body: format!("Your complaint {reference}: {topic}"),
+        topic: topic.into(),
+        record: Some(format!("complaint:{reference}")),
+    }
+}
+
+/// The topics of the outbox's messages to the complainant of [`complaint`], oldest first.
+async fn notices(store: &Arc<dyn Store>) -> Vec<String> {
+    let mut sent = store.outbox_messages(Some("aysel@example.az"), 100).await.unwrap();
+    sent.reverse();
+    sent.into_iter().map(|m| m.message.topic).collect()
+}
+
 fn change(step: Step, today: jiff::civil::Date) -> ComplaintChange {
-    ComplaintChange { step, assignee: None, answer: None, today, due_on: None, reopen_days: 10 }
+    ComplaintChange {
+        step,
+        assignee: None,
+        answer: None,
+        today,
+        due_on: None,
+        reopen_days: 10,
+        message: None,
+    }
 }
 
 /// A complaint is registered, followed by reference with its history, and walks received →
@@ -178,14 +207,23 @@ pub async fn complaints_follow_their_workflow(db: &TestDb) {
     assert_eq!(got.text, new.text);
     assert_eq!(got.due_on, date(2026, 12, 10));
     assert_eq!(got.history.len(), 1);
+    assert_eq!(got.lang, "ru");
+    assert_eq!(
+        notices(&store).await,
+        ["complaint.received"],
+        "the acknowledgement goes with the registration"
+    );
     assert_eq!(store.complaint("FB-2345-6789").await.unwrap(), Some(got.clone()));
     assert_eq!(store.complaint("FB-XXXX-XXXX").await.unwrap(), None);
     let dup = store.register_complaint(new, clock(9, 1), event("complaint.register")).await;
     assert!(dup.is_err(), "a reference is unique");
 
     let head = store.audit_head().await.unwrap();
-    let early =
-        store.advance_complaint("FB-2345-6789", change(Step::Answer, d), clock(9, 2), event("c")).await;
+    let early_answer = ComplaintChange {
+        message: Some(notice("FB-2345-6789", "complaint.answered")),
+        ..change(Step::Answer, d)
+    };
+    let early = store.advance_complaint("FB-2345-6789", early_answer, clock(9, 2), event("c")).await;
     assert!(
         matches!(early, Err(ComplaintStepError::Workflow(WorkflowError::Disallowed { .. }))),
         "{early:?}"
@@ -194,6 +232,7 @@ pub async fn complaints_follow_their_workflow(db: &TestDb) {
         store.advance_complaint("FB-NONE-NONE", change(Step::Assign, d), clock(9, 2), event("c")).await;
     assert!(matches!(none, Err(ComplaintStepError::NotFound(_))));
     assert_eq!(store.audit_head().await.unwrap(), head);
+    assert_eq!(notices(&store).await, ["complaint.received"], "a refused step sends nothing");
 
     let assign = ComplaintChange { assignee: Some("leyla".into()), ..change(Step::Assign, d) };
     let c = store
@@ -203,6 +242,7 @@ pub async fn complaints_follow_their_workflow(db: &TestDb) {
     assert_eq!((c.status, c.assignee.as_deref()), (Status::Assigned, Some("leyla")));
     let answer = ComplaintChange {
         answer: Some("We added a window.".into()),
+        message: Some(notice("FB-2345-6789", "complaint.answered")),
         ..change(Step::Answer, date(2026, 12, 2))
     };
     let c = store
@@ -210,6 +250,7 @@ pub async fn complaints_follow_their_workflow(db: &TestDb) {
         .await
         .unwrap();
     assert_eq!((c.status, c.answered_on), (Status::Answered, Some(date(2026, 12, 2))));
+    assert_eq!(notices(&store).await, ["complaint.received", "complaint.answered"]);
     let c = store
         .advance_complaint("FB-2345-6789", change(Step::Close, d), clock(9, 5), event("c"))
         .await
@@ -279,6 +320,7 @@ pub(super) async fn fill_feedback(store: &Arc<dyn Store>, now: jiff::Timestamp) 
     let mut new = complaint("FB-ÇÇÇÇ-2222", Category::Suggestion, date(2026, 11, 28));
     new.contact.phone = None;
     new.contact.address = Some("Bakı, Nizami küç. 1".into());
+    new.message = None;
     store.register_complaint(new, now, event("complaint.register")).await.unwrap();
 }
 

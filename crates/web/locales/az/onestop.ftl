@@ -515,3 +515,125 @@ idea-submitted = Təşəkkür edirik. İdeyanızın istinad nömrəsi: { $refere
 survey-submit = Göndər
 survey-thanks = Cavablarınız üçün təşəkkür edirik.
 feedback-survey = Qısa sorğu: { $title }
+## Onlayn növbə: mesajlar (e-poçt mövzusu/mətni, SMS) və təqvim faylı
+booking-msg-code-subject = Rezervasiya kodunuz: { $code }
+booking-msg-code-body = Rezervasiya kodunuz { $code }.
+
+    { $service } xidməti üçün { $centre } mərkəzində { $time } tarixinə növbənizi təsdiqləmək üçün onu { $minutes } dəqiqə ərzində daxil edin (istinad { $reference }).
+
+    Bu növbəni siz istəməmisinizsə, mesajı nəzərə almayın: vaxt azad ediləcək.
+booking-msg-code-sms = Rezervasiya kodu { $code }: { $service }, { $time }. { $minutes } dəq etibarlıdır. İstinad { $reference }
+booking-msg-confirmed-subject = Növbə təsdiqləndi: { $service }, { $time }
+booking-msg-confirmed-body = Növbəniz təsdiqləndi.
+
+    Xidmət: { $service }
+    Mərkəz: { $centre }, { $address }
+    Vaxt: { $time }
+    İstinad: { $reference }
+
+    Zəhmət olmasa, təxminən 10 dəqiqə əvvəl gəlin və istinad və ya QR kodu ilə kioskda və ya məlumat masasında qeydiyyatdan keçin.
+booking-msg-confirmed-sms = Təsdiqləndi: { $service }, { $centre }, { $time }. İstinad { $reference }. 10 dəq əvvəl gəlin.
+booking-msg-reminder-subject = Xatırlatma: sabah { $service }, { $time }
+booking-msg-reminder-body = Növbənizi xatırladırıq.
+
+    Xidmət: { $service }
+    Mərkəz: { $centre }, { $address }
+    Vaxt: { $time }
+    İstinad: { $reference }
+
+    Zəhmət olmasa, təxminən 10 dəqiqə əvvəl gəlin. Gələ bilməsəniz, növbəni ləğv edin ki, vaxt başqasına çatsın.
+booking-msg-reminder-sms = Xatırlatma: { $service }, { $centre }, { $time }. İstinad { $reference }
+booking-ics-description = Rezervasiya istinadı { $reference }. Təxminən 10 dəqiqə əvvəl gəlin və kioskda və ya məlumat masasında qeydiyyatdan keçin.
+
+## Onlayn növbə: səhifələr
+nav-book = Növbəyə yazılmaq
+booking-title = Növbəyə yazılmaq
+booking-lead = Sabahdan bir həftəyədək xidmət mərkəzində vaxt seçin. Təxminən 10 dəqiqə əvvəl gəlin və istinadınızla qeydiyyatdan keçin.
+booking-no-services = Hazırda heç bir xidmətə yazılmaq mümkün deyil.
+booking-centres-lead = Bu xidməti göstərən mərkəzlər, yaxın günlərdə boş yerlər və indiki növbə.
+booking-centres-caption = Mərkəzlər, boş yerlər və növbələr
+booking-centre = Mərkəz
+booking-free-places = Boş yerlər
+booking-waiting-now = İndi gözləyən
+booking-predicted-wait = Gözlənilən vaxt
+booking-minutes = { $n } dəq
+booking-days = Günlər
+booking-pick-time = { $date } üçün vaxt seçin
+booking-places-left = { $n } yer qalıb
+booking-day-full = Bu gün boş vaxt yoxdur. Başqa gün seçin.
+booking-you = Məlumatlarınız
+booking-national-id = Şəxsiyyət vəsiqəsinin FİN kodu
+booking-national-id-hint = Şəxsiyyət vəsiqənizdəki kimi 7 hərf və rəqəm.
+booking-name = Ad və soyad
+booking-email = E-poçt
+booking-contact-hint = E-poçt ünvanı və ya mobil nömrə yazın: təsdiq kodu ora göndəriləcək.
+booking-phone = Mobil nömrə
+booking-needs-script = Bu forma JavaScript tələb edir: brauzeriniz rezervasiyanı botlardan qoruyan kiçik bir hesablama aparır.
+booking-hold = Bu vaxtı seçmək
+booking-pow-working = Brauzeriniz yoxlanılır…
+booking-pow-failed = Yoxlama alınmadı. Yenidən cəhd edin.
+booking-confirm-title = Kodu daxil edin
+booking-confirm-lead = { $to } ünvanına altı rəqəmli kod göndərdik. { $centre } mərkəzində { $time } tarixində { $service } xidmətini təsdiqləmək üçün onu daxil edin.
+booking-code = Kod
+booking-confirm = Rezervasiyanı təsdiqləmək
+booking-state-held = Kod gözlənilir.
+booking-state-confirmed = Növbəniz təsdiqləndi.
+booking-state-cancelled = Bu növbə ləğv edilib.
+booking-state-expired = Bu rezervasiya vaxtında təsdiqlənmədi.
+booking-state-checked_in = Qeydiyyatdan keçdiniz: zalda biletinizi izləyin.
+booking-state-no_show = Bu növbəyə gəlinməyib.
+booking-see = Rezervasiyaya baxmaq
+booking-view-title = Rezervasiya { $reference }
+booking-service = Xidmət
+booking-time = Vaxt
+booking-reference = İstinad
+booking-come-early = Təxminən 10 dəqiqə əvvəl gəlin və kioskda və ya məlumat masasında qeydiyyatdan keçin: bu QR kodu göstərin və ya istinadı deyin.
+booking-qr-alt = { $reference } istinadının QR kodu
+booking-add-to-calendar = Təqvimə əlavə etmək
+booking-enter-code = Kodu daxil etmək
+booking-cancel-title = Növbəni ləğv etmək
+booking-cancel = Növbəni ləğv etmək
+booking-error-national_id = Düzgün FİN daxil edin: 7 hərf və rəqəm.
+booking-error-name = Adınızı yazın.
+booking-error-email = Düzgün e-poçt ünvanı və ya mobil nömrə yazın.
+booking-error-phone = Mobil nömrəni ölkə kodu ilə yazın, məsələn +994501234567.
+booking-error-starts_at = Yazılmaq mümkün olan günlərdə boş vaxt seçin.
+booking-error-pow = Brauzer yoxlaması alınmadı. Yenidən cəhd edin.
+booking-error-code = Kod düzgün deyil. Yoxlayıb yenidən cəhd edin.
+booking-error-full = Bu vaxt indicə tutuldu. Başqasını seçin.
+booking-error-already = Bu FİN ilə bu xidmətə artıq rezervasiya var.
+booking-error-state = Bu rezervasiyanı artıq dəyişmək olmaz.
+booking-error-cooldown = Çox sayda buraxılmış növbə: yazılma bir müddət dayandırılıb.
+booking-error-rate = Çox cəhd edildi. Bir az gözləyib yenidən cəhd edin.
+booking-error-expired = Rezervasiya vaxtında təsdiqlənmədi. Yenidən yazılın.
+booking-error-not-found = Bu istinad və FİN ilə rezervasiya tapılmadı.
+booking-error-other = Nəsə alınmadı. Yenidən cəhd edin.
+mailbox-title = Sınaq poçt qutusu
+mailbox-warning = Yalnız nümayiş üçün: göndərmə növbəsindəki və göndərilmiş mesajlar, birdəfəlik kodlar daxil.
+mailbox-meta = { $channel }, alıcı { $to }, { $state }
+mailbox-empty = Hələ mesaj yoxdur.
+## Complaints: messages to the complainant (email subject/body, SMS)
+complaint-msg-received-subject = Şikayətiniz və ya təklifiniz qəbul edildi: { $reference }
+complaint-msg-received-body = Bizə yazdığınız üçün təşəkkür edirik.
+
+    Müraciətinizin nömrəsi { $reference }. Monitorinq şöbəsi { $due } tarixinədək cavab verəcək.
+
+    Onu burada izləyin: { $link }
+complaint-msg-received-sms = Qəbul edildi: { $reference }. Cavab { $due } tarixinədək. { $link }
+complaint-msg-answered-subject = { $reference } müraciətinə cavab
+complaint-msg-answered-body = Monitorinq şöbəsi { $reference } müraciətinə cavab verdi:
+
+    { $answer }
+
+    Cavab sizi qane etməsə, { $days } gün ərzində onu yenidən aça bilərsiniz: { $link }
+complaint-msg-answered-sms = { $reference } müraciətinə cavab verildi. Oxuyun: { $link }
+complaint-msg-closed-subject = { $reference } bağlandı
+complaint-msg-closed-body = { $reference } şikayətiniz və ya təklifiniz bağlandı. Daha yaxşı olmağımıza kömək etdiyiniz üçün təşəkkür edirik.
+
+    { $link }
+complaint-msg-closed-sms = { $reference } bağlandı. { $link }
+complaint-msg-reopened-subject = { $reference } yenidən açıldı
+complaint-msg-reopened-body = { $reference } şikayətiniz və ya təklifiniz yenidən açıldı. Monitorinq şöbəsi { $due } tarixinədək yenidən cavab verəcək.
+
+    { $link }
+complaint-msg-reopened-sms = { $reference } yenidən açıldı. Cavab { $due } tarixinədək. { $link }

@@ -522,3 +522,128 @@ idea-submitted = Thank you. Your idea's reference: { $reference }
 survey-submit = Send
 survey-thanks = Thank you for your answers.
 feedback-survey = A short survey: { $title }
+## Online appointments: messages (email subject/body, SMS) and the calendar file
+booking-msg-code-subject = Your booking code: { $code }
+booking-msg-code-body = Your booking code is { $code }.
+
+    Enter it within { $minutes } minutes to confirm your appointment for { $service } at { $centre } on { $time } (reference { $reference }).
+
+    If you did not ask for this appointment, ignore this message: the slot will be released.
+booking-msg-code-sms = Booking code { $code } for { $service }, { $time }. Valid { $minutes } min. Ref { $reference }
+booking-msg-confirmed-subject = Appointment confirmed: { $service }, { $time }
+booking-msg-confirmed-body = Your appointment is confirmed.
+
+    Service: { $service }
+    Centre: { $centre }, { $address }
+    Time: { $time }
+    Reference: { $reference }
+
+    Please come about 10 minutes early and check in at the kiosk or the information desk with your reference or its QR code.
+booking-msg-confirmed-sms = Confirmed: { $service }, { $centre }, { $time }. Ref { $reference }. Come 10 min early.
+booking-msg-reminder-subject = Reminder: { $service } tomorrow, { $time }
+booking-msg-reminder-body = A reminder of your appointment.
+
+    Service: { $service }
+    Centre: { $centre }, { $address }
+    Time: { $time }
+    Reference: { $reference }
+
+    Please come about 10 minutes early. If you cannot come, cancel the appointment so someone else can have the slot.
+booking-msg-reminder-sms = Reminder: { $service }, { $centre }, { $time }. Ref { $reference }
+booking-ics-description = Booking reference { $reference }. Come about 10 minutes early and check in at the kiosk or the information desk.
+
+## Online appointments: pages
+nav-book = Book an appointment
+booking-title = Book an appointment
+booking-lead = Book a time at a service centre from tomorrow up to a week ahead. Come about 10 minutes early and check in with your reference.
+booking-no-services = No service can be booked at the moment.
+booking-centres-lead = Centres offering this service, with the places free in the coming days and their queue now.
+booking-centres-caption = Centres, free places and queues
+booking-centre = Centre
+booking-free-places = Free places
+booking-waiting-now = Waiting now
+booking-predicted-wait = Predicted wait
+booking-minutes = { $n } min
+booking-days = Days
+booking-pick-time = Choose a time on { $date }
+booking-places-left = { $n ->
+    [one] 1 place left
+   *[other] { $n } places left
+}
+booking-day-full = No time is free on this day. Choose another day.
+booking-you = Your details
+booking-national-id = National ID number (FIN)
+booking-national-id-hint = 7 letters and digits, as on your ID card.
+booking-name = Full name
+booking-email = Email
+booking-contact-hint = Give an email address or a mobile number: the confirmation code is sent there.
+booking-phone = Mobile number
+booking-needs-script = This form needs JavaScript: your browser does a small calculation that protects the booking from bots.
+booking-hold = Book this time
+booking-pow-working = Checking your browser…
+booking-pow-failed = The check did not work. Try again.
+booking-confirm-title = Enter your code
+booking-confirm-lead = We sent a six-digit code to { $to }. Enter it to confirm { $service } at { $centre } on { $time }.
+booking-code = Code
+booking-confirm = Confirm the booking
+booking-state-held = Waiting for the code.
+booking-state-confirmed = Your appointment is confirmed.
+booking-state-cancelled = This appointment was cancelled.
+booking-state-expired = This booking was not confirmed in time.
+booking-state-checked_in = Checked in: follow your ticket in the hall.
+booking-state-no_show = This appointment was missed.
+booking-see = See the booking
+booking-view-title = Booking { $reference }
+booking-service = Service
+booking-time = Time
+booking-reference = Reference
+booking-come-early = Come about 10 minutes early and check in at the kiosk or the information desk: show this QR code or say your reference.
+booking-qr-alt = QR code of the booking reference { $reference }
+booking-add-to-calendar = Add to calendar
+booking-enter-code = Enter the code
+booking-cancel-title = Cancel the appointment
+booking-cancel = Cancel the appointment
+booking-error-national_id = Enter a valid national ID number: 7 letters and digits.
+booking-error-name = Enter your name.
+booking-error-email = Enter a valid email address, or a mobile number.
+booking-error-phone = Enter the mobile number with its country code, e.g. +994501234567.
+booking-error-starts_at = Choose a free time within the bookable days.
+booking-error-pow = The browser check failed. Try again.
+booking-error-code = The code is not right. Check it and try again.
+booking-error-full = That time has just been taken. Choose another.
+booking-error-already = This national ID already has a booking for this service.
+booking-error-state = This booking cannot be changed any more.
+booking-error-cooldown = Too many missed appointments: booking is paused for a while.
+booking-error-rate = Too many attempts. Wait a little and try again.
+booking-error-expired = The booking was not confirmed in time. Book again.
+booking-error-not-found = No booking matches that reference and national ID.
+booking-error-other = Something went wrong. Try again.
+mailbox-title = Dev mailbox
+mailbox-warning = Demo only: the messages the outbox holds and sent, one-time codes included.
+mailbox-meta = { $channel } to { $to }, { $state }
+mailbox-empty = No messages yet.
+## Complaints: messages to the complainant (email subject/body, SMS)
+complaint-msg-received-subject = We received your complaint or suggestion { $reference }
+complaint-msg-received-body = Thank you for writing to us.
+
+    Your reference is { $reference }. The monitoring department will answer by { $due }.
+
+    Follow it at { $link }
+complaint-msg-received-sms = Received: { $reference }. Answer by { $due }. { $link }
+complaint-msg-answered-subject = An answer to { $reference }
+complaint-msg-answered-body = The monitoring department has answered { $reference }:
+
+    { $answer }
+
+    If the answer does not settle it, you may reopen it within { $days } days at { $link }
+complaint-msg-answered-sms = { $reference } is answered. Read it at { $link }
+complaint-msg-closed-subject = { $reference } is closed
+complaint-msg-closed-body = Your complaint or suggestion { $reference } is closed. Thank you for helping us do better.
+
+    { $link }
+complaint-msg-closed-sms = { $reference } is closed. { $link }
+complaint-msg-reopened-subject = { $reference } is reopened
+complaint-msg-reopened-body = Your complaint or suggestion { $reference } is reopened. The monitoring department will answer again by { $due }.
+
+    { $link }
+complaint-msg-reopened-sms = { $reference } reopened. Answer by { $due }. { $link }

@@ -525,3 +525,129 @@ idea-submitted = Спасибо. Номер вашей идеи: { $reference }
 survey-submit = Отправить
 survey-thanks = Спасибо за ваши ответы.
 feedback-survey = Короткий опрос: { $title }
+## Онлайн-запись: сообщения (тема и текст письма, SMS) и файл календаря
+booking-msg-code-subject = Ваш код записи: { $code }
+booking-msg-code-body = Ваш код записи: { $code }.
+
+    Введите его в течение { $minutes } мин., чтобы подтвердить запись на услугу «{ $service }» в центре { $centre } на { $time } (номер { $reference }).
+
+    Если вы не записывались, не обращайте внимания на это сообщение: время будет освобождено.
+booking-msg-code-sms = Код записи { $code }: { $service }, { $time }. Действует { $minutes } мин. Номер { $reference }
+booking-msg-confirmed-subject = Запись подтверждена: { $service }, { $time }
+booking-msg-confirmed-body = Ваша запись подтверждена.
+
+    Услуга: { $service }
+    Центр: { $centre }, { $address }
+    Время: { $time }
+    Номер записи: { $reference }
+
+    Пожалуйста, приходите примерно за 10 минут и отметьтесь в киоске или у информационной стойки по номеру записи или QR-коду.
+booking-msg-confirmed-sms = Подтверждено: { $service }, { $centre }, { $time }. Номер { $reference }. Приходите за 10 мин.
+booking-msg-reminder-subject = Напоминание: завтра { $service }, { $time }
+booking-msg-reminder-body = Напоминаем о вашей записи.
+
+    Услуга: { $service }
+    Центр: { $centre }, { $address }
+    Время: { $time }
+    Номер записи: { $reference }
+
+    Пожалуйста, приходите примерно за 10 минут. Если не сможете прийти, отмените запись, чтобы время досталось другому.
+booking-msg-reminder-sms = Напоминание: { $service }, { $centre }, { $time }. Номер { $reference }
+booking-ics-description = Номер записи { $reference }. Приходите примерно за 10 минут и отметьтесь в киоске или у информационной стойки.
+
+## Онлайн-запись: страницы
+nav-book = Записаться
+booking-title = Записаться на приём
+booking-lead = Выберите время в центре обслуживания с завтрашнего дня на неделю вперёд. Приходите примерно за 10 минут и отметьтесь по номеру записи.
+booking-no-services = Сейчас ни на одну услугу записаться нельзя.
+booking-centres-lead = Центры, где оказывают эту услугу, свободные места в ближайшие дни и очередь сейчас.
+booking-centres-caption = Центры, свободные места и очереди
+booking-centre = Центр
+booking-free-places = Свободных мест
+booking-waiting-now = Ждут сейчас
+booking-predicted-wait = Ожидание
+booking-minutes = { $n } мин
+booking-days = Дни
+booking-pick-time = Выберите время на { $date }
+booking-places-left = { $n ->
+    [one] осталось { $n } место
+    [few] осталось { $n } места
+   *[other] осталось { $n } мест
+}
+booking-day-full = В этот день свободного времени нет. Выберите другой день.
+booking-you = Ваши данные
+booking-national-id = ФИН (личный номер)
+booking-national-id-hint = 7 букв и цифр, как в удостоверении личности.
+booking-name = ФИО
+booking-email = Электронная почта
+booking-contact-hint = Укажите адрес почты или номер мобильного: туда придёт код подтверждения.
+booking-phone = Мобильный номер
+booking-needs-script = Для этой формы нужен JavaScript: браузер выполняет небольшое вычисление, защищающее запись от ботов.
+booking-hold = Записаться на это время
+booking-pow-working = Проверяем браузер…
+booking-pow-failed = Проверка не удалась. Попробуйте ещё раз.
+booking-confirm-title = Введите код
+booking-confirm-lead = Мы отправили шестизначный код на { $to }. Введите его, чтобы подтвердить запись на услугу «{ $service }» в центре { $centre } на { $time }.
+booking-code = Код
+booking-confirm = Подтвердить запись
+booking-state-held = Ожидает кода.
+booking-state-confirmed = Ваша запись подтверждена.
+booking-state-cancelled = Эта запись отменена.
+booking-state-expired = Эта запись не была подтверждена вовремя.
+booking-state-checked_in = Вы отметились: следите за талоном в зале.
+booking-state-no_show = На эту запись не пришли.
+booking-see = Посмотреть запись
+booking-view-title = Запись { $reference }
+booking-service = Услуга
+booking-time = Время
+booking-reference = Номер записи
+booking-come-early = Приходите примерно за 10 минут и отметьтесь в киоске или у информационной стойки: покажите этот QR-код или назовите номер записи.
+booking-qr-alt = QR-код номера записи { $reference }
+booking-add-to-calendar = Добавить в календарь
+booking-enter-code = Ввести код
+booking-cancel-title = Отменить запись
+booking-cancel = Отменить запись
+booking-error-national_id = Введите правильный ФИН: 7 букв и цифр.
+booking-error-name = Укажите имя.
+booking-error-email = Укажите правильный адрес почты или мобильный номер.
+booking-error-phone = Укажите мобильный номер с кодом страны, например +994501234567.
+booking-error-starts_at = Выберите свободное время в дни, доступные для записи.
+booking-error-pow = Проверка браузера не удалась. Попробуйте ещё раз.
+booking-error-code = Код неверный. Проверьте и попробуйте ещё раз.
+booking-error-full = Это время только что заняли. Выберите другое.
+booking-error-already = На этот ФИН уже есть запись на эту услугу.
+booking-error-state = Эту запись уже нельзя изменить.
+booking-error-cooldown = Слишком много пропущенных записей: запись временно недоступна.
+booking-error-rate = Слишком много попыток. Подождите немного и попробуйте снова.
+booking-error-expired = Запись не подтвердили вовремя. Запишитесь снова.
+booking-error-not-found = Записи с таким номером и ФИН нет.
+booking-error-other = Что-то пошло не так. Попробуйте ещё раз.
+mailbox-title = Тестовый почтовый ящик
+mailbox-warning = Только для демонстрации: сообщения в очереди отправки и отправленные, включая одноразовые коды.
+mailbox-meta = { $channel }, получатель { $to }, { $state }
+mailbox-empty = Сообщений пока нет.
+## Complaints: messages to the complainant (email subject/body, SMS)
+complaint-msg-received-subject = Ваша жалоба или предложение { $reference } получены
+complaint-msg-received-body = Спасибо, что написали нам.
+
+    Номер обращения: { $reference }. Отдел мониторинга ответит до { $due }.
+
+    Следить за ним: { $link }
+complaint-msg-received-sms = Получено: { $reference }. Ответ до { $due }. { $link }
+complaint-msg-answered-subject = Ответ на обращение { $reference }
+complaint-msg-answered-body = Отдел мониторинга ответил на обращение { $reference }:
+
+    { $answer }
+
+    Если ответ вас не устраивает, обращение можно открыть снова в течение { $days } дн.: { $link }
+complaint-msg-answered-sms = На обращение { $reference } дан ответ: { $link }
+complaint-msg-closed-subject = Обращение { $reference } закрыто
+complaint-msg-closed-body = Ваша жалоба или предложение { $reference } закрыты. Спасибо, что помогаете нам стать лучше.
+
+    { $link }
+complaint-msg-closed-sms = Обращение { $reference } закрыто. { $link }
+complaint-msg-reopened-subject = Обращение { $reference } открыто снова
+complaint-msg-reopened-body = Ваша жалоба или предложение { $reference } открыты снова. Отдел мониторинга ответит до { $due }.
+
+    { $link }
+complaint-msg-reopened-sms = { $reference } открыто снова. Ответ до { $due }. { $link }

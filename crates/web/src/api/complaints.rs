@@ -6,6 +6,7 @@ use crate::auth::Caller;
 use crate::complaints::{
     self, BreachesView, ComplaintQuery, ComplaintRequest, ComplaintStaffView, ComplaintView, StepRequest,
 };
+use crate::i18n::Locale;
 use crate::problem::{ApiError, Problem};
 use axum::Json;
 use axum::body::Bytes;
@@ -27,11 +28,12 @@ use onestop_domain::feedback::complaint::Step;
 pub async fn register(
     State(state): State<AppState>,
     caller: Caller,
+    locale: Locale,
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let request: ComplaintRequest = serde_json::from_slice(&body)
         .map_err(|e| ApiError::unprocessable("body", format!("the request body is not a complaint: {e}")))?;
-    let record = complaints::register(&state, &caller, &request, false).await?;
+    let record = complaints::register(&state, &caller, &request, false, locale.lang).await?;
     let today = record.received_on;
     let location = format!("/api/v1/complaints/{}", record.reference);
     let view = complaints::view(&state, &record, today);

@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1`.
 
 pub mod audit;
+pub mod booking;
 pub mod complaints;
 pub mod feedback;
 pub mod ideas;

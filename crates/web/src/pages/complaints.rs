@@ -84,7 +84,7 @@ pub async fn submit(
         channel: None,
         centre: None,
     };
-    match complaints::register(&state, &caller, &request, false).await {
+    match complaints::register(&state, &caller, &request, false, locale.lang).await {
         Ok(record) => Ok(Redirect::to(&format!("/complaints/{}?saved=1", record.reference)).into_response()),
         Err(e) if e.status() == StatusCode::UNPROCESSABLE_ENTITY => {
             let problem = e.problem();

@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod audit;
+pub mod booking;
 pub mod complaints;
 pub mod feedback;
 pub mod home;
