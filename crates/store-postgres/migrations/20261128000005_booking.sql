@@ -34,7 +34,8 @@ CREATE TABLE appointments (
 -- At most one active (held or confirmed) appointment per person and service.
 CREATE UNIQUE INDEX appointments_one_active ON appointments (person_fin, service)
     WHERE state IN ('held', 'confirmed');
-CREATE INDEX appointments_slot ON appointments (centre, service, starts_at);
+-- Covers the count of a slot's taken places: no table row is read to count them.
+CREATE INDEX appointments_slot ON appointments (centre, service, channel, starts_at, state, expires_at, released_at);
 CREATE INDEX appointments_start ON appointments (state, starts_at);
 
 -- Each no-show of a person, for the cool-down before booking again.

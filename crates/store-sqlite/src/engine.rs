@@ -226,7 +226,7 @@ fn open(file: &Path, busy_timeout: Duration) -> Result<Connection, StoreError> {
     conn.busy_timeout(busy_timeout).map_err(db)?;
     conn.execute_batch(
         "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;
-         PRAGMA mmap_size = 268435456;",
+         PRAGMA mmap_size = 268435456; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -65536;",
     )
     .map_err(db)?;
     conn.set_prepared_statement_cache_capacity(PREPARED);
