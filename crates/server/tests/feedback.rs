@@ -334,7 +334,11 @@ async fn complaints_walk_their_workflow_to_a_deadline_breach(db: &TestDb) {
     let sent = sent_to(&app, "aysel@example.az").await;
     let topics: Vec<_> = sent.iter().map(|(t, _, _)| t.as_str()).collect();
     assert_eq!(topics, ["complaint.received", "complaint.answered", "complaint.closed"]);
-    assert!(sent[1].2.contains("The officer was dismissed.") && sent[1].2.contains("10 дн."), "{}", sent[1].2);
+    assert!(
+        sent[1].2.contains("The officer was dismissed.") && sent[1].2.contains("10 дн."),
+        "{}",
+        sent[1].2
+    );
     assert!(sent[2].1.contains("закрыто"), "{}", sent[2].1);
 
     // The complainant reopens it within 10 days; a new deadline runs.

@@ -93,6 +93,22 @@ impl Engine {
         T: Send + 'static,
         E: From<StoreError> + Send + 'static,
     {
+        self.write_then(op, |_| {}).await
+    }
+
+    /// [`Engine::write`], running `after` with `op`'s result on the writer thread once its change
+    /// is committed —
+    /// even when the caller has stopped waiting (a dropped request), so that what must follow a
+    /// commit, such as forgetting a remembered read, always does.
+    pub(crate) async fn write_then<T, E>(
+        &self,
+        op: impl FnOnce(&Connection) -> Result<T, E> + Send + 'static,
+        after: impl FnOnce(&T) + Send + 'static,
+    ) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+    {
         if self.closed.load(Ordering::Relaxed) {
             return Err(closed().into());
         }
@@ -107,6 +123,9 @@ impl Engine {
             };
             match op(conn) {
                 Ok(value) => Some(Box::new(move |committed: Result<(), StoreError>| {
+                    if committed.is_ok() {
+                        after(&value);
+                    }
                     // The writer may have gone (its request was cancelled): nobody to tell.
                     let _ = answer.send(committed.map(|()| value).map_err(E::from));
                 })),

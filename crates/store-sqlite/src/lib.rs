@@ -17,6 +17,7 @@ mod feedback;
 mod ideas;
 mod idempotency;
 mod identity;
+mod memo;
 mod outbox;
 mod queue;
 mod registry;
@@ -67,6 +68,8 @@ pub struct SqliteStore {
     writer: Arc<tokio::sync::Mutex<()>>,
     /// The group-committing writer thread and the reader connections of the hot paths.
     engine: Arc<engine::Engine>,
+    /// Each centre's signed-in windows, forgotten after each sign-in or sign-out commits.
+    sessions: Arc<memo::Memo<Vec<onestop_store::queue::WindowSession>>>,
 }
 
 impl SqliteStore {
@@ -88,7 +91,7 @@ impl SqliteStore {
         let (changes, _) = tokio::sync::broadcast::channel(CHANGE_SIGNALS);
         let writer = Arc::default();
         let engine = Arc::new(engine::Engine::start(&file, BUSY_TIMEOUT, Arc::clone(&writer))?);
-        Ok(Self { pool, changes, writer, engine })
+        Ok(Self { pool, changes, writer, engine, sessions: Arc::default() })
     }
 
     /// Applies the migrations not yet applied.

@@ -29,6 +29,7 @@ use onestop_store::queue::{
 };
 use rusqlite::{Connection, Row, params};
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 const TICKET_COLUMNS: &str = "t.id, t.centre, t.service, t.grp, t.day, t.number, t.origin, t.appointment_at,
     t.priority, t.issued_at, t.reserved_for, t.follows, t.state, t.window_number, t.state_at, t.recalls,
@@ -801,9 +802,18 @@ impl QueueStore for SqliteStore {
         audit: AuditEvent,
     ) -> Result<WindowSession, StoreError> {
         let (c, who) = (centre.clone(), login.to_owned());
+        let (sessions, at) = (Arc::clone(&self.sessions), centre.clone());
         let (session, left) = self
             .engine
-            .write(move |conn| sign_in(conn, &c, window, staff_id, &who, to_micros(now), audit))
+            .write_then(
+                move |conn| sign_in(conn, &c, window, staff_id, &who, to_micros(now), audit),
+                move |(_, left): &(WindowSession, Option<CentreCode>)| {
+                    sessions.forget(&at);
+                    if let Some(from) = left {
+                        sessions.forget(from);
+                    }
+                },
+            )
             .await?;
         if let Some(from) = left {
             self.changed(&from);
@@ -820,7 +830,14 @@ impl QueueStore for SqliteStore {
         audit: AuditEvent,
     ) -> Result<Option<WindowNumber>, StoreError> {
         let c = centre.clone();
-        let left = self.engine.write(move |conn| sign_out(conn, &c, staff_id, to_micros(now), audit)).await?;
+        let (sessions, at) = (Arc::clone(&self.sessions), centre.clone());
+        let left = self
+            .engine
+            .write_then(
+                move |conn| sign_out(conn, &c, staff_id, to_micros(now), audit),
+                move |_: &Option<WindowNumber>| sessions.forget(&at),
+            )
+            .await?;
         if left.is_some() {
             self.changed(centre);
         }
@@ -828,7 +845,9 @@ impl QueueStore for SqliteStore {
     }
 
     async fn open_windows(&self, centre: &CentreCode) -> Result<Vec<WindowSession>, StoreError> {
-        self.engine.read(|conn| {
+        // Read on every view of a centre and changed only by sign-ins and sign-outs: remembered.
+        let sessions = self.sessions.get_or_read(centre, || {
+            self.engine.read(|conn| {
             all(
                 conn,
                 &format!(
@@ -838,5 +857,7 @@ impl QueueStore for SqliteStore {
                 session,
             )
         })
+        })?;
+        Ok(sessions.as_ref().clone())
     }
 }
