@@ -1,8 +1,9 @@
 // The citizen's journey in a real browser, in Azerbaijani, English and Russian: the service found
 // from the home page, a time booked online for today (the browser solves the proof of work, the
-// one-time code comes from the dev mailbox), the appointment checked in at the kiosk of BAKU-1,
-// its ticket called by the officer and shown on the hall display, served, and rated 5 on the
-// window's feedback tablet. Every page is axe-clean; each step's screenshot goes to
+// one-time code comes from the dev mailbox), the appointment checked in at the kiosk of BAKU-1
+// (through the API from the paired kiosk page until the kiosk screen offers it: see the todo at
+// the end), its ticket called by the officer and shown on the hall display, served, and rated 5
+// on the window's feedback tablet. Every page is axe-clean; each step's screenshot goes to
 // target/screenshots/journey-<lang>-<step>.png.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -144,176 +145,184 @@ function localDate(days = 0) {
 for (const lang of Object.keys(CITIZENS)) {
   test(`a citizen books online, checks in, is called, served and rates the service, in ${lang}`, async () => {
     const who = CITIZENS[lang];
-    // The centre's screens are on before the citizen arrives.
-    const hall = await screen(tokens.hall, '/screens/hall', lang);
-    const tablet = await screen(tokens.tablet, '/screens/feedback', lang);
-    const kiosk = await screen(tokens.kiosk, '/screens/kiosk', lang);
-    for (const s of [hall, tablet, kiosk]) assert.equal(await s.page.getAttribute('html', 'lang'), lang);
-    await hall.page.locator('body[data-live="yes"]').waitFor();
-    await tablet.page.locator('body[data-live="yes"]').waitFor();
-    assert.equal(await tablet.page.locator('#feedback-form').isHidden(), true, 'nothing to rate yet');
+    const contexts = [];
+    const opened = (x) => { contexts.push(x.context ?? x); return x; };
+    try {
+      // The centre's screens are on before the citizen arrives.
+      const hall = opened(await screen(tokens.hall, '/screens/hall', lang));
+      const tablet = opened(await screen(tokens.tablet, '/screens/feedback', lang));
+      const kiosk = opened(await screen(tokens.kiosk, '/screens/kiosk', lang));
+      for (const s of [hall, tablet, kiosk]) assert.equal(await s.page.getAttribute('html', 'lang'), lang);
+      await hall.page.locator('body[data-live="yes"]').waitFor();
+      await tablet.page.locator('body[data-live="yes"]').waitFor();
+      assert.equal(await tablet.page.locator('#feedback-form').isHidden(), true, 'nothing to rate yet');
 
-    // 1. The citizen finds the service from the home page, then books it from the site's menu.
-    const citizen = await browser.newContext();
-    const page = await citizen.newPage();
-    await page.goto(`${base}/?lang=${lang}`);
-    await accessible(page, lang, '1-home');
-    await page.locator('#home-q').fill(who.search);
-    await page.locator('#home-q').press('Enter');
-    const found = page.locator(`main a[href="/services/${SERVICE}"]`);
-    await found.first().waitFor();
-    await accessible(page, lang, '1-search');
-    const serviceName = (await found.first().textContent()).trim();
-    await found.first().click();
-    await page.waitForURL(`${base}/services/${SERVICE}`);
-    assert.equal((await page.locator('h1').textContent()).trim(), serviceName);
-    await accessible(page, lang, '1-service');
-    const bookLink = page.locator('.usa-nav__primary a[href="/book"]');
-    assert.equal((await bookLink.textContent()).trim(), t(lang, 'nav-book'));
-    await bookLink.click();
-    await page.waitForURL(`${base}/book`);
-    await accessible(page, lang, '1-book');
-    await page.locator(`main a[href="/book/${SERVICE}"]`, { hasText: serviceName }).click();
-    await page.waitForURL(`${base}/book/${SERVICE}`);
-    await accessible(page, lang, '1-centres');
-    await page.locator(`main a[href="/book/${SERVICE}/${CENTRE}"]`).click();
-    await page.waitForURL(`${base}/book/${SERVICE}/${CENTRE}`);
-    assert.equal((await page.locator('h1').textContent()).trim(), serviceName);
-    // The first day offered is today.
-    assert.equal((await page.locator('a[aria-current="date"]').textContent()).trim(), localDate());
-    await accessible(page, lang, '1-slots');
+      // 1. The citizen finds the service from the home page, then books it from the site's menu.
+      const citizen = opened(await browser.newContext());
+      const page = await citizen.newPage();
+      await page.goto(`${base}/?lang=${lang}`);
+      await accessible(page, lang, '1-home');
+      await page.locator('#home-q').fill(who.search);
+      await page.locator('#home-q').press('Enter');
+      const found = page.locator(`main a[href="/services/${SERVICE}"]`);
+      await found.first().waitFor();
+      await accessible(page, lang, '1-search');
+      const serviceName = (await found.first().textContent()).trim();
+      await found.first().click();
+      await page.waitForURL(`${base}/services/${SERVICE}`);
+      assert.equal((await page.locator('h1').textContent()).trim(), serviceName);
+      await accessible(page, lang, '1-service');
+      const bookLink = page.locator('.usa-nav__primary a[href="/book"]');
+      assert.equal((await bookLink.textContent()).trim(), t(lang, 'nav-book'));
+      await bookLink.click();
+      await page.waitForURL(`${base}/book`);
+      await accessible(page, lang, '1-book');
+      await page.locator(`main a[href="/book/${SERVICE}"]`, { hasText: serviceName }).click();
+      await page.waitForURL(`${base}/book/${SERVICE}`);
+      await accessible(page, lang, '1-centres');
+      await page.locator(`main a[href="/book/${SERVICE}/${CENTRE}"]`).click();
+      await page.waitForURL(`${base}/book/${SERVICE}/${CENTRE}`);
+      assert.equal((await page.locator('h1').textContent()).trim(), serviceName);
+      // The first day offered is today.
+      assert.equal((await page.locator('a[aria-current="date"]').textContent()).trim(), localDate());
+      await accessible(page, lang, '1-slots');
 
-    // 2. The earliest free time of today still ahead (in the last half-hour of the day there is
-    // none: then tomorrow's first, which the hour-long check-in window also lets in at once).
-    const now = Date.now();
-    let slots = await page.locator('input[name="starts_at"]').evaluateAll((inputs) => inputs.map((i) => [i.id, i.value]));
-    let slot = slots.find(([, at]) => Date.parse(at) > now);
-    if (!slot) {
-      await page.locator(`a[href$="?date=${localDate(1)}"]`).click();
-      await page.locator(`a[aria-current="date"]`, { hasText: localDate(1) }).waitFor();
-      slots = await page.locator('input[name="starts_at"]').evaluateAll((inputs) => inputs.map((i) => [i.id, i.value]));
-      slot = slots.find(([, at]) => Date.parse(at) > now);
+      // 2. The earliest free time of today still ahead (in the last half-hour of the day there is
+      // none: then tomorrow's first, which the hour-long check-in window also lets in at once).
+      const now = Date.now();
+      let slots = await page.locator('input[name="starts_at"]').evaluateAll((inputs) => inputs.map((i) => [i.id, i.value]));
+      let slot = slots.find(([, at]) => Date.parse(at) > now);
+      if (!slot) {
+        await page.locator(`a[href$="?date=${localDate(1)}"]`).click();
+        await page.locator(`a[aria-current="date"]`, { hasText: localDate(1) }).waitFor();
+        slots = await page.locator('input[name="starts_at"]').evaluateAll((inputs) => inputs.map((i) => [i.id, i.value]));
+        slot = slots.find(([, at]) => Date.parse(at) > now);
+      }
+      assert.ok(slot, 'a time is free');
+      const [slotId, startsAt] = slot;
+      assert.ok(Date.parse(startsAt) - now <= 60 * 60000, `${startsAt} can be checked in at once`);
+      // USWDS draws the tile on its label (the input itself sits off-screen): choose by the label.
+      const slotLabel = page.locator(`label[for="${slotId}"]`);
+      const localTime = (await slotLabel.textContent()).trim().slice(0, 5);
+      assert.match(localTime, /^\d\d:\d\d$/);
+      await slotLabel.click();
+      assert.ok(await page.locator(`#${slotId}`).isChecked());
+      await page.locator('#national_id').fill(who.fin);
+      await page.locator('#name').fill(who.name);
+      await page.locator('#email').fill(who.email);
+      await accessible(page, lang, '2-form');
+      // The form's script fetches a challenge and solves it before the form is sent.
+      const challenge = page.waitForResponse((r) => r.url().endsWith('/api/v1/appointments/challenge') && r.status() === 200);
+      await page.locator('#booking-form button[type="submit"]').click();
+      await challenge;
+      await page.waitForURL(/\/appointments\/AP-[A-Z0-9]{4}-[A-Z0-9]{4}\/confirm$/);
+      const reference = new URL(page.url()).pathname.split('/')[2];
+      assert.ok((await page.locator('main p').first().textContent()).includes(serviceName), 'the code page names the service');
+      await accessible(page, lang, '2-code');
+
+      // The one-time code, from the dev mailbox.
+      const mailbox = await citizen.request.get(`${base}/dev/mailbox.json?to=${encodeURIComponent(who.email)}`);
+      assert.equal(mailbox.status(), 200);
+      const sent = (await mailbox.json()).messages;
+      assert.equal(sent.length, 1, 'one message: the code');
+      assert.equal(sent[0].channel, 'email');
+      const code = sent[0].body.match(/\b\d{6}\b/)?.[0];
+      assert.ok(code, `a six-digit code in ${JSON.stringify(sent[0].body)}`);
+      assert.ok(sent[0].body.includes(reference), 'the message names the reference');
+      await page.locator('#code').fill(code);
+      await page.locator('#code').press('Enter');
+      await page.waitForURL(`${base}/appointments/${reference}`);
+      assert.equal((await page.locator('h1').textContent()).trim(), t(lang, 'booking-view-title', { reference }));
+      assert.equal((await page.locator('#booking-state').textContent()).trim(), t(lang, 'booking-state-confirmed'));
+      assert.equal((await page.locator('.usa-summary-box dd strong').textContent()).trim(), reference);
+      assert.ok((await page.locator('.usa-summary-box').textContent()).includes(localTime), 'the booking shows its time');
+      await page.locator(`img[src="/api/v1/appointments/${reference}/qr.svg"]`).waitFor();
+      await accessible(page, lang, '2-booking');
+
+      // 3. Check-in at the kiosk of BAKU-1, by the reference.
+      // STAND-IN: the kiosk screen (crates/web/templates/screen_kiosk.html, assets/js/kiosk.js)
+      // offers no way to check an appointment in (only an ID card and a service, which issues a
+      // walk-in ticket); see the todo below. Until it does, the paired kiosk page makes the call its
+      // screen would make (POST /api/v1/appointments/{ref}/check-in, allowed to kiosk devices) and
+      // the ticket's print page opens as the kiosk opens it after issuing a ticket.
+      await accessible(kiosk.page, lang, '3-kiosk');
+      const checkedIn = await kiosk.page.evaluate((ref) => window.onestop.api('POST', `/api/v1/appointments/${ref}/check-in`), reference);
+      assert.equal(checkedIn.appointment.state, 'checked_in');
+      const number = checkedIn.ticket.number;
+      assert.match(number, /^[A-Z]-\d{3}$/);
+      const print = await kiosk.context.newPage();
+      await print.goto(`${base}/tickets/${checkedIn.ticket.id}/print?auto=1`);
+      assert.ok((await print.locator('h1').textContent()).includes(number), 'the printed ticket has the number');
+      assert.ok((await print.locator('.os-print__service').textContent()).includes(serviceName));
+      assert.equal(await print.evaluate(() => window.printed), true, 'the kiosk printed the ticket');
+      await accessible(print, lang, '3-ticket');
+      // The booking page says so.
+      await page.reload();
+      assert.equal((await page.locator('#booking-state').textContent()).trim(), t(lang, 'booking-state-checked_in'));
+      await accessible(page, lang, '3-booking-checked-in');
+      // The hall counts the citizen waiting.
+      await hall.page.locator(`#waiting li[data-service="${SERVICE}"]`).waitFor();
+
+      // 5. The officer signs in, takes window 1 and calls: the appointment's ticket comes.
+      const office = opened(await browser.newContext());
+      const officer = await office.newPage();
+      await officer.goto(`${base}/sign-in?lang=${lang}`);
+      await officer.locator('#login').fill('officer');
+      await officer.locator('#password').fill(PASSWORD);
+      await officer.locator('#password').press('Enter');
+      await officer.waitForURL(`${base}/staff`);
+      await officer.locator(`.usa-nav__primary a[href="/staff/window"]`).click();
+      await officer.waitForURL(`${base}/staff/window`);
+      await officer.locator('#window').selectOption(`${CENTRE}:1`);
+      await accessible(officer, lang, '5-console-window');
+      await officer.locator('#sign-in').click();
+      await officer.locator('#console').waitFor();
+      await officer.locator('body[data-live="yes"]').waitFor();
+      await officer.locator('#call-next:not([disabled])').click();
+      await officer.locator('#current-number', { hasText: number }).waitFor();
+      assert.ok((await officer.locator('#officer-message').textContent()).includes(t(lang, 'officer-called', { ticket: number })));
+      assert.ok((await officer.locator('#current-holder').textContent()).includes(who.name), 'the console names the citizen');
+      await accessible(officer, lang, '5-console-called');
+
+      // 4. The hall shows the call: the ticket, to window 1 on floor 1.
+      const call = hall.page.locator('#calls tr.os-hall__new');
+      await call.locator('th', { hasText: number }).waitFor();
+      assert.equal((await call.locator('td').textContent()).trim(), t(lang, 'ticket-window-floor', { number: 1, floor: 1 }));
+      await accessible(hall.page, lang, '4-hall-called');
+
+      // 5. Service starts and ends, served.
+      await officer.locator('#start:not([disabled])').click();
+      await officer.locator('#current-state', { hasText: t(lang, 'ticket-state-serving') }).waitFor();
+      await accessible(officer, lang, '5-console-serving');
+      await officer.locator('label[for="outcome-served"]').click();
+      assert.ok(await officer.locator('#outcome-served').isChecked());
+      const finished = officer.waitForResponse((r) => r.url().endsWith('/finish') && r.request().method() === 'POST');
+      await officer.locator('#finish').click();
+      assert.equal((await finished).status(), 200);
+      await officer.locator('#current-number', { hasText: '—' }).waitFor();
+      await accessible(officer, lang, '5-console-finished');
+
+      // 6. The tablet at window 1 offers the rating of that ticket; 5 is accepted.
+      await tablet.page.locator('#feedback-ticket', { hasText: t(lang, 'feedback-ticket', { number }) }).waitFor();
+      await tablet.page.locator('#feedback-form').waitFor();
+      await accessible(tablet.page, lang, '6-tablet');
+      await tablet.page.locator('label[for="score-5"]').click();
+      assert.ok(await tablet.page.locator('#score-5').isChecked());
+      const rated = tablet.page.waitForResponse((r) => r.url().endsWith(`/api/v1/tickets/${checkedIn.ticket.id}/rating`));
+      await tablet.page.locator('#rate button[type="submit"]').click();
+      assert.equal((await rated).status(), 201, 'the rating is taken (not "already rated")');
+      await tablet.page.locator('#rate-done', { hasText: t(lang, 'feedback-thanks') }).waitFor();
+      await accessible(tablet.page, lang, '6-tablet-rated');
+
+      // The officer leaves the window for the next journey.
+      await officer.locator('#sign-out').click();
+      await officer.locator('#window-form').waitFor();
+    } finally {
+      for (const c of contexts) await c.close();
     }
-    assert.ok(slot, 'a time is free');
-    const [slotId, startsAt] = slot;
-    assert.ok(Date.parse(startsAt) - now <= 60 * 60000, `${startsAt} can be checked in at once`);
-    // USWDS draws the tile on its label (the input itself sits off-screen): choose by the label.
-    const slotLabel = page.locator(`label[for="${slotId}"]`);
-    const localTime = (await slotLabel.textContent()).trim().slice(0, 5);
-    assert.match(localTime, /^\d\d:\d\d$/);
-    await slotLabel.click();
-    assert.ok(await page.locator(`#${slotId}`).isChecked());
-    await page.locator('#national_id').fill(who.fin);
-    await page.locator('#name').fill(who.name);
-    await page.locator('#email').fill(who.email);
-    await accessible(page, lang, '2-form');
-    // The form's script fetches a challenge and solves it before the form is sent.
-    const challenge = page.waitForResponse((r) => r.url().endsWith('/api/v1/appointments/challenge') && r.status() === 200);
-    await page.locator('#booking-form button[type="submit"]').click();
-    await challenge;
-    await page.waitForURL(/\/appointments\/AP-[A-Z0-9]{4}-[A-Z0-9]{4}\/confirm$/);
-    const reference = new URL(page.url()).pathname.split('/')[2];
-    assert.ok((await page.locator('main p').first().textContent()).includes(serviceName), 'the code page names the service');
-    await accessible(page, lang, '2-code');
-
-    // The one-time code, from the dev mailbox.
-    const mailbox = await citizen.request.get(`${base}/dev/mailbox.json?to=${encodeURIComponent(who.email)}`);
-    assert.equal(mailbox.status(), 200);
-    const sent = (await mailbox.json()).messages;
-    assert.equal(sent.length, 1, 'one message: the code');
-    assert.equal(sent[0].channel, 'email');
-    const code = sent[0].body.match(/\b\d{6}\b/)?.[0];
-    assert.ok(code, `a six-digit code in ${JSON.stringify(sent[0].body)}`);
-    assert.ok(sent[0].body.includes(reference), 'the message names the reference');
-    await page.locator('#code').fill(code);
-    await page.locator('#code').press('Enter');
-    await page.waitForURL(`${base}/appointments/${reference}`);
-    assert.equal((await page.locator('h1').textContent()).trim(), t(lang, 'booking-view-title', { reference }));
-    assert.equal((await page.locator('#booking-state').textContent()).trim(), t(lang, 'booking-state-confirmed'));
-    assert.equal((await page.locator('.usa-summary-box dd strong').textContent()).trim(), reference);
-    assert.ok((await page.locator('.usa-summary-box').textContent()).includes(localTime), 'the booking shows its time');
-    await page.locator(`img[src="/api/v1/appointments/${reference}/qr.svg"]`).waitFor();
-    await accessible(page, lang, '2-booking');
-
-    // 3. Check-in at the kiosk of BAKU-1, by the reference.
-    // The kiosk screen (crates/web/templates/screen_kiosk.html, assets/js/kiosk.js) offers no way
-    // to check an appointment in: only an ID card and a service, which issues a walk-in ticket.
-    // Until it does, the paired kiosk makes the call its own screen would make
-    // (POST /api/v1/appointments/{ref}/check-in, which kiosk devices are allowed) and opens the
-    // ticket's print page as the kiosk does after issuing.
-    await accessible(kiosk.page, lang, '3-kiosk');
-    assert.equal(await kiosk.page.locator('#kiosk-start input, #kiosk-start textarea').count(), 1, 'the kiosk has only the ID card field');
-    const checkedIn = await kiosk.page.evaluate((ref) => window.onestop.api('POST', `/api/v1/appointments/${ref}/check-in`), reference);
-    assert.equal(checkedIn.appointment.state, 'checked_in');
-    const number = checkedIn.ticket.number;
-    assert.match(number, /^[A-Z]-\d{3}$/);
-    const print = await kiosk.context.newPage();
-    await print.goto(`${base}/tickets/${checkedIn.ticket.id}/print?auto=1`);
-    assert.ok((await print.locator('h1').textContent()).includes(number), 'the printed ticket has the number');
-    assert.ok((await print.locator('.os-print__service').textContent()).includes(serviceName));
-    assert.equal(await print.evaluate(() => window.printed), true, 'the kiosk printed the ticket');
-    await accessible(print, lang, '3-ticket');
-    // The booking page says so.
-    await page.reload();
-    assert.equal((await page.locator('#booking-state').textContent()).trim(), t(lang, 'booking-state-checked_in'));
-    await accessible(page, lang, '3-booking-checked-in');
-    // The hall counts the citizen waiting.
-    await hall.page.locator(`#waiting li[data-service="${SERVICE}"]`).waitFor();
-
-    // 5. The officer signs in, takes window 1 and calls: the appointment's ticket comes.
-    const office = await browser.newContext();
-    const officer = await office.newPage();
-    await officer.goto(`${base}/sign-in?lang=${lang}`);
-    await officer.locator('#login').fill('officer');
-    await officer.locator('#password').fill(PASSWORD);
-    await officer.locator('#password').press('Enter');
-    await officer.waitForURL(`${base}/staff`);
-    await officer.locator(`.usa-nav__primary a[href="/staff/window"]`).click();
-    await officer.waitForURL(`${base}/staff/window`);
-    await officer.locator('#window').selectOption(`${CENTRE}:1`);
-    await accessible(officer, lang, '5-console-window');
-    await officer.locator('#sign-in').click();
-    await officer.locator('#console').waitFor();
-    await officer.locator('body[data-live="yes"]').waitFor();
-    await officer.locator('#call-next:not([disabled])').click();
-    await officer.locator('#current-number', { hasText: number }).waitFor();
-    assert.ok((await officer.locator('#officer-message').textContent()).includes(t(lang, 'officer-called', { ticket: number })));
-    assert.ok((await officer.locator('#current-holder').textContent()).includes(who.name), 'the console names the citizen');
-    await accessible(officer, lang, '5-console-called');
-
-    // 4. The hall shows the call: the ticket, to window 1 on floor 1.
-    const call = hall.page.locator('#calls tr.os-hall__new');
-    await call.locator('th', { hasText: number }).waitFor();
-    assert.equal((await call.locator('td').textContent()).trim(), t(lang, 'ticket-window-floor', { number: 1, floor: 1 }));
-    await accessible(hall.page, lang, '4-hall-called');
-
-    // 5. Service starts and ends, served.
-    await officer.locator('#start:not([disabled])').click();
-    await officer.locator('#current-state', { hasText: t(lang, 'ticket-state-serving') }).waitFor();
-    await accessible(officer, lang, '5-console-serving');
-    await officer.locator('label[for="outcome-served"]').click();
-    assert.ok(await officer.locator('#outcome-served').isChecked());
-    const finished = officer.waitForResponse((r) => r.url().endsWith('/finish') && r.request().method() === 'POST');
-    await officer.locator('#finish').click();
-    assert.equal((await finished).status(), 200);
-    await officer.locator('#current-number', { hasText: '—' }).waitFor();
-    await accessible(officer, lang, '5-console-finished');
-
-    // 6. The tablet at window 1 offers the rating of that ticket; 5 is accepted.
-    await tablet.page.locator('#feedback-ticket', { hasText: t(lang, 'feedback-ticket', { number }) }).waitFor();
-    await tablet.page.locator('#feedback-form').waitFor();
-    await accessible(tablet.page, lang, '6-tablet');
-    await tablet.page.locator('label[for="score-5"]').click();
-    assert.ok(await tablet.page.locator('#score-5').isChecked());
-    const rated = tablet.page.waitForResponse((r) => r.url().endsWith(`/api/v1/tickets/${checkedIn.ticket.id}/rating`));
-    await tablet.page.locator('#rate button[type="submit"]').click();
-    assert.equal((await rated).status(), 201, 'the rating is taken (not "already rated")');
-    await tablet.page.locator('#rate-done', { hasText: t(lang, 'feedback-thanks') }).waitFor();
-    await accessible(tablet.page, lang, '6-tablet-rated');
-
-    // The officer leaves the window for the next journey.
-    await officer.locator('#sign-out').click();
-    await officer.locator('#window-form').waitFor();
-    for (const c of [hall.context, tablet.context, kiosk.context, citizen, office]) await c.close();
   });
 }
+
+// The kiosk screen has no check-in by reference or QR code yet, though the booking pages and
+// messages send the citizen there; step 3 above calls the check-in API from the paired kiosk page.
+test.todo('the kiosk screen checks an appointment in by its reference (typed or scanned from the QR code)');

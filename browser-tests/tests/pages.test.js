@@ -148,6 +148,9 @@ for (const lang of LANGUAGES) {
       if (['agency_admin', 'monitoring_analyst'].includes(role)) expected.push('/admin/audit');
       if (role === 'agency_admin') expected.push('/admin/registry');
       if (['agency_admin', 'monitoring_analyst', 'call_centre_operator'].includes(role)) expected.push('/staff/complaints');
+      if (['agency_admin', 'centre_manager', 'info_desk', 'monitoring_analyst', 'call_centre_operator'].includes(role)) {
+        expected.push('/staff/complaints/new');
+      }
       expected.push('/account/password');
       assert.deepEqual(links, expected, `navigation of ${role}`);
       if (role === 'agency_admin') {

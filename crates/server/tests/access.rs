@@ -49,6 +49,9 @@ const WATCHERS: &[Role] = &[
 const MONITORING: &[Role] = &[AgencyAdmin, MonitoringAnalyst];
 /// Who read complaints with their contact details: the department and the call centre.
 const COMPLAINT_READERS: &[Role] = &[AgencyAdmin, MonitoringAnalyst, CallCentreOperator];
+/// Who registers complaints on a citizen's behalf (phone, paper journal, social networks).
+const COMPLAINT_REGISTRARS: &[Role] =
+    &[AgencyAdmin, CentreManager, InfoDesk, MonitoringAnalyst, CallCentreOperator];
 /// Only feedback tablets rate a service.
 const TABLETS: Who = Who::WithDevices(&[], &[DeviceKind::Tablet]);
 const SCREENS: &[DeviceKind] =
@@ -190,6 +193,10 @@ const TABLE: &[(&str, &str, Who)] = &[
     ("GET", "/complaints/{reference}", Who::Public),
     ("POST", "/complaints/{reference}/reopen", Who::Public),
     ("GET", "/staff/complaints", Who::Only(COMPLAINT_READERS)),
+    ("GET", "/staff/complaints/new", Who::Only(COMPLAINT_REGISTRARS)),
+    ("POST", "/staff/complaints/new", Who::Only(COMPLAINT_REGISTRARS)),
+    ("GET", "/staff/complaints/{reference}", Who::Only(COMPLAINT_READERS)),
+    ("POST", "/staff/complaints/{reference}/{step}", Who::Only(MONITORING)),
     ("GET", "/api/v1/ideas/criteria", Who::Public),
     ("POST", "/api/v1/ideas", Who::Public),
     ("GET", "/api/v1/ideas", Who::Public),
@@ -264,6 +271,8 @@ fn every_route_is_in_the_table() {
 const TARGET: &str = "target";
 /// The survey every `{survey}` route names (created before the walk).
 const SURVEY: &str = "visit";
+/// The complaint every `{reference}` route names (registered before the walk).
+const COMPLAINT: &str = "FB-2345-6789";
 /// The centre of every centre-bound account and device here (in the demo catalogue).
 const CENTRE: &str = "BAKU-1";
 
@@ -273,6 +282,7 @@ async fn call(app: &TestApp, session: Option<&Session>, method: &str, path: &str
         .replace("{*path}", "uswds/css/uswds.min.css")
         .replace("{number}", "1")
         .replace("{survey}", SURVEY)
+        .replace("{reference}", COMPLAINT)
         .replace("/windows/{id}", "/windows/BAKU-1:1")
         .replace("{id}", "1");
     // Each kind of record gets a code that exists, so allowed GETs answer 200.
@@ -321,6 +331,31 @@ async fn every_role_meets_every_route(db: &TestDb) {
     };
     let event = onestop_domain::audit::AuditEvent::new(app.now(), "cli:test", "survey.create", "test survey");
     app.store.create_survey(survey, app.now(), event).await.unwrap();
+    let today = app.now().to_zoned(jiff::tz::TimeZone::UTC).date();
+    let complaint = onestop_store::complaints::NewComplaint {
+        reference: COMPLAINT.into(),
+        channel: onestop_domain::feedback::complaint::Channel::Web,
+        category: onestop_domain::feedback::complaint::Category::Other,
+        subject: onestop_domain::feedback::complaint::Subject {
+            kind: onestop_domain::feedback::complaint::SubjectKind::Agency,
+            code: String::new(),
+        },
+        centre: None,
+        text: "Slow".into(),
+        contact: onestop_domain::feedback::complaint::Contact {
+            name: None,
+            email: Some("a@b.az".into()),
+            phone: None,
+            address: None,
+        },
+        entered_by: None,
+        received_on: today,
+        due_on: today,
+        lang: "az".into(),
+        message: None,
+    };
+    let event = onestop_domain::audit::AuditEvent::new(app.now(), "cli:test", "complaint.register", "test");
+    app.store.register_complaint(complaint, app.now(), event).await.unwrap();
 
     for (method, path, who) in TABLE {
         if matches!(who, Who::Public) {

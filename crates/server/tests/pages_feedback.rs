@@ -1,6 +1,7 @@
 //! The pages of the citizens' voice on both databases: the tablet screen shows the ticket just
 //! finished at its window, the exit poll and the complaint form work without script, and the
-//! transparency page publishes the rate.
+//! transparency page publishes the rate; the call centre enters a phoned complaint and the
+//! monitoring department assigns, answers and closes it on its pages.
 
 #![allow(clippy::unwrap_used)]
 
@@ -17,6 +18,7 @@ on_both_databases!(
     the_tablet_screen_offers_the_finished_ticket,
     forms_work_without_script,
     ideas_and_surveys_have_their_pages,
+    the_department_handles_complaints_on_their_pages,
 );
 
 const CENTRE: &str = "BAKU-1";
@@ -226,5 +228,82 @@ async fn ideas_and_surveys_have_their_pages(db: &TestDb) {
         analyst.get(&app, "/api/v1/surveys/exit/results").send().await.unwrap().json().await.unwrap();
     assert_eq!(results["responses"], 1);
     assert_eq!(results["questions"][1]["tally"]["counts"], json!([0, 1]));
+    app.stop().await;
+}
+
+/// Posts `fields` as a plain HTML form would: the session cookie and the `csrf` field, no header.
+async fn submit(
+    app: &TestApp,
+    session: &support::Session,
+    path: &str,
+    fields: &[(&str, &str)],
+) -> reqwest::Response {
+    let mut form: Vec<(&str, &str)> = vec![("csrf", session.csrf.as_str())];
+    form.extend_from_slice(fields);
+    app.client().post(app.url(path)).header("cookie", &session.cookie).form(&form).send().await.unwrap()
+}
+
+async fn the_department_handles_complaints_on_their_pages(db: &TestDb) {
+    let app = app(db).await;
+    app.staff("nigar", Role::CallCentreOperator, None, None).await;
+    app.staff("aysel", Role::MonitoringAnalyst, None, None).await;
+    let operator = app.sign_in("nigar").await;
+    let analyst = app.sign_in("aysel").await;
+
+    // The call centre enters a phoned complaint; without a channel the form says what is missing.
+    let form = operator.get(&app, "/staff/complaints/new").send().await.unwrap().text().await.unwrap();
+    assert!(form.contains("Register a complaint for a citizen") && form.contains("Paper journal"), "{form}");
+    let fields = [
+        ("lang", "ru"),
+        ("category", "waiting_time"),
+        ("subject_kind", "centre"),
+        ("subject", CENTRE),
+        ("text", "Waited two hours at window 3"),
+        ("email", "leyla@example.az"),
+    ];
+    let refused = submit(&app, &operator, "/staff/complaints/new", &fields).await;
+    assert_eq!(refused.status(), 422);
+    assert!(refused.text().await.unwrap().contains("Choose how it came in"));
+    let mut phoned = fields.to_vec();
+    phoned.push(("channel", "call_centre"));
+    let created = submit(&app, &operator, "/staff/complaints/new", &phoned).await;
+    assert_eq!(created.status(), 303);
+    let location = created.headers()["location"].to_str().unwrap().to_owned();
+    let reference = location.trim_start_matches("/staff/complaints/").to_owned();
+    let record = app.store.complaint(&reference).await.unwrap().unwrap();
+    assert_eq!((record.channel.as_str(), record.lang.as_str()), ("call_centre", "ru"));
+    assert_eq!(record.entered_by.as_deref(), Some("staff:nigar"));
+    // The operator reads it but may not take the department's steps.
+    let html = operator.get(&app, &location).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("leyla@example.az") && !html.contains("id=\"assign\""), "{html}");
+    assert_eq!(submit(&app, &operator, &format!("{location}/assign"), &[]).await.status(), 403);
+
+    // The department assigns it to the analyst herself, answers (an empty answer is refused on
+    // the page) and closes it.
+    let html = analyst.get(&app, &location).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("id=\"assign\"") && !html.contains("id=\"answer-form\""), "{html}");
+    assert_eq!(submit(&app, &analyst, &format!("{location}/assign"), &[]).await.status(), 303);
+    let html = analyst.get(&app, &location).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("<dd id=\"assignee\">aysel</dd>") && html.contains("id=\"answer-form\""), "{html}");
+    let empty = submit(&app, &analyst, &format!("{location}/answer"), &[("answer", " ")]).await;
+    assert_eq!(empty.status(), 422);
+    assert!(empty.text().await.unwrap().contains("write the answer"));
+    let answer = [("answer", "A second window now serves identity cards.")];
+    assert_eq!(submit(&app, &analyst, &format!("{location}/answer"), &answer).await.status(), 303);
+    assert_eq!(submit(&app, &analyst, &format!("{location}/close"), &[]).await.status(), 303);
+    let html = analyst.get(&app, &location).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("A second window now serves identity cards.") && html.contains("Closed"), "{html}");
+    assert!(!html.contains("id=\"close\""), "no step is left: {html}");
+    // A step the workflow does not allow is refused on the page with nothing changed.
+    let again = submit(&app, &analyst, &format!("{location}/close"), &[]).await;
+    assert_eq!(again.status(), 409);
+    assert_eq!(app.store.complaint(&reference).await.unwrap().unwrap().history.len(), 4);
+
+    // The complainant heard of each step but the assignment, in Russian.
+    let mut sent = app.store.outbox_messages(Some("leyla@example.az"), 10).await.unwrap();
+    sent.reverse();
+    let topics: Vec<_> = sent.iter().map(|m| m.message.topic.as_str()).collect();
+    assert_eq!(topics, ["complaint.received", "complaint.answered", "complaint.closed"]);
+    assert!(sent[0].message.subject.contains(&reference) && sent[0].message.subject.contains("получены"));
     app.stop().await;
 }

@@ -302,6 +302,30 @@ fn table() -> Table {
         .page(Method::GET, "/complaints/{reference}", Public, get(complaints::follow))
         .page(Method::POST, "/complaints/{reference}/reopen", Public, post(complaints::reopen))
         .page(Method::GET, "/staff/complaints", Requires(P::ReadComplaints), get(complaints::staff_list))
+        .page(
+            Method::GET,
+            "/staff/complaints/new",
+            Requires(P::RegisterComplaint),
+            get(complaints::staff_new),
+        )
+        .page(
+            Method::POST,
+            "/staff/complaints/new",
+            Requires(P::RegisterComplaint),
+            post(complaints::staff_create),
+        )
+        .page(
+            Method::GET,
+            "/staff/complaints/{reference}",
+            Requires(P::ReadComplaints),
+            get(complaints::staff_complaint),
+        )
+        .page(
+            Method::POST,
+            "/staff/complaints/{reference}/{step}",
+            Requires(P::HandleComplaints),
+            post(complaints::staff_step),
+        )
         .page(Method::GET, "/ideas", Public, get(ideas::list))
         .page(Method::POST, "/ideas", Public, post(ideas::submit))
         .page(Method::GET, "/surveys/{survey}", Public, get(surveys::form))

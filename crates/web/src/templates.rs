@@ -28,7 +28,7 @@ impl Default for Templates {
 }
 
 /// Every template, by name. Tests read these to check each `t("…")` key exists.
-pub const SOURCES: [(&str, &str); 43] = [
+pub const SOURCES: [(&str, &str); 45] = [
     ("base.html", include_str!("../templates/base.html")),
     ("errors.html", include_str!("../templates/errors.html")),
     ("home.html", include_str!("../templates/home.html")),
@@ -64,6 +64,8 @@ pub const SOURCES: [(&str, &str); 43] = [
     ("complaints.html", include_str!("../templates/complaints.html")),
     ("complaint.html", include_str!("../templates/complaint.html")),
     ("staff_complaints.html", include_str!("../templates/staff_complaints.html")),
+    ("staff_complaint.html", include_str!("../templates/staff_complaint.html")),
+    ("staff_complaint_new.html", include_str!("../templates/staff_complaint_new.html")),
     ("ideas.html", include_str!("../templates/ideas.html")),
     ("survey.html", include_str!("../templates/survey.html")),
     ("booking_services.html", include_str!("../templates/booking_services.html")),
@@ -206,6 +208,9 @@ fn navigation(caller: &Caller, here: &str) -> Vec<serde_json::Value> {
         }
         if allowed(Permission::ReadComplaints) {
             items.push(("nav-complaints-staff", "/staff/complaints"));
+        }
+        if allowed(Permission::RegisterComplaint) {
+            items.push(("nav-complaint-new", "/staff/complaints/new"));
         }
         items.push(("nav-password", "/account/password"));
     } else {

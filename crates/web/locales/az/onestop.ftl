@@ -637,3 +637,27 @@ complaint-msg-reopened-body = { $reference } şikayətiniz və ya təklifiniz ye
 
     { $link }
 complaint-msg-reopened-sms = { $reference } yenidən açıldı. Cavab { $due } tarixinədək. { $link }
+## Complaints: the monitoring department's pages
+nav-complaint-new = Şikayəti qeydə al
+complaint-channel-web = Veb-sayt
+complaint-channel-call_centre = Çağrı mərkəzi
+complaint-channel-booth = Şikayət köşkü
+complaint-channel-paper_journal = Kağız jurnal
+complaint-channel-social_media = Sosial şəbəkələr
+complaint-channel-open311 = Open311 tətbiqi
+complaint-contact-heading = Necə cavab verilsin
+staff-complaint-centre = Mərkəz
+staff-complaint-entered-by = daxil edən: { $who }
+staff-complaint-assignee = Təyin et (login)
+staff-complaint-assign = Təyin et
+staff-complaint-answer-label = Şikayətçiyə cavab
+staff-complaint-answer = Cavabı göndər
+staff-complaint-close = Bağla
+staff-complaint-new-title = Vətəndaşın şikayətini qeydə al
+staff-complaint-new-lead = Telefonla, mərkəzin kağız jurnalında və ya sosial şəbəkədə gələn şikayət və təkliflər üçün. Şikayətçiyə nömrə bildirilir və cavab barədə məlumat verilir.
+staff-complaint-channel-missing = Necə gəldiyini seçin: çağrı mərkəzi, kağız jurnal və ya sosial şəbəkələr.
+staff-complaint-lang = Şikayətçinin dili
+staff-complaint-text = Şikayətçinin dedikləri
+staff-complaint-contact = Şikayətçiyə necə cavab verilsin (ən azı biri)
+staff-complaint-name = Şikayətçinin adı (istəyə bağlı)
+staff-complaint-register = Qeydə al

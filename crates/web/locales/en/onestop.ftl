@@ -647,3 +647,27 @@ complaint-msg-reopened-body = Your complaint or suggestion { $reference } is reo
 
     { $link }
 complaint-msg-reopened-sms = { $reference } reopened. Answer by { $due }. { $link }
+## Complaints: the monitoring department's pages
+nav-complaint-new = Register a complaint
+complaint-channel-web = Website
+complaint-channel-call_centre = Call centre
+complaint-channel-booth = Complaint booth
+complaint-channel-paper_journal = Paper journal
+complaint-channel-social_media = Social networks
+complaint-channel-open311 = Open311 application
+complaint-contact-heading = How to answer
+staff-complaint-centre = Centre
+staff-complaint-entered-by = entered by { $who }
+staff-complaint-assignee = Assign to (login)
+staff-complaint-assign = Assign
+staff-complaint-answer-label = The answer to the complainant
+staff-complaint-answer = Send the answer
+staff-complaint-close = Close
+staff-complaint-new-title = Register a complaint for a citizen
+staff-complaint-new-lead = For complaints and suggestions that came by phone, in a centre's paper journal or on a social network. The complainant is told the reference and hears of the answer.
+staff-complaint-channel-missing = Choose how it came in: call centre, paper journal or social networks.
+staff-complaint-lang = The complainant's language
+staff-complaint-text = What the complainant said
+staff-complaint-contact = How to answer the complainant (at least one)
+staff-complaint-name = The complainant's name (optional)
+staff-complaint-register = Register

@@ -651,3 +651,27 @@ complaint-msg-reopened-body = Ваша жалоба или предложени�
 
     { $link }
 complaint-msg-reopened-sms = { $reference } открыто снова. Ответ до { $due }. { $link }
+## Complaints: the monitoring department's pages
+nav-complaint-new = Зарегистрировать жалобу
+complaint-channel-web = Сайт
+complaint-channel-call_centre = Колл-центр
+complaint-channel-booth = Киоск жалоб
+complaint-channel-paper_journal = Бумажный журнал
+complaint-channel-social_media = Социальные сети
+complaint-channel-open311 = Приложение Open311
+complaint-contact-heading = Как ответить
+staff-complaint-centre = Центр
+staff-complaint-entered-by = внёс: { $who }
+staff-complaint-assignee = Назначить (логин)
+staff-complaint-assign = Назначить
+staff-complaint-answer-label = Ответ заявителю
+staff-complaint-answer = Отправить ответ
+staff-complaint-close = Закрыть
+staff-complaint-new-title = Зарегистрировать жалобу гражданина
+staff-complaint-new-lead = Для жалоб и предложений, поступивших по телефону, в бумажный журнал центра или в социальных сетях. Заявителю сообщается номер и ответ.
+staff-complaint-channel-missing = Выберите, как поступило обращение: колл-центр, бумажный журнал или социальные сети.
+staff-complaint-lang = Язык заявителя
+staff-complaint-text = Что сообщил заявитель
+staff-complaint-contact = Как ответить заявителю (хотя бы один способ)
+staff-complaint-name = Имя заявителя (необязательно)
+staff-complaint-register = Зарегистрировать

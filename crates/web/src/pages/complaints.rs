@@ -1,10 +1,12 @@
 //! The pages of complaints and suggestions: the public form (the web channel), following one by
-//! reference and reopening it, and the monitoring department's list with its deadline breaches.
+//! reference and reopening it, the monitoring department's list with its deadline breaches and each
+//! complaint's page with the workflow's steps, and the staff form for complaints that came by
+//! phone, a paper journal or a social network.
 
 use crate::AppState;
 use crate::auth::Caller;
 use crate::complaints::{self, ComplaintQuery, ComplaintRequest};
-use crate::i18n::{Locale, format_datetime};
+use crate::i18n::{LANGUAGES, Locale, format_datetime};
 use crate::pages::feedback::{field, form_csrf, form_csrf_ok, form_fields, with_cookie};
 use crate::problem::ApiError;
 use crate::templates::FormError;
@@ -12,7 +14,8 @@ use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use onestop_domain::feedback::complaint::{Category, Step, SubjectKind};
+use onestop_domain::feedback::complaint::{Category, Channel, Status, Step, SubjectKind, next_status};
+use onestop_domain::identity::{Permission, Target};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -234,7 +237,211 @@ pub async fn staff_list(
         &locale,
         &caller,
         "staff_complaints.html",
-        json!({ "complaints": rows, "breaches": { "overdue_count": breaches.overdue_count, "answered_late": breaches.answered_late } }),
+        json!({
+            "complaints": rows,
+            "breaches": { "overdue_count": breaches.overdue_count, "answered_late": breaches.answered_late },
+            "may_register": caller.authorize(Permission::RegisterComplaint, Target::ANY).is_ok(),
+        }),
     )?;
     Ok(page.into_response())
+}
+
+/// The steps the monitoring department may take on a complaint in `status`, in workflow order.
+fn staff_steps(status: Status, today: jiff::civil::Date) -> Vec<&'static str> {
+    [Step::Assign, Step::Answer, Step::Close]
+        .into_iter()
+        .filter(|s| next_status(status, *s, None, today, 0).is_ok())
+        .map(Step::as_str)
+        .collect()
+}
+
+async fn staff_page(
+    state: &AppState,
+    caller: &Caller,
+    locale: &Locale,
+    reference: &str,
+    form: Value,
+    errors: Vec<FormError>,
+) -> Result<Response, ApiError> {
+    let record = complaints::find(state, reference).await?;
+    let today = complaints::today(state).await?;
+    let zone = crate::templates::default_zone();
+    let history: Vec<Value> = record
+        .history
+        .iter()
+        .map(|h| json!({ "at": format_datetime(locale.lang, h.at, &zone), "step": h.step.map_or("register", Step::as_str) }))
+        .collect();
+    let handles = caller.authorize(Permission::HandleComplaints, Target::ANY).is_ok();
+    let me = caller.staff().map(|s| s.login.clone()).unwrap_or_default();
+    let page = state.templates.page(
+        locale,
+        caller,
+        "staff_complaint.html",
+        json!({
+            "c": complaints::staff_view(state, &record, today),
+            "received": format_datetime(locale.lang, record.received_at, &zone),
+            "history": history,
+            "steps": if handles { staff_steps(record.status, today) } else { Vec::new() },
+            "me": me,
+            "form": form,
+            "errors": errors,
+            "crumbs": [
+                { "key": "nav-home", "href": "/" },
+                { "key": "staff-complaints-title", "href": "/staff/complaints" },
+                { "key": "complaint-reference", "label": record.reference, "href": format!("/staff/complaints/{}", record.reference) },
+            ],
+        }),
+    )?;
+    Ok(page.into_response())
+}
+
+/// `GET /staff/complaints/{reference}`: a complaint with its contact details and history, and the
+/// workflow's next steps for the monitoring department.
+pub async fn staff_complaint(
+    State(state): State<AppState>,
+    caller: Caller,
+    locale: Locale,
+    Path(reference): Path<String>,
+) -> Result<Response, ApiError> {
+    staff_page(&state, &caller, &locale, &reference, json!({}), Vec::new()).await
+}
+
+/// `POST /staff/complaints/{reference}/{step}`: assigns, answers or closes it from its page.
+pub async fn staff_step(
+    State(state): State<AppState>,
+    caller: Caller,
+    locale: Locale,
+    Path((reference, step)): Path<(String, String)>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let step = Step::parse(&step)
+        .filter(|s| *s != Step::Reopen)
+        .ok_or_else(|| ApiError::not_found(format!("there is no step {step}")))?;
+    let fields = form_fields(&body)?;
+    let get = |name: &str| field(&fields, name).map(str::to_owned).filter(|v| !v.trim().is_empty());
+    let request = complaints::StepRequest { assignee: get("assignee"), answer: get("answer") };
+    match complaints::advance(&state, &caller, &reference, step, &request).await {
+        Ok(record) => Ok(Redirect::to(&format!("/staff/complaints/{}", record.reference)).into_response()),
+        Err(e) if matches!(e.status(), StatusCode::CONFLICT | StatusCode::UNPROCESSABLE_ENTITY) => {
+            let status = e.status();
+            let problem = e.problem();
+            let error = match problem.field.as_deref() {
+                Some("assignee") => FormError::at("assignee-field", problem.detail.unwrap_or_default()),
+                Some("answer") => FormError::at("answer-field", problem.detail.unwrap_or_default()),
+                _ => FormError::general(problem.detail.unwrap_or_default()),
+            };
+            let echo = json!({ "assignee": request.assignee, "answer": request.answer });
+            let page = staff_page(&state, &caller, &locale, &reference, echo, vec![error]).await?;
+            Ok((status, page).into_response())
+        }
+        Err(e) => Err(e),
+    }
+}
+
+async fn entry_page(
+    state: &AppState,
+    caller: &Caller,
+    locale: &Locale,
+    form: Value,
+    errors: Vec<FormError>,
+) -> Result<axum::response::Html<String>, ApiError> {
+    let loaded = state.registry.require(state.store.as_ref()).await?;
+    let c = &loaded.catalogue;
+    let fallback = c.country.default_language();
+    let centres: Vec<Value> = c
+        .centres
+        .iter()
+        .map(|x| json!({ "code": x.code.as_str(), "name": x.name.get_or(locale.lang, fallback) }))
+        .collect();
+    state.templates.page(
+        locale,
+        caller,
+        "staff_complaint_new.html",
+        json!({
+            "form": form,
+            "errors": errors,
+            "channels": staff_channels(),
+            "centres": centres,
+            "categories": Category::ALL.iter().map(|c| c.as_str()).collect::<Vec<_>>(),
+            "subjects": SubjectKind::ALL.iter().map(|k| k.as_str()).collect::<Vec<_>>(),
+            "crumbs": [
+                { "key": "nav-home", "href": "/" },
+                { "key": "staff-complaints-title", "href": "/staff/complaints" },
+                { "key": "staff-complaint-new-title", "href": "/staff/complaints/new" },
+            ],
+        }),
+    )
+}
+
+/// The channels staff enter complaints from on someone's behalf.
+fn staff_channels() -> Vec<&'static str> {
+    Channel::ALL.iter().filter(|c| c.entered_by_staff()).map(|c| c.as_str()).collect()
+}
+
+/// `GET /staff/complaints/new`: the form for a complaint that came by phone, in a centre's paper
+/// journal or on a social network.
+pub async fn staff_new(
+    State(state): State<AppState>,
+    caller: Caller,
+    locale: Locale,
+) -> Result<Response, ApiError> {
+    Ok(entry_page(&state, &caller, &locale, json!({}), Vec::new()).await?.into_response())
+}
+
+/// `POST /staff/complaints/new`: registers it on the complainant's behalf, in the staff member's
+/// language for the messages unless another is chosen.
+pub async fn staff_create(
+    State(state): State<AppState>,
+    caller: Caller,
+    locale: Locale,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let fields = form_fields(&body)?;
+    let get = |name: &str| field(&fields, name).map(str::to_owned).filter(|v| !v.trim().is_empty());
+    let echo = json!({
+        "channel": get("channel"), "centre": get("centre"), "lang": get("lang"),
+        "category": get("category"), "subject_kind": get("subject_kind"), "subject": get("subject"),
+        "text": get("text"), "name": get("name"), "email": get("email"), "phone": get("phone"),
+        "address": get("address"),
+    });
+    let channel = get("channel").filter(|c| Channel::parse(c).is_some_and(Channel::entered_by_staff));
+    let Some(channel) = channel else {
+        let error =
+            FormError::at("channel", state.templates.text(&locale, "staff-complaint-channel-missing", &[]));
+        let page = entry_page(&state, &caller, &locale, echo, vec![error]).await?;
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+    };
+    let request = ComplaintRequest {
+        category: get("category").unwrap_or_default(),
+        subject_kind: get("subject_kind"),
+        subject: get("subject"),
+        text: get("text").unwrap_or_default(),
+        name: get("name"),
+        email: get("email"),
+        phone: get("phone"),
+        address: get("address"),
+        channel: Some(channel),
+        centre: get("centre"),
+    };
+    let lang =
+        get("lang").and_then(|l| LANGUAGES.iter().copied().find(|known| *known == l)).unwrap_or(locale.lang);
+    match complaints::register(&state, &caller, &request, false, lang).await {
+        Ok(record) => Ok(Redirect::to(&format!("/staff/complaints/{}", record.reference)).into_response()),
+        Err(e) if e.status() == StatusCode::UNPROCESSABLE_ENTITY => {
+            let problem = e.problem();
+            let at: &'static str = match problem.field.as_deref() {
+                Some("text") => "text",
+                Some("email") => "email",
+                Some("phone") => "phone",
+                Some("contact") => "contact",
+                Some("centre") => "centre",
+                Some("subject") | Some("subject_kind") => "subject",
+                _ => "category",
+            };
+            let error = FormError::at(at, problem.detail.unwrap_or_default());
+            let page = entry_page(&state, &caller, &locale, echo, vec![error]).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+        Err(e) => Err(e),
+    }
 }
