@@ -187,8 +187,10 @@ for (const lang of Object.keys(CITIZENS)) {
       assert.equal((await page.locator('a[aria-current="date"]').textContent()).trim(), localDate());
       await accessible(page, lang, '1-slots');
 
-      // 2. The earliest free time of today still ahead (in the last half-hour of the day there is
-      // none: then tomorrow's first, which the hour-long check-in window also lets in at once).
+      // 2. The earliest free time of today still ahead. (The page also offers today's times that
+      // have passed, and takes bookings for them: those are never checked in. In the last
+      // half-hour of the day no time is ahead: then tomorrow's first, which the hour-long
+      // check-in window also lets in at once.)
       const now = Date.now();
       let slots = await page.locator('input[name="starts_at"]').evaluateAll((inputs) => inputs.map((i) => [i.id, i.value]));
       let slot = slots.find(([, at]) => Date.parse(at) > now);
