@@ -163,6 +163,15 @@ impl BookingRules {
         Ok(())
     }
 
+    /// Whether a slot starting at `starts_at` may still be booked at `now`: not once it has begun
+    /// (it would be a no-show as soon as its grace period ran out).
+    pub fn bookable_start(&self, starts_at: Timestamp, now: Timestamp) -> Result<(), BookingError> {
+        if starts_at <= now {
+            return Err(BookingError::Started);
+        }
+        Ok(())
+    }
+
     /// Whether an appointment at `starts_at` may be checked in at `now`.
     pub fn check_in(&self, starts_at: Timestamp, now: Timestamp) -> Result<(), BookingError> {
         if now < starts_at - self.check_in_before {
@@ -200,6 +209,9 @@ pub enum BookingError {
     /// Check-in after the grace period.
     #[error("the grace period after the appointment's time is over")]
     TooLate,
+    /// A slot that has already begun.
+    #[error("this time has already begun: choose a later one")]
+    Started,
 }
 
 /// The letters of references and their spoken-over-the-phone safety: no 0/O, 1/I/L.
@@ -247,6 +259,9 @@ mod tests {
         assert!(rules.bookable_day(today, "2026-12-05".parse().unwrap()).is_ok());
         let err = rules.bookable_day(today, "2026-12-06".parse().unwrap()).unwrap_err();
         assert_eq!(err.to_string(), "appointments can be booked from 2026-11-29 through 2026-12-05");
+        let at: Timestamp = "2026-11-29T10:00:00Z".parse().unwrap();
+        assert_eq!(rules.bookable_start(at, at), Err(BookingError::Started), "a slot that begins now");
+        assert!(rules.bookable_start(at, at - jiff::SignedDuration::from_secs(1)).is_ok());
     }
 
     #[test]

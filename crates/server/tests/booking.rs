@@ -24,6 +24,7 @@ on_both_databases!(
     a_booking_goes_from_code_to_ticket,
     cancelled_places_return_after_the_delay_and_no_shows_cool_down,
     the_pages_book_confirm_and_cancel,
+    a_begun_slot_is_neither_offered_nor_booked,
 );
 
 const CENTRE: &str = "BAKU-1";
@@ -639,4 +640,28 @@ print(json.dumps({
     }
     assert!(out.status.success(), "icalendar refused the file: {stderr}\n{ics}");
     Some(serde_json::from_slice(&out.stdout).unwrap())
+}
+
+/// With same-day booking, the slots that have begun are not offered and a hold for one is
+/// refused with nothing held: it could only become a no-show.
+async fn a_begun_slot_is_neither_offered_nor_booked(db: &TestDb) {
+    let mut s = settings();
+    s.rules.first_day = 0;
+    let app = TestApp::spawn_with(db, s).await;
+    catalogue_import(app.store.as_ref(), &six_places(), "asan-demo.yaml").await.unwrap();
+    // Saturday 28 November, 13:00 in Baku (09:00 UTC).
+    let today = slots(&app, "2026-11-28").await;
+    let offered: Vec<&str> =
+        today["slots"].as_array().unwrap().iter().map(|s| s["starts_at"].as_str().unwrap()).collect();
+    assert!(!offered.is_empty(), "{today}");
+    assert!(offered.iter().all(|s| *s > "2026-11-28T09:00:00"), "only later times: {offered:?}");
+    for begun in ["2026-11-28T07:00:00Z", "2026-11-28T09:00:00Z"] {
+        let body = problem(post_hold(&app, &request(&app, 1, begun).await).await, 422).await;
+        assert_eq!(body["field"], "starts_at");
+        assert_eq!(body["detail"], "this time has already begun: choose a later one");
+    }
+    assert!(app.store.outbox_messages(None, 10).await.unwrap().is_empty(), "no code was sent");
+    let later = offered[0].to_owned();
+    assert_eq!(post_hold(&app, &request(&app, 1, &later).await).await.status(), 201);
+    app.stop().await;
 }

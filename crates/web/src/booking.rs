@@ -277,6 +277,7 @@ impl Offer<'_> {
             .await?;
         Ok(all
             .into_iter()
+            .filter(|s| self.rules.bookable_start(s.starts_at, now).is_ok())
             .map(|s| {
                 let taken = used.iter().find(|u| u.starts_at == s.starts_at).map_or(0, |u| u.taken);
                 (s, s.capacity.saturating_sub(taken))
@@ -591,6 +592,7 @@ pub async fn hold(
     let (today, _, _) = window(c, centre, rules, now);
     let day = onestop_domain::queue::day::local_date(centre, &c.country, starts_at);
     rules.bookable_day(today, day).map_err(|e: BookingError| unprocessable("starts_at", e.to_string()))?;
+    rules.bookable_start(starts_at, now).map_err(|e| unprocessable("starts_at", e.to_string()))?;
     let slot = slot_at(centre, &c.country, service, starts_at, rules.share(channel)).ok_or_else(|| {
         unprocessable(
             "starts_at",
@@ -763,6 +765,7 @@ pub async fn reschedule(
     let (today, _, _) = window(c, centre, rules, now);
     let day = onestop_domain::queue::day::local_date(centre, &c.country, starts_at);
     rules.bookable_day(today, day).map_err(|e| unprocessable("starts_at", e.to_string()))?;
+    rules.bookable_start(starts_at, now).map_err(|e| unprocessable("starts_at", e.to_string()))?;
     let slot = slot_at(centre, &c.country, service, starts_at, rules.share(old.channel))
         .ok_or_else(|| unprocessable("starts_at", format!("no slot starts at {starts_at}")))?;
     let new_ref = onestop_domain::booking::reference(random()?);

@@ -175,6 +175,9 @@ pub(crate) const KIOSK_TEXTS: &[&str] = &[
     "ticket-no-estimate",
     "ticket-people-ahead",
     "kiosk-failed",
+    "kiosk-check-in-first",
+    "kiosk-checking-in",
+    "kiosk-check-in-failed",
 ];
 
 /// Words the hall display's script shows.
