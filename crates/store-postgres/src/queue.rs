@@ -678,7 +678,25 @@ impl QueueStore for PgStore {
         day_records(&mut conn, centre, day, true).await
     }
 
-    async fn service_times(&self, centre: &CentreCode, limit: u32) -> Result<Vec<ServiceTimes>, StoreError> {
+    async fn service_times(
+        &self,
+        centre: &CentreCode,
+        only: Option<&ServiceCode>,
+        limit: u32,
+    ) -> Result<Vec<ServiceTimes>, StoreError> {
+        if let Some(service) = only {
+            let rows = sqlx::query(
+                "SELECT service, duration_ms FROM recent_service_times WHERE centre = $1 AND service = $2
+                 ORDER BY finished_at DESC, ticket_id DESC LIMIT $3",
+            )
+            .bind(centre.as_str())
+            .bind(service.as_str())
+            .bind(i64::from(limit.min(SERVICE_TIME_HISTORY)))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db)?;
+            return Ok(ServiceTimes::group(rows.iter().map(|r| (r.get("service"), r.get("duration_ms")))));
+        }
         let rows = sqlx::query(
             "SELECT service, duration_ms FROM (
                  SELECT service, duration_ms, finished_at, ticket_id, ROW_NUMBER() OVER (

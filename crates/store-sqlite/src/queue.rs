@@ -736,8 +736,27 @@ impl QueueStore for SqliteStore {
         self.engine.read(|conn| day_records(conn, centre, day, true))
     }
 
-    async fn service_times(&self, centre: &CentreCode, limit: u32) -> Result<Vec<ServiceTimes>, StoreError> {
+    async fn service_times(
+        &self,
+        centre: &CentreCode,
+        only: Option<&ServiceCode>,
+        limit: u32,
+    ) -> Result<Vec<ServiceTimes>, StoreError> {
         let limit = i64::from(limit.min(SERVICE_TIME_HISTORY));
+        let duration = |row: &Row| Ok((col::<String>(row, "service")?, col::<i64>(row, "duration_ms")?));
+        if let Some(service) = only {
+            // One service: the newest entries of the covering index, nothing else.
+            let rows = self.engine.read(|conn| {
+                all(
+                    conn,
+                    "SELECT service, duration_ms FROM recent_service_times WHERE centre = ? AND service = ?
+                     ORDER BY finished_at DESC, ticket_id DESC LIMIT ?",
+                    params![centre.as_str(), service.as_str(), limit],
+                    duration,
+                )
+            })?;
+            return Ok(ServiceTimes::group(rows.into_iter()));
+        }
         let rows = self.engine.read(|conn| {
             all(
                 conn,
@@ -747,7 +766,7 @@ impl QueueStore for SqliteStore {
                          FROM recent_service_times WHERE centre = ?
                      ) WHERE rn <= ? ORDER BY service, finished_at DESC, ticket_id DESC",
                 params![centre.as_str(), limit],
-                |row| Ok((col::<String>(row, "service")?, col::<i64>(row, "duration_ms")?)),
+                duration,
             )
         })?;
         Ok(ServiceTimes::group(rows.into_iter()))

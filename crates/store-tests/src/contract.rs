@@ -1249,12 +1249,12 @@ pub async fn closing_the_day_reconciles(db: &TestDb) {
 
     // Served 10:02–10:03 (1 min) and 10:05–10:06 (1 min, not served): newest first. The
     // transferred and the parked ones did not finish a service.
-    let times = store.service_times(&centre(BAKU), 10).await.unwrap();
+    let times = store.service_times(&centre(BAKU), None, 10).await.unwrap();
     assert_eq!(times.len(), 1);
     assert_eq!(times[0].service.as_str(), ID_CARD);
     assert_eq!(times[0].recent, [SignedDuration::from_mins(1), SignedDuration::from_mins(1)]);
-    assert_eq!(store.service_times(&centre(BAKU), 1).await.unwrap()[0].recent.len(), 1);
-    assert!(store.service_times(&centre("GANJA-1"), 10).await.unwrap().is_empty());
+    assert_eq!(store.service_times(&centre(BAKU), None, 1).await.unwrap()[0].recent.len(), 1);
+    assert!(store.service_times(&centre("GANJA-1"), None, 10).await.unwrap().is_empty());
 }
 
 /// Only the newest [`SERVICE_TIME_HISTORY`] service times of a service are kept, whatever is asked.
@@ -1270,7 +1270,7 @@ pub async fn service_times_keep_a_bounded_history(db: &TestDb) {
         now += SignedDuration::from_secs(secs);
         act(&store, id, Some(5), Action::Finish { result: ServiceResult::Served }, now).await.unwrap();
     }
-    let times = store.service_times(&centre(BAKU), 1000).await.unwrap();
+    let times = store.service_times(&centre(BAKU), None, 1000).await.unwrap();
     assert_eq!(times.len(), 1);
     let kept: Vec<i64> = times[0].recent.iter().map(|d| d.as_secs()).collect();
     let newest: Vec<i64> = (6..=i64::from(total)).rev().collect();
@@ -1303,10 +1303,15 @@ pub async fn service_times_are_the_newest_first(db: &TestDb) {
     now += SignedDuration::from_mins(4);
     act(&store, id, Some(5), Action::Finish { result: ServiceResult::Served }, now).await.unwrap();
 
-    let times = store.service_times(&centre(BAKU), 2).await.unwrap();
+    let times = store.service_times(&centre(BAKU), None, 2).await.unwrap();
     let got: Vec<_> = times.iter().map(|t| (t.service.as_str(), t.recent.clone())).collect();
     let m = SignedDuration::from_mins;
     assert_eq!(got, [(ID_CARD, vec![m(7), m(5)]), (PASSPORT, vec![m(6)])]);
+    // One service's alone.
+    let passport = onestop_domain::catalogue::ServiceCode::new(PASSPORT);
+    let times = store.service_times(&centre(BAKU), Some(&passport), 2).await.unwrap();
+    let got: Vec<_> = times.iter().map(|t| (t.service.as_str(), t.recent.clone())).collect();
+    assert_eq!(got, [(PASSPORT, vec![m(6)])]);
 }
 
 /// The log is read from a position, per centre, in pages.

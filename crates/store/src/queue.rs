@@ -407,9 +407,15 @@ pub trait QueueStore: Send + Sync {
     async fn open_tickets(&self, centre: &CentreCode, day: Date) -> Result<Vec<TicketRecord>, StoreError>;
 
     /// The durations of up to `limit` (at most [`SERVICE_TIME_HISTORY`]) most recent finished
-    /// services (served or not served) of each service at `centre`, newest first. Storage keeps them
-    /// as services finish, so this reads a bounded history however long the centre has run.
-    async fn service_times(&self, centre: &CentreCode, limit: u32) -> Result<Vec<ServiceTimes>, StoreError>;
+    /// services (served or not served) of each service at `centre` — or of the `only` one —
+    /// newest first. Storage keeps them as services finish, so this reads a bounded history however
+    /// long the centre has run.
+    async fn service_times(
+        &self,
+        centre: &CentreCode,
+        only: Option<&ServiceCode>,
+        limit: u32,
+    ) -> Result<Vec<ServiceTimes>, StoreError>;
 
     /// Closes `day` at `centre`: every open ticket ends with the outcome "centre closed" (a step
     /// and an event each), with one `audit` entry; answers the reconciled counts.

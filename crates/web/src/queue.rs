@@ -455,13 +455,15 @@ pub struct Scene {
 }
 
 impl Scene {
-    /// Reads `part` of the day of `centre` at `now`.
+    /// Reads `part` of the day of `centre` at `now`, with the recent service times of every service
+    /// or of the `only` one a view needs.
     pub async fn read(
         state: &AppState,
         catalogue: &Catalogue,
         centre: &Centre,
         now: Timestamp,
         part: Part,
+        only: Option<&ServiceCode>,
     ) -> Result<Scene, ApiError> {
         let day = local_day(catalogue, centre, now)?;
         let store = state.store.as_ref();
@@ -471,7 +473,7 @@ impl Scene {
         };
         let tickets = records.into_iter().map(|r| r.ticket).collect();
         let sessions = store.open_windows(&centre.code).await?;
-        let times = store.service_times(&centre.code, SERVICE_TIME_SAMPLES).await?;
+        let times = store.service_times(&centre.code, only, SERVICE_TIME_SAMPLES).await?;
         Ok(Scene { tickets, sessions, times, now })
     }
 
@@ -569,7 +571,9 @@ impl Viewer<'_> {
     pub async fn view_read(&self, record: &TicketRecord, now: Timestamp) -> Result<TicketView, ApiError> {
         let centre = centre(self.catalogue, record.ticket.centre.as_str())?;
         let scene = if record.ticket.state == TicketState::Waiting {
-            Some(Scene::read(self.state, self.catalogue, centre, now, Part::Open).await?)
+            // The ticket's prediction needs its own service's times only.
+            let only = Some(&record.ticket.service);
+            Some(Scene::read(self.state, self.catalogue, centre, now, Part::Open, only).await?)
         } else {
             None
         };
@@ -1020,7 +1024,7 @@ pub async fn centre_queue(state: &AppState, lang: &str, code: &str) -> Result<Ce
     let loaded = state.registry.require(state.store.as_ref()).await?;
     let c = &loaded.catalogue;
     let centre = centre(c, code)?;
-    let scene = Scene::read(state, c, centre, now, Part::WholeDay).await?;
+    let scene = Scene::read(state, c, centre, now, Part::WholeDay, None).await?;
     let open = open_windows(centre, &scene.sessions);
     let day = scene.day(&open);
     let fallback = c.country.default_language();
@@ -1056,7 +1060,7 @@ pub async fn service_queues(state: &AppState, lang: &str, code: &str) -> Result<
     let fallback = c.country.default_language();
     let mut centres = Vec::new();
     for centre in c.centres.iter().filter(|centre| centre.windows_for(code).next().is_some()) {
-        let scene = Scene::read(state, c, centre, now, Part::Open).await?;
+        let scene = Scene::read(state, c, centre, now, Part::Open, None).await?;
         let open = open_windows(centre, &scene.sessions);
         let stats = scene.day(&open).service(&service.code, mean_service(&scene.times, service));
         centres.push((
