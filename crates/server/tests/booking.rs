@@ -440,6 +440,39 @@ async fn a_booking_goes_from_code_to_ticket(db: &TestDb) {
         .unwrap();
     assert_eq!(called["ticket"]["id"], done["ticket"]["id"]);
     assert_eq!(called["rule"], "appointment");
+
+    // A survey is published to be sent as a link after service: finishing the booked ticket
+    // invites its holder, in the same transaction, at the address the booking gave.
+    let survey = onestop_store::surveys::NewSurvey {
+        code: "visit".into(),
+        title: "Your visit".into(),
+        questions: vec![onestop_domain::feedback::survey::Question::Text { prompt: "Anything else?".into() }],
+        channels: vec![onestop_domain::feedback::survey::SurveyChannel::Link],
+    };
+    let event = |what: &str| onestop_domain::audit::AuditEvent::new(app.now(), "cli:test", what, "test");
+    app.store.create_survey(survey, app.now(), event("survey.create")).await.unwrap();
+    app.store.publish_survey("visit", app.now(), event("survey.publish")).await.unwrap();
+    let step = |action: &'static str| {
+        let body = json!({"ticket": done["ticket"]["id"], "outcome": "served"});
+        officer.post(&app, &format!("/api/v1/windows/{CENTRE}:1/{action}")).json(&body).send()
+    };
+    assert_eq!(step("start").await.unwrap().status(), 200);
+    let topics = |app: &TestApp| {
+        let store = app.store.clone();
+        async move {
+            let sent = store.outbox_messages(Some(&email(3)), 10).await.unwrap();
+            sent.into_iter().map(|m| (m.message.topic, m.message.body)).collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(topics(&app).await.len(), 2, "starting the service sends nothing");
+    assert_eq!(step("finish").await.unwrap().status(), 200);
+    let sent = topics(&app).await;
+    assert_eq!(sent[0].0, "survey.link");
+    assert!(
+        sent[0].1.contains("Your visit") && sent[0].1.contains("/surveys/visit?via=link"),
+        "{}",
+        sent[0].1
+    );
     app.stop().await;
 }
 

@@ -296,6 +296,17 @@ impl BookingStore for PgStore {
         by_reference(&mut conn, reference).await
     }
 
+    async fn appointment_of_ticket(&self, ticket: TicketId) -> Result<Option<Appointment>, StoreError> {
+        sqlx::query(&format!("SELECT {COLUMNS} FROM appointments WHERE ticket_id = $1"))
+            .bind(ticket.0)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db)?
+            .as_ref()
+            .map(appointment)
+            .transpose()
+    }
+
     async fn confirm_appointment(
         &self,
         reference: &str,

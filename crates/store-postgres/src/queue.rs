@@ -23,7 +23,7 @@ use onestop_domain::queue::ticket::{
 };
 use onestop_store::StoreError;
 use onestop_store::queue::{
-    ActError, Acted, Called, DayClosed, EventKind, Holder, NewTicket, QueueEvent, QueueStore,
+    ActError, ActWith, Acted, Called, DayClosed, EventKind, Holder, NewTicket, QueueEvent, QueueStore,
     SERVICE_TIME_HISTORY, ServiceTimes, StateColumns, TicketRecord, WindowSession, about_ticket, to_micros,
 };
 use sqlx::postgres::{PgListener, PgRow};
@@ -622,7 +622,7 @@ impl QueueStore for PgStore {
         id: TicketId,
         window: Option<WindowNumber>,
         action: Action,
-        rules: TicketRules,
+        with: ActWith,
         now: Timestamp,
         audit: AuditEvent,
     ) -> Result<Acted, ActError> {
@@ -638,7 +638,7 @@ impl QueueStore for PgStore {
             return Err(ActError::NotAtWindow { number: rec.ticket.number.to_string(), window: w });
         }
         let name = action.name();
-        rec.ticket = rules.apply(&rec.ticket, action, now)?;
+        rec.ticket = with.rules.apply(&rec.ticket, action, now)?;
         save_step(&mut tx, &rec.ticket).await?;
         record_service_time(&mut tx, &rec.ticket, now).await?;
         let mut follow_on = None;
@@ -663,6 +663,9 @@ impl QueueStore for PgStore {
             detail = format!("{detail}, follow-on ticket {}", next.ticket.id);
         }
         append(&mut tx, about_ticket(audit, id, &detail)).await?;
+        if let Some(message) = &with.notify {
+            crate::outbox::enqueue(&mut tx, message, now).await?;
+        }
         notify(&mut tx, centre).await?;
         tx.commit().await.map_err(db)?;
         Ok(Acted { ticket: rec, follow_on })

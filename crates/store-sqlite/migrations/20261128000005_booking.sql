@@ -37,6 +37,7 @@ CREATE UNIQUE INDEX appointments_one_active ON appointments (person_fin, service
 -- Covers the count of a slot's taken places: no table row is read to count them.
 CREATE INDEX appointments_slot ON appointments (centre, service, channel, starts_at, state, expires_at, released_at);
 CREATE INDEX appointments_start ON appointments (state, starts_at);
+CREATE INDEX appointments_ticket ON appointments (ticket_id);
 
 -- Each no-show of a person, for the cool-down before booking again.
 CREATE TABLE appointment_no_shows (

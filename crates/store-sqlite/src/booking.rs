@@ -266,6 +266,11 @@ impl BookingStore for SqliteStore {
         self.engine.read(|conn| by_reference(conn, reference))
     }
 
+    async fn appointment_of_ticket(&self, ticket: TicketId) -> Result<Option<Appointment>, StoreError> {
+        let sql = format!("SELECT {COLUMNS} FROM appointments WHERE ticket_id = ?");
+        self.engine.read(|conn| one(conn, &sql, [ticket.0], appointment))
+    }
+
     async fn confirm_appointment(
         &self,
         reference: &str,

@@ -8,6 +8,7 @@
 
 use crate::audit::append_on;
 use crate::engine::{all, col, exec, one};
+use crate::outbox::enqueue_on;
 use crate::{SqliteStore, ts};
 use async_trait::async_trait;
 use jiff::Timestamp;
@@ -24,7 +25,7 @@ use onestop_domain::queue::ticket::{
 use onestop_store::StoreError;
 use onestop_store::parse_timestamp;
 use onestop_store::queue::{
-    ActError, Acted, Called, DayClosed, EventKind, Holder, NewTicket, QueueEvent, QueueStore,
+    ActError, ActWith, Acted, Called, DayClosed, EventKind, Holder, NewTicket, QueueEvent, QueueStore,
     SERVICE_TIME_HISTORY, ServiceTimes, StateColumns, TicketRecord, WindowSession, about_ticket, to_micros,
 };
 use rusqlite::{Connection, Row, params};
@@ -498,7 +499,7 @@ struct ActRequest {
     id: TicketId,
     window: Option<WindowNumber>,
     action: Action,
-    rules: TicketRules,
+    with: ActWith,
     now: Timestamp,
     audit: AuditEvent,
 }
@@ -515,7 +516,7 @@ fn act_on(conn: &Connection, r: ActRequest) -> Result<Acted, ActError> {
         return Err(ActError::NotAtWindow { number: rec.ticket.number.to_string(), window: w });
     }
     let name = r.action.name();
-    rec.ticket = r.rules.apply(&rec.ticket, r.action, now)?;
+    rec.ticket = r.with.rules.apply(&rec.ticket, r.action, now)?;
     save_step(conn, &rec.ticket)?;
     record_service_time(conn, &rec.ticket, now)?;
     let mut follow_on = None;
@@ -536,6 +537,9 @@ fn act_on(conn: &Connection, r: ActRequest) -> Result<Acted, ActError> {
         detail = format!("{detail}, follow-on ticket {}", next.ticket.id);
     }
     append_on(conn, about_ticket(r.audit, id, &detail))?;
+    if let Some(message) = &r.with.notify {
+        enqueue_on(conn, message, now)?;
+    }
     Ok(Acted { ticket: rec, follow_on })
 }
 
@@ -716,12 +720,12 @@ impl QueueStore for SqliteStore {
         id: TicketId,
         window: Option<WindowNumber>,
         action: Action,
-        rules: TicketRules,
+        with: ActWith,
         now: Timestamp,
         audit: AuditEvent,
     ) -> Result<Acted, ActError> {
         let request =
-            ActRequest { centre: centre.clone(), id, window, action, rules, now: to_micros(now), audit };
+            ActRequest { centre: centre.clone(), id, window, action, with, now: to_micros(now), audit };
         let acted = self.engine.write(move |conn| act_on(conn, request)).await?;
         self.changed(centre);
         Ok(acted)

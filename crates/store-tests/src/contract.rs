@@ -250,10 +250,13 @@ async fn fill_queue(store: &Arc<dyn Store>, officer: i64, now: Timestamp) {
     let id = called.ticket.ticket.id;
     let centre = CentreCode::new("AZ-B1");
     let rules = TicketRules::default();
-    store.act(&centre, id, Some(7), Action::Start, rules, later(2), event("ticket.start")).await.unwrap();
+    store
+        .act(&centre, id, Some(7), Action::Start, rules.into(), later(2), event("ticket.start"))
+        .await
+        .unwrap();
     let to = TransferTarget::Service(ServiceCode::new("MIA-PASSPORT"));
     let moved = store
-        .act(&centre, id, Some(7), Action::Transfer { to }, rules, later(3), event("ticket.transfer"))
+        .act(&centre, id, Some(7), Action::Transfer { to }, rules.into(), later(3), event("ticket.transfer"))
         .await
         .unwrap();
     assert!(moved.follow_on.is_some());
@@ -794,7 +797,7 @@ async fn act(
     now: Timestamp,
 ) -> Result<Acted, ActError> {
     let name = format!("ticket.{}", action.name().as_str());
-    store.act(&centre(BAKU), id, window, action, TicketRules::default(), now, event(&name)).await
+    store.act(&centre(BAKU), id, window, action, TicketRules::default().into(), now, event(&name)).await
 }
 
 async fn events_of(store: &Arc<dyn Store>, code: &str) -> Vec<QueueEvent> {
@@ -1087,9 +1090,29 @@ pub async fn refused_actions_write_nothing(db: &TestDb) {
         Err(ActError::NotFound(_))
     ));
     assert_eq!(queue_snapshot(&store).await, before);
+    // A refused step's message is not sent; an accepted step's is, with it.
+    let message = onestop_domain::notify::Message {
+        channel: onestop_domain::notify::MessageChannel::Email,
+        recipient: "holder@example.az".into(),
+        subject: "Your visit".into(),
+        body: "A survey".into(),
+        topic: "survey.link".into(),
+        record: None,
+    };
+    let with = onestop_store::queue::ActWith { rules: TicketRules::default(), notify: Some(message) };
+    let refused = store
+        .act(&centre(BAKU), id, Some(6), Action::Start, with.clone(), clock(9, 4), event("ticket.start"))
+        .await;
+    assert!(matches!(refused, Err(ActError::NotAtWindow { .. })), "{refused:?}");
+    assert!(store.outbox_messages(Some("holder@example.az"), 10).await.unwrap().is_empty());
+    assert_eq!(queue_snapshot(&store).await, before);
+    store
+        .act(&centre(BAKU), id, Some(5), Action::NoShow, with, clock(9, 5), event("ticket.no_show"))
+        .await
+        .unwrap();
+    assert_eq!(store.outbox_messages(Some("holder@example.az"), 10).await.unwrap().len(), 1);
 
     // Finished tickets refuse everything.
-    act(&store, id, Some(5), Action::NoShow, clock(9, 5)).await.unwrap();
     let done = queue_snapshot(&store).await;
     assert!(matches!(
         act(&store, id, None, Action::CloseDay, clock(9, 6)).await,

@@ -208,6 +208,9 @@ pub trait BookingStore: Send + Sync {
     /// The appointment with `reference`.
     async fn appointment(&self, reference: &str) -> Result<Option<Appointment>, StoreError>;
 
+    /// The appointment checked in as queue ticket `ticket`, if one was.
+    async fn appointment_of_ticket(&self, ticket: TicketId) -> Result<Option<Appointment>, StoreError>;
+
     /// Confirms a held appointment whose code hashes to `code_hash`, with `message` and `audit`. A
     /// wrong code counts; at `max_attempts` wrong codes the hold is dropped (state `expired`).
     async fn confirm_appointment(

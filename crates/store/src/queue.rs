@@ -350,6 +350,22 @@ pub fn to_micros(at: Timestamp) -> Timestamp {
 /// [`QueueStore::service_times`].
 pub const SERVICE_TIME_HISTORY: u32 = 100;
 
+/// What a ticket step carries besides its action.
+#[derive(Debug, Clone, Default)]
+pub struct ActWith {
+    /// The ticket rules in force (the recall limit).
+    pub rules: TicketRules,
+    /// A message to put in the notification outbox in the step's own transaction, such as the
+    /// survey link sent after service.
+    pub notify: Option<onestop_domain::notify::Message>,
+}
+
+impl From<TicketRules> for ActWith {
+    fn from(rules: TicketRules) -> Self {
+        ActWith { rules, notify: None }
+    }
+}
+
 /// Tickets, windows and the centre event log.
 #[async_trait]
 pub trait QueueStore: Send + Sync {
@@ -385,7 +401,8 @@ pub trait QueueStore: Send + Sync {
     /// Applies `action` to ticket `id` of `centre` on behalf of `window`: the ticket must be called
     /// to, served at or parked by that window (`None` for actions of the centre itself, such as a
     /// parked ticket returning when paid). Appends the step, the event and `audit`; a transfer also
-    /// creates the follow-on ticket. Nothing is written when refused.
+    /// creates the follow-on ticket, and `with.notify` goes to the outbox. Nothing is written when
+    /// refused.
     #[allow(clippy::too_many_arguments)] // the contract's shape: who, what, which rules, when, audited
     async fn act(
         &self,
@@ -393,7 +410,7 @@ pub trait QueueStore: Send + Sync {
         id: TicketId,
         window: Option<WindowNumber>,
         action: Action,
-        rules: TicketRules,
+        with: ActWith,
         now: Timestamp,
         audit: AuditEvent,
     ) -> Result<Acted, ActError>;

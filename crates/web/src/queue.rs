@@ -27,7 +27,7 @@ use onestop_domain::queue::ticket::{
     Action, ActionName, Origin, ParkReason, PriorityGroup, ServiceResult, Ticket, TicketId, TicketRules,
     TicketState, TransferTarget, WindowNumber,
 };
-use onestop_store::queue::{ActError, Holder, NewTicket, ServiceTimes, TicketRecord, WindowSession};
+use onestop_store::queue::{ActError, ActWith, Holder, NewTicket, ServiceTimes, TicketRecord, WindowSession};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -932,9 +932,15 @@ pub async fn act(
     let audit = caller
         .event(now, &audit_action(&action), format!("window {id}: {} ticket {ticket}", action.name()))
         .with_record(format!("ticket:{ticket}"));
+    // A finished service of a booked ticket invites its holder to the survey sent as a link.
+    let notify = match action {
+        Action::Finish { .. } => crate::surveys::link_after_service(state, ticket).await?,
+        _ => None,
+    };
+    let with = ActWith { rules: TicketRules::default(), notify };
     let acted = state
         .store
-        .act(&centre.code, ticket, Some(window.number), action, TicketRules::default(), now, audit)
+        .act(&centre.code, ticket, Some(window.number), action, with, now, audit)
         .await
         .map_err(act_error)?;
     let viewer = Viewer { state, caller, lang, catalogue: c };
@@ -972,7 +978,7 @@ pub async fn return_parked(
         .with_record(format!("ticket:{id}"));
     let acted = state
         .store
-        .act(&centre.code, TicketId(id), None, Action::Return, TicketRules::default(), now, audit)
+        .act(&centre.code, TicketId(id), None, Action::Return, TicketRules::default().into(), now, audit)
         .await
         .map_err(act_error)?;
     let viewer = Viewer { state, caller, lang, catalogue: c };

@@ -183,3 +183,41 @@ pub async fn results(state: &AppState, caller: &Caller, code: &str) -> Result<Su
             .collect(),
     })
 }
+
+/// The invitation to the newest survey published as a link, for the holder of ticket `ticket`
+/// who booked it online (the only holders whose email or phone is known), in their language; `None`
+/// when no such survey is published or the ticket came without a booking.
+pub async fn link_after_service(
+    state: &AppState,
+    ticket: onestop_domain::queue::ticket::TicketId,
+) -> Result<Option<onestop_domain::notify::Message>, ApiError> {
+    use onestop_domain::notify::{Message, MessageChannel, recipient};
+    let Some(a) = state.store.appointment_of_ticket(ticket).await? else { return Ok(None) };
+    let Some((channel, to)) = recipient(a.email.as_deref(), a.phone.as_deref()) else { return Ok(None) };
+    let surveys = state.store.surveys().await?;
+    let Some(survey) = surveys
+        .iter()
+        .filter(|s| s.published_at.is_some() && s.channels.contains(&SurveyChannel::Link))
+        .max_by_key(|s| s.published_at)
+    else {
+        return Ok(None);
+    };
+    let link = format!("{}surveys/{}?via=link", state.public_url, survey.code);
+    let args = [("title", survey.title.clone().into()), ("link", link.into())];
+    let catalog = &state.templates.catalog;
+    let (subject, body) = match channel {
+        MessageChannel::Email => (
+            catalog.text(&a.lang, "survey-msg-link-subject", &args),
+            catalog.text(&a.lang, "survey-msg-link-body", &args),
+        ),
+        MessageChannel::Sms => (String::new(), catalog.text(&a.lang, "survey-msg-link-sms", &args)),
+    };
+    Ok(Some(Message {
+        channel,
+        recipient: to,
+        subject,
+        body,
+        topic: "survey.link".into(),
+        record: Some(format!("survey:{}", survey.code)),
+    }))
+}

@@ -668,3 +668,9 @@ staff-complaint-text = Şikayətçinin dedikləri
 staff-complaint-contact = Şikayətçiyə necə cavab verilsin (ən azı biri)
 staff-complaint-name = Şikayətçinin adı (istəyə bağlı)
 staff-complaint-register = Qeydə al
+## Surveys: the link sent after service
+survey-msg-link-subject = Səfəriniz necə keçdi? { $title }
+survey-msg-link-body = Bu gün bizə gəldiyiniz üçün təşəkkür edirik. Qısa sorğunu, "{ $title }", cavablandırarsınızmı? Bir dəqiqə çəkir və daha yaxşı olmağımıza kömək edir:
+
+    { $link }
+survey-msg-link-sms = Səfəriniz necə keçdi? Qısa sorğu: { $link }

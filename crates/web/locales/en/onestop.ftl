@@ -678,3 +678,9 @@ staff-complaint-text = What the complainant said
 staff-complaint-contact = How to answer the complainant (at least one)
 staff-complaint-name = The complainant's name (optional)
 staff-complaint-register = Register
+## Surveys: the link sent after service
+survey-msg-link-subject = How was your visit? { $title }
+survey-msg-link-body = Thank you for visiting us today. Would you answer a short survey, "{ $title }"? It takes a minute and helps us do better:
+
+    { $link }
+survey-msg-link-sms = How was your visit? A short survey: { $link }

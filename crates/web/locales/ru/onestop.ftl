@@ -682,3 +682,9 @@ staff-complaint-text = Что сообщил заявитель
 staff-complaint-contact = Как ответить заявителю (хотя бы один способ)
 staff-complaint-name = Имя заявителя (необязательно)
 staff-complaint-register = Зарегистрировать
+## Surveys: the link sent after service
+survey-msg-link-subject = Как прошёл ваш визит? { $title }
+survey-msg-link-body = Спасибо, что посетили нас сегодня. Ответите на короткий опрос «{ $title }»? Это займёт минуту и поможет нам стать лучше:
+
+    { $link }
+survey-msg-link-sms = Как прошёл ваш визит? Короткий опрос: { $link }
