@@ -220,6 +220,25 @@ test('a kiosk ticket is called in the console and shown on the hall and window d
   await phone.close();
 });
 
+test('the complaint booth takes a complaint and shows its reference', async () => {
+  const booth = await screen(tokens.kiosk, '/screens/kiosk');
+  for (const lang of LANGUAGES) {
+    await booth.page.goto(`${base}/screens/complaint-booth?lang=${lang}`);
+    await accessible(booth.page, `complaint-booth-${lang}`);
+  }
+  await booth.page.locator('#category').selectOption('premises');
+  await booth.page.locator('#text').fill('No ramp at the entrance');
+  await booth.page.locator('#phone').fill('+994501234567');
+  const sent = booth.page.waitForResponse((r) => r.url().endsWith('/api/v1/complaints'));
+  await booth.page.locator('#booth-send').click();
+  assert.equal((await sent).status(), 201);
+  await booth.page.locator('#booth-done').waitFor();
+  assert.match((await booth.page.locator('#booth-reference').textContent()).trim(), /^FB-\S{4}-\S{4}$/u);
+  assert.equal(await booth.page.locator('#text').inputValue(), '', 'what was written left the screen');
+  await accessible(booth.page, 'complaint-booth-sent');
+  await booth.context.close();
+});
+
 test('the info desk will not issue until every document is ticked', async () => {
   const desk = await signIn('desk');
   const page = desk.page;

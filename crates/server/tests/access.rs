@@ -160,6 +160,11 @@ const TABLE: &[(&str, &str, Who)] = &[
     ("POST", "/screens/pair", Who::Public),
     ("POST", "/screens/unpair", Who::Public),
     ("GET", "/screens/kiosk", Who::WithDevices(ISSUERS, &[DeviceKind::Kiosk, DeviceKind::Integration])),
+    (
+        "GET",
+        "/screens/complaint-booth",
+        Who::WithDevices(ISSUERS, &[DeviceKind::Kiosk, DeviceKind::Integration]),
+    ),
     ("GET", "/screens/hall", Who::WithDevices(WATCHERS, SCREENS)),
     ("GET", "/screens/window", Who::WithDevices(WATCHERS, SCREENS)),
     ("GET", "/staff/window", Who::Only(&[AgencyAdmin, Officer])),

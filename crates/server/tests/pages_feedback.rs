@@ -19,6 +19,7 @@ on_both_databases!(
     forms_work_without_script,
     ideas_and_surveys_have_their_pages,
     the_department_handles_complaints_on_their_pages,
+    the_complaint_booth_registers_by_the_booth_channel,
 );
 
 const CENTRE: &str = "BAKU-1";
@@ -305,5 +306,36 @@ async fn the_department_handles_complaints_on_their_pages(db: &TestDb) {
     let topics: Vec<_> = sent.iter().map(|m| m.message.topic.as_str()).collect();
     assert_eq!(topics, ["complaint.received", "complaint.answered", "complaint.closed"]);
     assert!(sent[0].message.subject.contains(&reference) && sent[0].message.subject.contains("получены"));
+    app.stop().await;
+}
+
+/// A kiosk paired as a centre's complaint booth shows the form; what it sends (as its script does,
+/// with the device token) comes in by the booth channel at the booth's centre.
+async fn the_complaint_booth_registers_by_the_booth_channel(db: &TestDb) {
+    let app = app(db).await;
+    let kiosk = token_issue(app.store.as_ref(), "kiosk", CENTRE.into(), None, None).await.unwrap().1;
+    let (status, html) = page(&app, "/screens/complaint-booth?lang=en", Some(&kiosk)).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("<form id=\"booth\"") && html.contains("/assets/js/booth.js"), "{html}");
+    assert!(html.contains("Tell us what went wrong at this centre"), "{html}");
+    let (status, _) = page(&app, "/screens/complaint-booth", None).await;
+    assert_eq!(status, 401);
+
+    let body = json!({"category": "premises", "text": "No ramp at the entrance", "phone": "+994501234567",
+        "subject_kind": "centre", "subject": CENTRE});
+    let sent = app
+        .client()
+        .post(app.url("/api/v1/complaints"))
+        .bearer_auth(&kiosk)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sent.status(), 201);
+    let sent: serde_json::Value = sent.json().await.unwrap();
+    assert_eq!(sent["channel"], "booth");
+    let record = app.store.complaint(sent["reference"].as_str().unwrap()).await.unwrap().unwrap();
+    assert_eq!(record.centre.as_deref(), Some(CENTRE));
+    assert!(record.entered_by.as_deref().is_some_and(|e| e.starts_with("device:")), "{record:?}");
     app.stop().await;
 }

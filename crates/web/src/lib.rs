@@ -288,6 +288,12 @@ fn table() -> Table {
         .page(Method::POST, "/screens/pair", Public, post(screens::pair))
         .page(Method::POST, "/screens/unpair", Public, post(screens::unpair))
         .page(Method::GET, "/screens/kiosk", Requires(P::IssueTicket), get(screens::kiosk))
+        .page(
+            Method::GET,
+            "/screens/complaint-booth",
+            Requires(P::IssueTicket),
+            get(screens::complaint_booth),
+        )
         .page(Method::GET, "/screens/hall", Requires(P::WatchQueue), get(screens::hall))
         .page(Method::GET, "/screens/window", Requires(P::WatchQueue), get(screens::window))
         .page(Method::GET, "/staff/window", Requires(P::ServeAtWindow), get(queue::officer))

@@ -243,6 +243,44 @@ pub async fn kiosk(
     Ok(page.into_response())
 }
 
+/// Words the complaint booth's script shows.
+pub(crate) const BOOTH_TEXTS: &[&str] = &["booth-sending", "booth-failed"];
+
+/// `GET /screens/complaint-booth`: the electronic complaint booth of a centre — a touch form whose
+/// complaints and suggestions come in by the booth channel, about the centre unless told otherwise.
+pub async fn complaint_booth(
+    State(state): State<AppState>,
+    caller: Caller,
+    locale: Locale,
+    Query(q): Query<PlaceQuery>,
+) -> Result<Response, ApiError> {
+    let code =
+        match screen_centre(&state, &caller, &locale, &q, "/screens/complaint-booth", "booth-title").await? {
+            Ok(code) => code,
+            Err(page) => return Ok(page),
+        };
+    let loaded = registry(&state).await?;
+    let c = &loaded.catalogue;
+    let centre = c.centre(&code);
+    let categories: Vec<&str> =
+        onestop_domain::feedback::complaint::Category::ALL.iter().map(|x| x.as_str()).collect();
+    let page = state.templates.page(
+        &locale,
+        &caller,
+        "screen_booth.html",
+        json!({
+            "centre": { "code": code, "name": centre.map(|x| tr(&x.name, locale.lang, c)) },
+            "categories": categories,
+            "config": {
+                "centre": code,
+                "csrf": caller.session.as_ref().map(|s| s.csrf.clone()),
+                "texts": texts(&state, &locale, BOOTH_TEXTS),
+            },
+        }),
+    )?;
+    Ok(page.into_response())
+}
+
 /// `GET /screens/hall`: the hall display — the latest calls and the waiting per service, live.
 pub async fn hall(
     State(state): State<AppState>,

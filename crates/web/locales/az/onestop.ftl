@@ -674,3 +674,10 @@ survey-msg-link-body = Bu gün bizə gəldiyiniz üçün təşəkkür edirik. Q�
 
     { $link }
 survey-msg-link-sms = Səfəriniz necə keçdi? Qısa sorğu: { $link }
+## The complaint booth
+booth-title = Şikayət və təkliflər
+booth-lead = Bu mərkəzdə nəyin pis getdiyini və ya necə daha yaxşı etmək olacağını bizə bildirin. Monitorinq şöbəsi müəyyən müddət ərzində cavab verir.
+booth-sending = Göndərilir…
+booth-failed = Göndərmək alınmadı.
+booth-thanks = Təşəkkür edirik. Qeydə alındı.
+booth-reference = Saytda izləmək üçün müraciətinizin nömrəsini yazın:

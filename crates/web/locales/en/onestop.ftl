@@ -684,3 +684,10 @@ survey-msg-link-body = Thank you for visiting us today. Would you answer a short
 
     { $link }
 survey-msg-link-sms = How was your visit? A short survey: { $link }
+## The complaint booth
+booth-title = Complaints and suggestions
+booth-lead = Tell us what went wrong at this centre, or how to do better. The monitoring department answers within a set deadline.
+booth-sending = Sending…
+booth-failed = It could not be sent.
+booth-thanks = Thank you. It has been registered.
+booth-reference = Write down your reference to follow it on the website:
