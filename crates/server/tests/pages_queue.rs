@@ -309,13 +309,11 @@ async fn the_comparison_puts_the_fastest_centre_first(db: &TestDb) {
     let row = queues.split("href=\"/centres/BAKU-1\"").nth(1).unwrap().split("</tr>").next().unwrap();
     assert!(row.contains("<td>3</td><td>1</td>"), "3 waiting, 1 open window: {row}");
     assert!(queues.contains(&format!("href=\"/queues/compare?service={SERVICE}\"")));
-    // The home page and the service page lead there.
+    // The home page and the service page lead there; the service page also to booking it.
     assert!(text(app.get("/").await).await.contains("href=\"/queues\""));
-    assert!(
-        text(app.get(&format!("/services/{SERVICE}")).await)
-            .await
-            .contains(&format!("/queues/compare?service={SERVICE}"))
-    );
+    let service = text(app.get(&format!("/services/{SERVICE}")).await).await;
+    assert!(service.contains(&format!("/queues/compare?service={SERVICE}")));
+    assert!(service.contains(&format!("id=\"book-service\" href=\"/book/{SERVICE}\"")), "{service}");
     app.stop().await;
 }
 

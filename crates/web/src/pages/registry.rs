@@ -153,6 +153,8 @@ pub async fn service(
         &caller,
         "service.html",
         json!({
+            // Booked online where a centre's windows serve it.
+            "bookable": c.centres.iter().any(|x| x.windows_for(s.code.as_str()).next().is_some()),
             "service": {
                 "code": s.code.as_str(),
                 "name": tr(&s.name, lang, c),
