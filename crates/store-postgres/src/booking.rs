@@ -32,10 +32,6 @@ const COLUMNS: &str = "id, reference, centre, service, channel, starts_at, ends_
 const TAKES_PLACE: &str = "(state IN ('confirmed', 'checked_in', 'no_show')
     OR (state = 'held' AND expires_at > $1) OR (state = 'cancelled' AND released_at > $1))";
 
-fn bad(what: &str, value: &str) -> StoreError {
-    StoreError::Other(format!("stored {what} {value:?} is not valid"))
-}
-
 fn appointment(row: &PgRow) -> Result<Appointment, StoreError> {
     let channel: String = row.get("channel");
     let state: String = row.get("state");
@@ -46,15 +42,16 @@ fn appointment(row: &PgRow) -> Result<Appointment, StoreError> {
         reference: row.get("reference"),
         centre: CentreCode::new(row.get::<String, _>("centre")),
         service: ServiceCode::new(row.get::<String, _>("service")),
-        channel: BookingChannel::parse(&channel).ok_or_else(|| bad("channel", &channel))?,
+        channel: BookingChannel::parse(&channel).ok_or_else(|| StoreError::invalid("channel", &channel))?,
         starts_at: read_ts(row, "starts_at")?,
         ends_at: read_ts(row, "ends_at")?,
-        fin: Fin::parse(&fin).map_err(|_| bad("FIN", "…"))?,
+        fin: Fin::parse(&fin).map_err(|_| StoreError::invalid("FIN", "…"))?,
         name: row.get("person_name"),
         email: row.get("email"),
         phone: row.get("phone"),
         lang: row.get("lang"),
-        state: AppointmentState::parse(&state).ok_or_else(|| bad("appointment state", &state))?,
+        state: AppointmentState::parse(&state)
+            .ok_or_else(|| StoreError::invalid("appointment state", &state))?,
         created_at: read_ts(row, "created_at")?,
         expires_at: read_ts(row, "expires_at")?,
         code_attempts: u32::try_from(attempts).unwrap_or(u32::MAX),

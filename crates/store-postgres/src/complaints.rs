@@ -30,17 +30,13 @@ fn pgdate(day: Date) -> jiff_sqlx::Date {
     jiff_sqlx::Date::from(day)
 }
 
-fn bad(what: &str, value: &str) -> StoreError {
-    StoreError::Other(format!("stored {what} {value:?} is not valid"))
-}
-
 fn date(row: &PgRow, column: &str) -> Result<Option<Date>, StoreError> {
     row.try_get::<Option<jiff_sqlx::Date>, _>(column).map(|d| d.map(|d| d.to_jiff())).map_err(db)
 }
 
 fn named<T>(row: &PgRow, column: &str, parse: fn(&str) -> Option<T>) -> Result<T, StoreError> {
     let text: String = row.get(column);
-    parse(&text).ok_or_else(|| bad(column, &text))
+    parse(&text).ok_or_else(|| StoreError::invalid(column, &text))
 }
 
 fn record(row: &PgRow) -> Result<ComplaintRecord, StoreError> {
@@ -60,7 +56,9 @@ fn record(row: &PgRow) -> Result<ComplaintRecord, StoreError> {
         contact: Contact {
             name: row.get("contact_name"),
             email: row.get("contact_email"),
-            phone: phone.map(|p| Phone::parse(&p).map_err(|_| bad("phone", "…"))).transpose()?,
+            phone: phone
+                .map(|p| Phone::parse(&p).map_err(|_| StoreError::invalid("phone", "…")))
+                .transpose()?,
             address: row.get("contact_address"),
         },
         entered_by: row.get("entered_by"),
@@ -68,8 +66,8 @@ fn record(row: &PgRow) -> Result<ComplaintRecord, StoreError> {
         assignee: row.get("assignee"),
         answer: row.get("answer"),
         received_at: read_ts(row, "received_at")?,
-        received_on: date(row, "received_on")?.ok_or_else(|| bad("received_on", "NULL"))?,
-        due_on: date(row, "due_on")?.ok_or_else(|| bad("due_on", "NULL"))?,
+        received_on: date(row, "received_on")?.ok_or_else(|| StoreError::invalid("received_on", "NULL"))?,
+        due_on: date(row, "due_on")?.ok_or_else(|| StoreError::invalid("due_on", "NULL"))?,
         answered_on: date(row, "answered_on")?,
         updated_at: read_ts(row, "updated_at")?,
         reopened: u32::try_from(reopened).unwrap_or(0),
@@ -177,8 +175,9 @@ impl ComplaintStore for PgStore {
             enqueue(&mut tx, message, now).await?;
         }
         append(&mut tx, audit.with_record(format!("complaint:{}", new.reference))).await?;
-        let complaint =
-            by_reference(&mut tx, &new.reference, false).await?.ok_or_else(|| bad("complaint", "lost"))?;
+        let complaint = by_reference(&mut tx, &new.reference, false)
+            .await?
+            .ok_or_else(|| StoreError::invalid("complaint", "lost"))?;
         tx.commit().await.map_err(db)?;
         Ok(complaint)
     }
@@ -263,8 +262,9 @@ impl ComplaintStore for PgStore {
         if let Some(message) = &change.message {
             enqueue(&mut tx, message, now).await?;
         }
-        let complaint =
-            by_reference(&mut tx, reference, false).await?.ok_or_else(|| bad("complaint", "lost"))?;
+        let complaint = by_reference(&mut tx, reference, false)
+            .await?
+            .ok_or_else(|| StoreError::invalid("complaint", "lost"))?;
         tx.commit().await.map_err(db)?;
         Ok(complaint)
     }

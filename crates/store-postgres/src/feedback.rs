@@ -18,10 +18,6 @@ use sqlx::{PgConnection, Postgres, QueryBuilder, Row};
 const COLUMNS: &str =
     "id, at, channel, centre, ticket_id, service, provider, window_number, officer, score, reasons, comment";
 
-fn bad(what: &str, value: &str) -> StoreError {
-    StoreError::Other(format!("stored {what} {value:?} is not valid"))
-}
-
 fn rating(row: &PgRow) -> Result<RatingRecord, StoreError> {
     let channel: String = row.get("channel");
     let score: i64 = row.get("score");
@@ -29,17 +25,18 @@ fn rating(row: &PgRow) -> Result<RatingRecord, StoreError> {
     Ok(RatingRecord {
         id: row.get("id"),
         at: read_ts(row, "at")?,
-        channel: RatingChannel::parse(&channel).ok_or_else(|| bad("rating channel", &channel))?,
+        channel: RatingChannel::parse(&channel)
+            .ok_or_else(|| StoreError::invalid("rating channel", &channel))?,
         centre: CentreCode::new(row.get::<String, _>("centre")),
         ticket: row.get::<Option<i64>, _>("ticket_id").map(TicketId),
         service: row.get("service"),
         provider: row.get("provider"),
         window: window
-            .map(|w| WindowNumber::try_from(w).map_err(|_| bad("window", &w.to_string())))
+            .map(|w| WindowNumber::try_from(w).map_err(|_| StoreError::invalid("window", &w.to_string())))
             .transpose()?,
         officer: row.get("officer"),
         verdict: Verdict {
-            score: Score::new(score).map_err(|_| bad("score", &score.to_string()))?,
+            score: Score::new(score).map_err(|_| StoreError::invalid("score", &score.to_string()))?,
             reasons: parse_reasons(row.get("reasons")),
             comment: row.get("comment"),
         },
@@ -131,7 +128,8 @@ impl FeedbackStore for PgStore {
             return Err(RateError::NotFinished(number));
         };
         if finished_at != i64::from(r.window) {
-            let finished_at = WindowNumber::try_from(finished_at).map_err(|_| bad("window", "?"))?;
+            let finished_at =
+                WindowNumber::try_from(finished_at).map_err(|_| StoreError::invalid("window", "?"))?;
             return Err(RateError::OtherWindow { number, finished_at });
         }
         let rated: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM ratings WHERE ticket_id = $1")

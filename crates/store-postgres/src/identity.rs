@@ -22,10 +22,6 @@ const STAFF_SELECT: &str = "SELECT s.id, s.login, p.full_name, p.fin, p.phone, s
 const DEVICE_SELECT: &str =
     "SELECT id, kind, centre_code, window_code, label, created_at, revoked_at FROM device_tokens";
 
-fn bad(what: &str, value: &str) -> StoreError {
-    StoreError::Other(format!("stored {what} {value:?} is not valid"))
-}
-
 fn staff(row: &PgRow) -> Result<StaffRecord, StoreError> {
     let role: String = row.get("role");
     let fin: Option<String> = row.get("fin");
@@ -34,9 +30,9 @@ fn staff(row: &PgRow) -> Result<StaffRecord, StoreError> {
         id: row.get("id"),
         login: row.get("login"),
         full_name: row.get("full_name"),
-        fin: fin.map(|f| Fin::parse(&f).map_err(|_| bad("FIN", "…"))).transpose()?,
-        phone: phone.map(|p| Phone::parse(&p).map_err(|_| bad("phone", "…"))).transpose()?,
-        role: role.parse::<Role>().map_err(|_| bad("role", &role))?,
+        fin: fin.map(|f| Fin::parse(&f).map_err(|_| StoreError::invalid("FIN", "…"))).transpose()?,
+        phone: phone.map(|p| Phone::parse(&p).map_err(|_| StoreError::invalid("phone", "…"))).transpose()?,
+        role: role.parse::<Role>().map_err(|_| StoreError::invalid("role", &role))?,
         scope: Scope { centre: row.get("centre_code"), provider: row.get("provider_code"), window: None },
         active: row.get("active"),
         must_change_password: row.get("must_change_password"),
@@ -48,7 +44,7 @@ fn device(row: &PgRow) -> Result<DeviceRecord, StoreError> {
     let kind: String = row.get("kind");
     Ok(DeviceRecord {
         id: row.get("id"),
-        kind: kind.parse::<DeviceKind>().map_err(|_| bad("device kind", &kind))?,
+        kind: kind.parse::<DeviceKind>().map_err(|_| StoreError::invalid("device kind", &kind))?,
         scope: Scope { centre: Some(row.get("centre_code")), provider: None, window: row.get("window_code") },
         label: row.get("label"),
         created_at: read_ts(row, "created_at")?,

@@ -37,10 +37,6 @@ pub(crate) async fn enqueue(
     .map_err(db)
 }
 
-fn bad(what: &str, value: &str) -> StoreError {
-    StoreError::Other(format!("stored {what} {value:?} is not valid"))
-}
-
 fn row_message(row: &PgRow) -> Result<OutboxMessage, StoreError> {
     let channel: String = row.get("channel");
     let state: String = row.get("state");
@@ -49,14 +45,15 @@ fn row_message(row: &PgRow) -> Result<OutboxMessage, StoreError> {
         id: row.get("id"),
         created_at: read_ts(row, "created_at")?,
         message: Message {
-            channel: MessageChannel::parse(&channel).ok_or_else(|| bad("channel", &channel))?,
+            channel: MessageChannel::parse(&channel)
+                .ok_or_else(|| StoreError::invalid("channel", &channel))?,
             recipient: row.get("recipient"),
             subject: row.get("subject"),
             body: row.get("body"),
             topic: row.get("topic"),
             record: row.get("record"),
         },
-        state: DeliveryState::parse(&state).ok_or_else(|| bad("delivery state", &state))?,
+        state: DeliveryState::parse(&state).ok_or_else(|| StoreError::invalid("delivery state", &state))?,
         attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
         next_attempt_at: read_ts(row, "next_attempt_at")?,
         last_error: row.get("last_error"),

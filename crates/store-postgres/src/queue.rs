@@ -80,12 +80,10 @@ fn date(day: Date) -> jiff_sqlx::Date {
     jiff_sqlx::Date::from(day)
 }
 
-fn bad(what: &str, value: &str) -> StoreError {
-    StoreError::Other(format!("stored {what} {value:?} is not valid"))
-}
-
 fn window_of(value: Option<i64>) -> Result<Option<WindowNumber>, StoreError> {
-    value.map(|w| WindowNumber::try_from(w).map_err(|_| bad("window", &w.to_string()))).transpose()
+    value
+        .map(|w| WindowNumber::try_from(w).map_err(|_| StoreError::invalid("window", &w.to_string())))
+        .transpose()
 }
 
 fn step(row: &PgRow) -> Result<Step, StoreError> {
@@ -94,9 +92,9 @@ fn step(row: &PgRow) -> Result<Step, StoreError> {
     let to: String = row.get("to_state");
     Ok(Step {
         at: read_ts(row, "at")?,
-        action: ActionName::parse(&action).ok_or_else(|| bad("action", &action))?,
-        from: StateName::parse(&from).ok_or_else(|| bad("state", &from))?,
-        to: StateName::parse(&to).ok_or_else(|| bad("state", &to))?,
+        action: ActionName::parse(&action).ok_or_else(|| StoreError::invalid("action", &action))?,
+        from: StateName::parse(&from).ok_or_else(|| StoreError::invalid("state", &from))?,
+        to: StateName::parse(&to).ok_or_else(|| StoreError::invalid("state", &to))?,
         window: window_of(row.get("window_number"))?,
     })
 }
@@ -105,15 +103,16 @@ fn state(row: &PgRow) -> Result<TicketState, StoreError> {
     let name: String = row.get("state");
     let window = window_of(row.get("window_number"))?;
     let at = read_ts(row, "state_at")?;
-    let need_window = || window.ok_or_else(|| bad("ticket window", "NULL"));
-    Ok(match StateName::parse(&name).ok_or_else(|| bad("state", &name))? {
+    let need_window = || window.ok_or_else(|| StoreError::invalid("ticket window", "NULL"));
+    Ok(match StateName::parse(&name).ok_or_else(|| StoreError::invalid("state", &name))? {
         StateName::Waiting => TicketState::Waiting,
         StateName::Called => {
             let recalls: i64 = row.get("recalls");
             TicketState::Called {
                 window: need_window()?,
                 at,
-                recalls: u32::try_from(recalls).map_err(|_| bad("recalls", &recalls.to_string()))?,
+                recalls: u32::try_from(recalls)
+                    .map_err(|_| StoreError::invalid("recalls", &recalls.to_string()))?,
             }
         }
         StateName::Serving => TicketState::Serving { window: need_window()?, since: at },
@@ -122,7 +121,7 @@ fn state(row: &PgRow) -> Result<TicketState, StoreError> {
             TicketState::Parked {
                 window: need_window()?,
                 reason: ParkReason::from_kind(&kind, row.get("park_note"))
-                    .ok_or_else(|| bad("park reason", &kind))?,
+                    .ok_or_else(|| StoreError::invalid("park reason", &kind))?,
             }
         }
         StateName::Finished => {
@@ -138,11 +137,11 @@ fn state(row: &PgRow) -> Result<TicketState, StoreError> {
                     let to = match (service, window_of(row.get("transfer_window"))?) {
                         (Some(service), _) => TransferTarget::Service(ServiceCode::new(service)),
                         (None, Some(window)) => TransferTarget::Window(window),
-                        (None, None) => return Err(bad("transfer target", "NULL")),
+                        (None, None) => return Err(StoreError::invalid("transfer target", "NULL")),
                     };
                     Outcome::Transferred { to }
                 }
-                _ => return Err(bad("outcome", &kind)),
+                _ => return Err(StoreError::invalid("outcome", &kind)),
             };
             TicketState::Finished { outcome }
         }
@@ -157,13 +156,13 @@ fn record(row: &PgRow, steps: Vec<Step>) -> Result<TicketRecord, StoreError> {
     let fin: Option<String> = row.get("holder_fin");
     let ticket = Ticket {
         id: TicketId(row.get("id")),
-        number: TicketNumber::parse(&number).map_err(|_| bad("ticket number", &number))?,
+        number: TicketNumber::parse(&number).map_err(|_| StoreError::invalid("ticket number", &number))?,
         centre: CentreCode::new(row.get::<String, _>("centre")),
         service: ServiceCode::new(row.get::<String, _>("service")),
         origin: Origin::from_kind(&origin, opt_ts(row, "appointment_at")?)
-            .ok_or_else(|| bad("origin", &origin))?,
+            .ok_or_else(|| StoreError::invalid("origin", &origin))?,
         priority: priority
-            .map(|p| PriorityGroup::parse(&p).ok_or_else(|| bad("priority", &p)))
+            .map(|p| PriorityGroup::parse(&p).ok_or_else(|| StoreError::invalid("priority", &p)))
             .transpose()?,
         issued_at: read_ts(row, "issued_at")?,
         reserved_for: window_of(row.get("reserved_for"))?,
@@ -178,7 +177,7 @@ fn record(row: &PgRow, steps: Vec<Step>) -> Result<TicketRecord, StoreError> {
         holder: fin
             .map(|f| {
                 Ok::<_, StoreError>(Holder {
-                    fin: Fin::parse(&f).map_err(|_| bad("FIN", "…"))?,
+                    fin: Fin::parse(&f).map_err(|_| StoreError::invalid("FIN", "…"))?,
                     name: row.get("holder_name"),
                 })
             })
@@ -376,7 +375,7 @@ fn queue_event(row: &PgRow) -> Result<QueueEvent, StoreError> {
         id: row.get("id"),
         centre: CentreCode::new(row.get::<String, _>("centre")),
         at: read_ts(row, "at")?,
-        kind: EventKind::parse(&kind).ok_or_else(|| bad("event kind", &kind))?,
+        kind: EventKind::parse(&kind).ok_or_else(|| StoreError::invalid("event kind", &kind))?,
         ticket: row.get::<Option<i64>, _>("ticket_id").map(TicketId),
         number: row.get("number"),
         service: row.get::<Option<String>, _>("service").map(ServiceCode::new),
@@ -582,7 +581,7 @@ impl QueueStore for PgStore {
                     service: ServiceCode::new(row.get::<String, _>("service")),
                     issued_at: read_ts(row, "issued_at")?,
                     priority: priority
-                        .map(|p| PriorityGroup::parse(&p).ok_or_else(|| bad("priority", &p)))
+                        .map(|p| PriorityGroup::parse(&p).ok_or_else(|| StoreError::invalid("priority", &p)))
                         .transpose()?,
                     appointment: opt_ts(row, "appointment_at")?,
                     returning_to: window_of(row.get("reserved_for"))?,
@@ -766,7 +765,7 @@ impl QueueStore for PgStore {
         let by_outcome: Vec<(String, u32)> =
             Outcome::NAMES.iter().map(|name| (name.to_string(), counts.remove(*name).unwrap_or(0))).collect();
         if let Some(unknown) = counts.keys().next() {
-            return Err(bad("outcome", unknown));
+            return Err(StoreError::invalid("outcome", unknown));
         }
         let mut audit = audit;
         audit.record.get_or_insert_with(|| format!("queue:{centre}:{day}"));

@@ -31,10 +31,6 @@ const COLUMNS: &str = "id, reference, centre, service, channel, starts_at, ends_
 const TAKES_PLACE: &str = "(state IN ('confirmed', 'checked_in', 'no_show')
     OR (state = 'held' AND expires_at > ?1) OR (state = 'cancelled' AND released_at > ?1))";
 
-fn bad(what: &str, value: &str) -> StoreError {
-    StoreError::Other(format!("stored {what} {value:?} is not valid"))
-}
-
 fn at(row: &Row, column: &str) -> Result<Timestamp, StoreError> {
     parse_timestamp(&col::<String>(row, column)?)
 }
@@ -53,15 +49,16 @@ fn appointment(row: &Row) -> Result<Appointment, StoreError> {
         reference: col(row, "reference")?,
         centre: CentreCode::new(col::<String>(row, "centre")?),
         service: ServiceCode::new(col::<String>(row, "service")?),
-        channel: BookingChannel::parse(&channel).ok_or_else(|| bad("channel", &channel))?,
+        channel: BookingChannel::parse(&channel).ok_or_else(|| StoreError::invalid("channel", &channel))?,
         starts_at: at(row, "starts_at")?,
         ends_at: at(row, "ends_at")?,
-        fin: Fin::parse(&fin).map_err(|_| bad("FIN", "…"))?,
+        fin: Fin::parse(&fin).map_err(|_| StoreError::invalid("FIN", "…"))?,
         name: col(row, "person_name")?,
         email: col(row, "email")?,
         phone: col(row, "phone")?,
         lang: col(row, "lang")?,
-        state: AppointmentState::parse(&state).ok_or_else(|| bad("appointment state", &state))?,
+        state: AppointmentState::parse(&state)
+            .ok_or_else(|| StoreError::invalid("appointment state", &state))?,
         created_at: at(row, "created_at")?,
         expires_at: at(row, "expires_at")?,
         code_attempts: u32::try_from(attempts).unwrap_or(u32::MAX),

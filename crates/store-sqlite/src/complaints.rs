@@ -26,17 +26,15 @@ const COLUMNS: &str = "id, reference, channel, category, subject_kind, subject_c
     contact_email, contact_phone, contact_address, entered_by, status, assignee, answer, received_at, received_on,
     due_on, answered_on, updated_at, reopened, lang";
 
-fn bad(what: &str, value: &str) -> StoreError {
-    StoreError::Other(format!("stored {what} {value:?} is not valid"))
-}
-
 fn date(row: &SqliteRow, column: &str) -> Result<Option<Date>, StoreError> {
-    row.get::<Option<String>, _>(column).map(|d| d.parse::<Date>().map_err(|_| bad(column, &d))).transpose()
+    row.get::<Option<String>, _>(column)
+        .map(|d| d.parse::<Date>().map_err(|_| StoreError::invalid(column, &d)))
+        .transpose()
 }
 
 fn named<T>(row: &SqliteRow, column: &str, parse: fn(&str) -> Option<T>) -> Result<T, StoreError> {
     let text: String = row.get(column);
-    parse(&text).ok_or_else(|| bad(column, &text))
+    parse(&text).ok_or_else(|| StoreError::invalid(column, &text))
 }
 
 fn record(row: &SqliteRow) -> Result<ComplaintRecord, StoreError> {
@@ -56,7 +54,9 @@ fn record(row: &SqliteRow) -> Result<ComplaintRecord, StoreError> {
         contact: Contact {
             name: row.get("contact_name"),
             email: row.get("contact_email"),
-            phone: phone.map(|p| Phone::parse(&p).map_err(|_| bad("phone", "…"))).transpose()?,
+            phone: phone
+                .map(|p| Phone::parse(&p).map_err(|_| StoreError::invalid("phone", "…")))
+                .transpose()?,
             address: row.get("contact_address"),
         },
         entered_by: row.get("entered_by"),
@@ -64,8 +64,8 @@ fn record(row: &SqliteRow) -> Result<ComplaintRecord, StoreError> {
         assignee: row.get("assignee"),
         answer: row.get("answer"),
         received_at: parse_timestamp(row.get("received_at"))?,
-        received_on: date(row, "received_on")?.ok_or_else(|| bad("received_on", "NULL"))?,
-        due_on: date(row, "due_on")?.ok_or_else(|| bad("due_on", "NULL"))?,
+        received_on: date(row, "received_on")?.ok_or_else(|| StoreError::invalid("received_on", "NULL"))?,
+        due_on: date(row, "due_on")?.ok_or_else(|| StoreError::invalid("due_on", "NULL"))?,
         answered_on: date(row, "answered_on")?,
         updated_at: parse_timestamp(row.get("updated_at"))?,
         reopened: u32::try_from(reopened).unwrap_or(0),
@@ -172,8 +172,9 @@ impl ComplaintStore for SqliteStore {
             enqueue(&mut tx, message, now).await?;
         }
         append(&mut tx, audit.with_record(format!("complaint:{}", new.reference))).await?;
-        let complaint =
-            by_reference(&mut tx, &new.reference).await?.ok_or_else(|| bad("complaint", "lost"))?;
+        let complaint = by_reference(&mut tx, &new.reference)
+            .await?
+            .ok_or_else(|| StoreError::invalid("complaint", "lost"))?;
         tx.commit().await.map_err(db)?;
         Ok(complaint)
     }
@@ -258,7 +259,9 @@ impl ComplaintStore for SqliteStore {
         if let Some(message) = &change.message {
             enqueue(&mut tx, message, now).await?;
         }
-        let complaint = by_reference(&mut tx, reference).await?.ok_or_else(|| bad("complaint", "lost"))?;
+        let complaint = by_reference(&mut tx, reference)
+            .await?
+            .ok_or_else(|| StoreError::invalid("complaint", "lost"))?;
         tx.commit().await.map_err(db)?;
         Ok(complaint)
     }

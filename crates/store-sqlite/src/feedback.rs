@@ -18,10 +18,6 @@ use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
 const COLUMNS: &str =
     "id, at, channel, centre, ticket_id, service, provider, window_number, officer, score, reasons, comment";
 
-fn bad(what: &str, value: &str) -> StoreError {
-    StoreError::Other(format!("stored {what} {value:?} is not valid"))
-}
-
 fn rating(row: &SqliteRow) -> Result<RatingRecord, StoreError> {
     let channel: String = row.get("channel");
     let score: i64 = row.get("score");
@@ -29,17 +25,18 @@ fn rating(row: &SqliteRow) -> Result<RatingRecord, StoreError> {
     Ok(RatingRecord {
         id: row.get("id"),
         at: parse_timestamp(row.get("at"))?,
-        channel: RatingChannel::parse(&channel).ok_or_else(|| bad("rating channel", &channel))?,
+        channel: RatingChannel::parse(&channel)
+            .ok_or_else(|| StoreError::invalid("rating channel", &channel))?,
         centre: CentreCode::new(row.get::<String, _>("centre")),
         ticket: row.get::<Option<i64>, _>("ticket_id").map(TicketId),
         service: row.get("service"),
         provider: row.get("provider"),
         window: window
-            .map(|w| WindowNumber::try_from(w).map_err(|_| bad("window", &w.to_string())))
+            .map(|w| WindowNumber::try_from(w).map_err(|_| StoreError::invalid("window", &w.to_string())))
             .transpose()?,
         officer: row.get("officer"),
         verdict: Verdict {
-            score: Score::new(score).map_err(|_| bad("score", &score.to_string()))?,
+            score: Score::new(score).map_err(|_| StoreError::invalid("score", &score.to_string()))?,
             reasons: parse_reasons(row.get("reasons")),
             comment: row.get("comment"),
         },
@@ -132,7 +129,8 @@ impl FeedbackStore for SqliteStore {
             return Err(RateError::NotFinished(number));
         };
         if finished_at != i64::from(r.window) {
-            let finished_at = WindowNumber::try_from(finished_at).map_err(|_| bad("window", "?"))?;
+            let finished_at =
+                WindowNumber::try_from(finished_at).map_err(|_| StoreError::invalid("window", "?"))?;
             return Err(RateError::OtherWindow { number, finished_at });
         }
         if row.get::<i64, _>("rated") > 0 {

@@ -15,10 +15,6 @@ use sqlx::{Row, SqliteConnection};
 
 const COLUMNS: &str = "id, reference, title, body, author_name, contact, status, submitted_at, decided_at";
 
-fn bad(what: &str, value: &str) -> StoreError {
-    StoreError::Other(format!("stored {what} {value:?} is not valid"))
-}
-
 async fn complete(conn: &mut SqliteConnection, row: &SqliteRow) -> Result<IdeaRecord, StoreError> {
     let id: i64 = row.get("id");
     let status: String = row.get("status");
@@ -33,7 +29,7 @@ async fn complete(conn: &mut SqliteConnection, row: &SqliteRow) -> Result<IdeaRe
     for s in &scores {
         let member: String = s.get("member");
         let at = parse_timestamp(s.get("at"))?;
-        let score = u8::try_from(s.get::<i64, _>("score")).map_err(|_| bad("score", "?"))?;
+        let score = u8::try_from(s.get::<i64, _>("score")).map_err(|_| StoreError::invalid("score", "?"))?;
         let criterion: String = s.get("criterion");
         match members.last_mut() {
             Some(m) if m.member == member => m.scores.push((criterion, score)),
@@ -62,7 +58,7 @@ async fn complete(conn: &mut SqliteConnection, row: &SqliteRow) -> Result<IdeaRe
         text: row.get("body"),
         author: row.get("author_name"),
         contact: row.get("contact"),
-        status: IdeaStatus::parse(&status).ok_or_else(|| bad("idea status", &status))?,
+        status: IdeaStatus::parse(&status).ok_or_else(|| StoreError::invalid("idea status", &status))?,
         submitted_at: parse_timestamp(row.get("submitted_at"))?,
         decided_at: row.get::<Option<String>, _>("decided_at").as_deref().map(parse_timestamp).transpose()?,
         scores: members,
@@ -109,7 +105,9 @@ impl IdeaStore for SqliteStore {
         .await
         .map_err(db)?;
         append(&mut tx, audit.with_record(format!("idea:{}", new.reference))).await?;
-        let idea = by_reference(&mut tx, &new.reference).await?.ok_or_else(|| bad("idea", "lost"))?;
+        let idea = by_reference(&mut tx, &new.reference)
+            .await?
+            .ok_or_else(|| StoreError::invalid("idea", "lost"))?;
         tx.commit().await.map_err(db)?;
         Ok(idea)
     }
@@ -175,7 +173,8 @@ impl IdeaStore for SqliteStore {
             .await
             .map_err(db)?;
         append(&mut tx, audit.with_record(format!("idea:{reference}"))).await?;
-        let idea = by_reference(&mut tx, reference).await?.ok_or_else(|| bad("idea", "lost"))?;
+        let idea =
+            by_reference(&mut tx, reference).await?.ok_or_else(|| StoreError::invalid("idea", "lost"))?;
         tx.commit().await.map_err(db)?;
         Ok(idea)
     }
@@ -218,7 +217,8 @@ impl IdeaStore for SqliteStore {
             .map_err(db)?;
         }
         append(&mut tx, audit.with_record(format!("idea:{reference}"))).await?;
-        let idea = by_reference(&mut tx, reference).await?.ok_or_else(|| bad("idea", "lost"))?;
+        let idea =
+            by_reference(&mut tx, reference).await?.ok_or_else(|| StoreError::invalid("idea", "lost"))?;
         tx.commit().await.map_err(db)?;
         Ok(idea)
     }

@@ -24,10 +24,6 @@ const STAFF_SELECT: &str = "SELECT s.id, s.login, p.full_name, p.fin, p.phone, s
 const DEVICE_SELECT: &str =
     "SELECT id, kind, centre_code, window_code, label, created_at, revoked_at FROM device_tokens";
 
-fn bad(what: &str, value: &str) -> StoreError {
-    StoreError::Other(format!("stored {what} {value:?} is not valid"))
-}
-
 fn opt_ts(row: &impl Columns, column: &str) -> Result<Option<Timestamp>, StoreError> {
     row.value::<Option<String>>(column)?.as_deref().map(parse_timestamp).transpose()
 }
@@ -44,9 +40,9 @@ fn staff(row: &impl Columns) -> Result<StaffRecord, StoreError> {
         id: row.value("id")?,
         login: row.value("login")?,
         full_name: row.value("full_name")?,
-        fin: fin.map(|f| Fin::parse(&f).map_err(|_| bad("FIN", "…"))).transpose()?,
-        phone: phone.map(|p| Phone::parse(&p).map_err(|_| bad("phone", "…"))).transpose()?,
-        role: role.parse::<Role>().map_err(|_| bad("role", &role))?,
+        fin: fin.map(|f| Fin::parse(&f).map_err(|_| StoreError::invalid("FIN", "…"))).transpose()?,
+        phone: phone.map(|p| Phone::parse(&p).map_err(|_| StoreError::invalid("phone", "…"))).transpose()?,
+        role: role.parse::<Role>().map_err(|_| StoreError::invalid("role", &role))?,
         scope: Scope {
             centre: row.value("centre_code")?,
             provider: row.value("provider_code")?,
@@ -62,7 +58,7 @@ fn device(row: &impl Columns) -> Result<DeviceRecord, StoreError> {
     let kind: String = row.value("kind")?;
     Ok(DeviceRecord {
         id: row.value("id")?,
-        kind: kind.parse::<DeviceKind>().map_err(|_| bad("device kind", &kind))?,
+        kind: kind.parse::<DeviceKind>().map_err(|_| StoreError::invalid("device kind", &kind))?,
         scope: Scope {
             centre: Some(row.value("centre_code")?),
             provider: None,

@@ -55,10 +55,6 @@ pub(crate) async fn enqueue(
         .map_err(crate::db)
 }
 
-fn bad(what: &str, value: &str) -> StoreError {
-    StoreError::Other(format!("stored {what} {value:?} is not valid"))
-}
-
 fn row_message(row: &Row) -> Result<OutboxMessage, StoreError> {
     let channel: String = col(row, "channel")?;
     let state: String = col(row, "state")?;
@@ -68,14 +64,15 @@ fn row_message(row: &Row) -> Result<OutboxMessage, StoreError> {
         id: col(row, "id")?,
         created_at: at("created_at")?,
         message: Message {
-            channel: MessageChannel::parse(&channel).ok_or_else(|| bad("channel", &channel))?,
+            channel: MessageChannel::parse(&channel)
+                .ok_or_else(|| StoreError::invalid("channel", &channel))?,
             recipient: col(row, "recipient")?,
             subject: col(row, "subject")?,
             body: col(row, "body")?,
             topic: col(row, "topic")?,
             record: col(row, "record")?,
         },
-        state: DeliveryState::parse(&state).ok_or_else(|| bad("delivery state", &state))?,
+        state: DeliveryState::parse(&state).ok_or_else(|| StoreError::invalid("delivery state", &state))?,
         attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
         next_attempt_at: at("next_attempt_at")?,
         last_error: col(row, "last_error")?,

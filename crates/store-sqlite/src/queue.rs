@@ -43,12 +43,10 @@ const EVENT_COLUMNS: &str = "id, centre, at, kind, ticket_id, number, service, w
 
 const SESSION_COLUMNS: &str = "centre, window_number, staff_id, login, since";
 
-fn bad(what: &str, value: &str) -> StoreError {
-    StoreError::Other(format!("stored {what} {value:?} is not valid"))
-}
-
 fn window_of(value: Option<i64>) -> Result<Option<WindowNumber>, StoreError> {
-    value.map(|w| WindowNumber::try_from(w).map_err(|_| bad("window", &w.to_string()))).transpose()
+    value
+        .map(|w| WindowNumber::try_from(w).map_err(|_| StoreError::invalid("window", &w.to_string())))
+        .transpose()
 }
 
 fn at(row: &Row, column: &str) -> Result<Timestamp, StoreError> {
@@ -69,9 +67,9 @@ fn step(row: &Row) -> Result<Step, StoreError> {
     let to: String = col(row, "to_state")?;
     Ok(Step {
         at: at(row, "at")?,
-        action: ActionName::parse(&action).ok_or_else(|| bad("action", &action))?,
-        from: StateName::parse(&from).ok_or_else(|| bad("state", &from))?,
-        to: StateName::parse(&to).ok_or_else(|| bad("state", &to))?,
+        action: ActionName::parse(&action).ok_or_else(|| StoreError::invalid("action", &action))?,
+        from: StateName::parse(&from).ok_or_else(|| StoreError::invalid("state", &from))?,
+        to: StateName::parse(&to).ok_or_else(|| StoreError::invalid("state", &to))?,
         window: window_of(col(row, "window_number")?)?,
     })
 }
@@ -80,15 +78,16 @@ fn state(row: &Row) -> Result<TicketState, StoreError> {
     let name: String = col(row, "state")?;
     let window = window_of(col(row, "window_number")?)?;
     let at = at(row, "state_at")?;
-    let need_window = || window.ok_or_else(|| bad("ticket window", "NULL"));
-    Ok(match StateName::parse(&name).ok_or_else(|| bad("state", &name))? {
+    let need_window = || window.ok_or_else(|| StoreError::invalid("ticket window", "NULL"));
+    Ok(match StateName::parse(&name).ok_or_else(|| StoreError::invalid("state", &name))? {
         StateName::Waiting => TicketState::Waiting,
         StateName::Called => {
             let recalls: i64 = col(row, "recalls")?;
             TicketState::Called {
                 window: need_window()?,
                 at,
-                recalls: u32::try_from(recalls).map_err(|_| bad("recalls", &recalls.to_string()))?,
+                recalls: u32::try_from(recalls)
+                    .map_err(|_| StoreError::invalid("recalls", &recalls.to_string()))?,
             }
         }
         StateName::Serving => TicketState::Serving { window: need_window()?, since: at },
@@ -97,7 +96,7 @@ fn state(row: &Row) -> Result<TicketState, StoreError> {
             TicketState::Parked {
                 window: need_window()?,
                 reason: ParkReason::from_kind(&kind, col(row, "park_note")?)
-                    .ok_or_else(|| bad("park reason", &kind))?,
+                    .ok_or_else(|| StoreError::invalid("park reason", &kind))?,
             }
         }
         StateName::Finished => {
@@ -113,11 +112,11 @@ fn state(row: &Row) -> Result<TicketState, StoreError> {
                     let to = match (service, window_of(col(row, "transfer_window")?)?) {
                         (Some(service), _) => TransferTarget::Service(ServiceCode::new(service)),
                         (None, Some(window)) => TransferTarget::Window(window),
-                        (None, None) => return Err(bad("transfer target", "NULL")),
+                        (None, None) => return Err(StoreError::invalid("transfer target", "NULL")),
                     };
                     Outcome::Transferred { to }
                 }
-                _ => return Err(bad("outcome", &kind)),
+                _ => return Err(StoreError::invalid("outcome", &kind)),
             };
             TicketState::Finished { outcome }
         }
@@ -133,13 +132,13 @@ fn record(row: &Row) -> Result<TicketRecord, StoreError> {
     let fin: Option<String> = col(row, "holder_fin")?;
     let ticket = Ticket {
         id: TicketId(col(row, "id")?),
-        number: TicketNumber::parse(&number).map_err(|_| bad("ticket number", &number))?,
+        number: TicketNumber::parse(&number).map_err(|_| StoreError::invalid("ticket number", &number))?,
         centre: CentreCode::new(col::<String>(row, "centre")?),
         service: ServiceCode::new(col::<String>(row, "service")?),
         origin: Origin::from_kind(&origin, opt_at(row, "appointment_at")?)
-            .ok_or_else(|| bad("origin", &origin))?,
+            .ok_or_else(|| StoreError::invalid("origin", &origin))?,
         priority: priority
-            .map(|p| PriorityGroup::parse(&p).ok_or_else(|| bad("priority", &p)))
+            .map(|p| PriorityGroup::parse(&p).ok_or_else(|| StoreError::invalid("priority", &p)))
             .transpose()?,
         issued_at: at(row, "issued_at")?,
         reserved_for: window_of(col(row, "reserved_for")?)?,
@@ -149,12 +148,12 @@ fn record(row: &Row) -> Result<TicketRecord, StoreError> {
     };
     Ok(TicketRecord {
         ticket,
-        day: day.parse::<Date>().map_err(|_| bad("day", &day))?,
+        day: day.parse::<Date>().map_err(|_| StoreError::invalid("day", &day))?,
         group: GroupCode::new(col::<String>(row, "grp")?),
         holder: fin
             .map(|f| {
                 Ok::<_, StoreError>(Holder {
-                    fin: Fin::parse(&f).map_err(|_| bad("FIN", "…"))?,
+                    fin: Fin::parse(&f).map_err(|_| StoreError::invalid("FIN", "…"))?,
                     name: col(row, "holder_name")?,
                 })
             })
@@ -168,7 +167,7 @@ fn queue_event(row: &Row) -> Result<QueueEvent, StoreError> {
         id: col(row, "id")?,
         centre: CentreCode::new(col::<String>(row, "centre")?),
         at: at(row, "at")?,
-        kind: EventKind::parse(&kind).ok_or_else(|| bad("event kind", &kind))?,
+        kind: EventKind::parse(&kind).ok_or_else(|| StoreError::invalid("event kind", &kind))?,
         ticket: col::<Option<i64>>(row, "ticket_id")?.map(TicketId),
         number: col(row, "number")?,
         service: col::<Option<String>>(row, "service")?.map(ServiceCode::new),
@@ -468,7 +467,7 @@ fn call(
                 service: ServiceCode::new(col::<String>(row, "service")?),
                 issued_at: at(row, "issued_at")?,
                 priority: priority
-                    .map(|p| PriorityGroup::parse(&p).ok_or_else(|| bad("priority", &p)))
+                    .map(|p| PriorityGroup::parse(&p).ok_or_else(|| StoreError::invalid("priority", &p)))
                     .transpose()?,
                 appointment: opt_at(row, "appointment_at")?,
                 returning_to: window_of(col(row, "reserved_for")?)?,
@@ -587,7 +586,7 @@ fn close(
     let by_outcome: Vec<(String, u32)> =
         Outcome::NAMES.iter().map(|name| (name.to_string(), counts.remove(*name).unwrap_or(0))).collect();
     if let Some(unknown) = counts.keys().next() {
-        return Err(bad("outcome", unknown));
+        return Err(StoreError::invalid("outcome", unknown));
     }
     audit.record.get_or_insert_with(|| format!("queue:{centre}:{day}"));
     audit.summary = format!("{} ({closed_now} of {issued} tickets closed)", audit.summary);

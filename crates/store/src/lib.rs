@@ -36,6 +36,13 @@ pub enum StoreError {
     Other(String),
 }
 
+impl StoreError {
+    /// A stored `what` whose `value` does not read back as valid: a broken invariant.
+    pub fn invalid(what: &str, value: &str) -> Self {
+        StoreError::Other(format!("stored {what} {value:?} is not valid"))
+    }
+}
+
 /// Which database a store runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
