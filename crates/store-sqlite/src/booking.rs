@@ -4,7 +4,7 @@
 //! and is refused at once when full, so a rush on full slots does not queue for the writer.
 
 use crate::audit::append_on;
-use crate::engine::{all, col, exec, one};
+use crate::engine::{all, at, col, exec, one, opt_at};
 use crate::outbox::enqueue_on;
 use crate::queue::issue_on;
 use crate::{SqliteStore, ts};
@@ -16,11 +16,11 @@ use onestop_domain::catalogue::{CentreCode, ServiceCode};
 use onestop_domain::notify::Message;
 use onestop_domain::pii::Fin;
 use onestop_domain::queue::ticket::TicketId;
+use onestop_store::StoreError;
 use onestop_store::booking::{
     Appointment, BookingStore, ChangeError, HoldError, NewAppointment, NoShowRule, SlotUse,
 };
 use onestop_store::queue::{NewTicket, TicketRecord, to_micros};
-use onestop_store::{StoreError, parse_timestamp};
 use rusqlite::{Connection, Row, params, params_from_iter};
 
 const COLUMNS: &str = "id, reference, centre, service, channel, starts_at, ends_at, person_fin, person_name,
@@ -30,14 +30,6 @@ const COLUMNS: &str = "id, reference, centre, service, channel, starts_at, ends_
 /// Whether an appointment row takes a place of its slot at `?1`.
 const TAKES_PLACE: &str = "(state IN ('confirmed', 'checked_in', 'no_show')
     OR (state = 'held' AND expires_at > ?1) OR (state = 'cancelled' AND released_at > ?1))";
-
-fn at(row: &Row, column: &str) -> Result<Timestamp, StoreError> {
-    parse_timestamp(&col::<String>(row, column)?)
-}
-
-fn opt_at(row: &Row, column: &str) -> Result<Option<Timestamp>, StoreError> {
-    col::<Option<String>>(row, column)?.as_deref().map(parse_timestamp).transpose()
-}
 
 fn appointment(row: &Row) -> Result<Appointment, StoreError> {
     let channel: String = col(row, "channel")?;

@@ -314,6 +314,16 @@ pub(crate) fn col<T: rusqlite::types::FromSql>(row: &rusqlite::Row, name: &str) 
     row.get(name).map_err(db)
 }
 
+/// Timestamp column `name` of `row` (stored as canonical text).
+pub(crate) fn at(row: &impl Columns, name: &str) -> Result<jiff::Timestamp, StoreError> {
+    onestop_store::parse_timestamp(&row.value::<String>(name)?)
+}
+
+/// Nullable timestamp column `name` of `row`.
+pub(crate) fn opt_at(row: &impl Columns, name: &str) -> Result<Option<jiff::Timestamp>, StoreError> {
+    row.value::<Option<String>>(name)?.as_deref().map(onestop_store::parse_timestamp).transpose()
+}
+
 /// Every row of `sql` (a statement kept prepared), each mapped by `map`.
 pub(crate) fn all<T>(
     conn: &Connection,

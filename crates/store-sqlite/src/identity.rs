@@ -1,7 +1,7 @@
 //! Staff accounts, sessions, device tokens and sign-in throttling on SQLite.
 
 use crate::audit::append;
-use crate::engine::{Columns, exec, one};
+use crate::engine::{Columns, at, exec, one, opt_at};
 use crate::{SqliteStore, db, ts};
 use async_trait::async_trait;
 use jiff::Timestamp;
@@ -12,7 +12,6 @@ use onestop_domain::session::SessionTimes;
 use onestop_domain::throttle::Throttle;
 use onestop_store::{
     DeviceRecord, IdentityStore, NewSession, NewStaff, SessionRecord, StaffRecord, StoreError,
-    parse_timestamp,
 };
 use rusqlite::{Connection, params};
 use sqlx::{Row, SqliteConnection};
@@ -23,14 +22,6 @@ const STAFF_SELECT: &str = "SELECT s.id, s.login, p.full_name, p.fin, p.phone, s
 
 const DEVICE_SELECT: &str =
     "SELECT id, kind, centre_code, window_code, label, created_at, revoked_at FROM device_tokens";
-
-fn opt_ts(row: &impl Columns, column: &str) -> Result<Option<Timestamp>, StoreError> {
-    row.value::<Option<String>>(column)?.as_deref().map(parse_timestamp).transpose()
-}
-
-fn at(row: &impl Columns, column: &str) -> Result<Timestamp, StoreError> {
-    parse_timestamp(&row.value::<String>(column)?)
-}
 
 fn staff(row: &impl Columns) -> Result<StaffRecord, StoreError> {
     let role: String = row.value("role")?;
@@ -66,7 +57,7 @@ fn device(row: &impl Columns) -> Result<DeviceRecord, StoreError> {
         },
         label: row.value("label")?,
         created_at: at(row, "created_at")?,
-        revoked_at: opt_ts(row, "revoked_at")?,
+        revoked_at: opt_at(row, "revoked_at")?,
     })
 }
 
@@ -86,7 +77,7 @@ fn session_by_token(conn: &Connection, token_hash: &str) -> Result<Option<Sessio
                     created_at: at(row, "created_at")?,
                     last_seen_at: at(row, "last_seen_at")?,
                     expires_at: at(row, "expires_at")?,
-                    revoked_at: opt_ts(row, "revoked_at")?,
+                    revoked_at: opt_at(row, "revoked_at")?,
                 },
             ))
         },
@@ -288,8 +279,8 @@ impl IdentityStore for SqliteStore {
         let Some(row) = row else { return Ok(Throttle::default()) };
         Ok(Throttle {
             failures: u32::try_from(row.get::<i64, _>("failures")).unwrap_or(u32::MAX),
-            last_failure: opt_ts(&row, "last_failure_at")?,
-            locked_until: opt_ts(&row, "locked_until")?,
+            last_failure: opt_at(&row, "last_failure_at")?,
+            locked_until: opt_at(&row, "locked_until")?,
         })
     }
 

@@ -2,13 +2,13 @@
 //! [`enqueue_on`] on the engine's writer, or [`enqueue`] in an sqlx write transaction; the worker
 //! claims due messages on the engine's single writer, so two workers never take the same one.
 
-use crate::engine::{all, col, exec, one};
+use crate::engine::{all, at, col, exec, one, opt_at};
 use crate::{SqliteStore, ts};
 use async_trait::async_trait;
 use jiff::{SignedDuration, Timestamp};
 use onestop_domain::notify::{Message, MessageChannel};
+use onestop_store::StoreError;
 use onestop_store::outbox::{DeliveryState, OutboxMessage, OutboxStore};
-use onestop_store::{StoreError, parse_timestamp};
 use rusqlite::{Connection, Row, params};
 use sqlx::SqliteConnection;
 
@@ -59,10 +59,9 @@ fn row_message(row: &Row) -> Result<OutboxMessage, StoreError> {
     let channel: String = col(row, "channel")?;
     let state: String = col(row, "state")?;
     let attempts: i64 = col(row, "attempts")?;
-    let at = |column: &str| parse_timestamp(&col::<String>(row, column)?);
     Ok(OutboxMessage {
         id: col(row, "id")?,
-        created_at: at("created_at")?,
+        created_at: at(row, "created_at")?,
         message: Message {
             channel: MessageChannel::parse(&channel)
                 .ok_or_else(|| StoreError::invalid("channel", &channel))?,
@@ -74,9 +73,9 @@ fn row_message(row: &Row) -> Result<OutboxMessage, StoreError> {
         },
         state: DeliveryState::parse(&state).ok_or_else(|| StoreError::invalid("delivery state", &state))?,
         attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
-        next_attempt_at: at("next_attempt_at")?,
+        next_attempt_at: at(row, "next_attempt_at")?,
         last_error: col(row, "last_error")?,
-        sent_at: col::<Option<String>>(row, "sent_at")?.as_deref().map(parse_timestamp).transpose()?,
+        sent_at: opt_at(row, "sent_at")?,
     })
 }
 

@@ -7,7 +7,7 @@
 //! then the centre is sent to the store's broadcast channel for [`QueueStore::queue_changes`].
 
 use crate::audit::append_on;
-use crate::engine::{all, col, exec, one};
+use crate::engine::{all, at, col, exec, one, opt_at};
 use crate::outbox::enqueue_on;
 use crate::{SqliteStore, ts};
 use async_trait::async_trait;
@@ -23,7 +23,6 @@ use onestop_domain::queue::ticket::{
     TicketRules, TicketState, TransferTarget, WindowNumber,
 };
 use onestop_store::StoreError;
-use onestop_store::parse_timestamp;
 use onestop_store::queue::{
     ActError, ActWith, Acted, Called, DayClosed, EventKind, Holder, NewTicket, QueueEvent, QueueStore,
     SERVICE_TIME_HISTORY, ServiceTimes, StateColumns, TicketRecord, WindowSession, about_ticket, to_micros,
@@ -47,14 +46,6 @@ fn window_of(value: Option<i64>) -> Result<Option<WindowNumber>, StoreError> {
     value
         .map(|w| WindowNumber::try_from(w).map_err(|_| StoreError::invalid("window", &w.to_string())))
         .transpose()
-}
-
-fn at(row: &Row, column: &str) -> Result<Timestamp, StoreError> {
-    parse_timestamp(&col::<String>(row, column)?)
-}
-
-fn opt_at(row: &Row, column: &str) -> Result<Option<Timestamp>, StoreError> {
-    col::<Option<String>>(row, column)?.as_deref().map(parse_timestamp).transpose()
 }
 
 fn count(n: i64) -> u32 {
