@@ -17,7 +17,7 @@ use onestop_domain::feedback::complaint::{
     due_on,
 };
 use onestop_domain::identity::{DeviceKind, Permission, Principal, Role, Target, authorize};
-use onestop_domain::notify::{Message, MessageChannel};
+use onestop_domain::notify::Message;
 use onestop_store::StoreError;
 use onestop_store::complaints::{
     ComplaintChange, ComplaintFilter, ComplaintRecord, ComplaintStepError, NewComplaint,
@@ -292,7 +292,7 @@ fn notice(
     kind: &str,
     extra: &[(&str, FluentValue<'_>)],
 ) -> Option<Message> {
-    let (channel, recipient) = onestop_domain::notify::recipient(
+    let to = onestop_domain::notify::recipient(
         contact.email.as_deref(),
         contact.phone.as_ref().map(onestop_domain::pii::Phone::reveal),
     )?;
@@ -300,24 +300,8 @@ fn notice(
     let mut args: Vec<(&str, FluentValue<'_>)> =
         vec![("reference", reference.to_owned().into()), ("link", link.into())];
     args.extend(extra.iter().cloned());
-    let catalog = &state.templates.catalog;
-    let (subject, body) = match channel {
-        MessageChannel::Email => (
-            catalog.text(lang, &format!("complaint-msg-{kind}-subject"), &args),
-            catalog.text(lang, &format!("complaint-msg-{kind}-body"), &args),
-        ),
-        MessageChannel::Sms => {
-            (String::new(), catalog.text(lang, &format!("complaint-msg-{kind}-sms"), &args))
-        }
-    };
-    Some(Message {
-        channel,
-        recipient,
-        subject,
-        body,
-        topic: format!("complaint.{kind}"),
-        record: Some(format!("complaint:{reference}")),
-    })
+    let record = Some(format!("complaint:{reference}"));
+    Some(state.templates.catalog.message(lang, ("complaint", kind), to, &args, record))
 }
 
 /// Registers a complaint or suggestion from `caller` (`open311` for Open311 clients), whose

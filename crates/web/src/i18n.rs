@@ -11,6 +11,7 @@ use axum::middleware::Next;
 use axum::response::Response;
 use fluent_bundle::concurrent::FluentBundle;
 use fluent_bundle::{FluentArgs, FluentResource, FluentValue};
+use onestop_domain::notify::{Message, MessageChannel};
 use std::convert::Infallible;
 
 /// The languages, the default first.
@@ -63,6 +64,28 @@ impl Catalog {
     /// Whether `key` has a message in `lang`.
     pub fn has(&self, lang: &str, key: &str) -> bool {
         self.bundle(lang).has_message(key)
+    }
+
+    /// A message of `area` and `kind` to `to`, in `lang`: an email's subject and body are Fluent
+    /// messages `{area}-msg-{kind}-subject` and `-body`, an SMS's text is `{area}-msg-{kind}-sms`;
+    /// its outbox topic is `{area}.{kind}`.
+    pub fn message(
+        &self,
+        lang: &str,
+        (area, kind): (&str, &str),
+        to: (MessageChannel, String),
+        args: &[(&str, FluentValue<'_>)],
+        record: Option<String>,
+    ) -> Message {
+        let (channel, recipient) = to;
+        let key = |part: &str| format!("{area}-msg-{kind}-{part}");
+        let (subject, body) = match channel {
+            MessageChannel::Email => {
+                (self.text(lang, &key("subject"), args), self.text(lang, &key("body"), args))
+            }
+            MessageChannel::Sms => (String::new(), self.text(lang, &key("sms"), args)),
+        };
+        Message { channel, recipient, subject, body, topic: format!("{area}.{kind}"), record }
     }
 
     /// The message `key` in `lang` with `args`; the key itself (logged) when it is missing.

@@ -191,9 +191,9 @@ pub async fn link_after_service(
     state: &AppState,
     ticket: onestop_domain::queue::ticket::TicketId,
 ) -> Result<Option<onestop_domain::notify::Message>, ApiError> {
-    use onestop_domain::notify::{Message, MessageChannel, recipient};
+    use onestop_domain::notify::recipient;
     let Some(a) = state.store.appointment_of_ticket(ticket).await? else { return Ok(None) };
-    let Some((channel, to)) = recipient(a.email.as_deref(), a.phone.as_deref()) else { return Ok(None) };
+    let Some(to) = recipient(a.email.as_deref(), a.phone.as_deref()) else { return Ok(None) };
     let surveys = state.store.surveys().await?;
     let Some(survey) = surveys
         .iter()
@@ -204,20 +204,6 @@ pub async fn link_after_service(
     };
     let link = format!("{}surveys/{}?via=link", state.public_url, survey.code);
     let args = [("title", survey.title.clone().into()), ("link", link.into())];
-    let catalog = &state.templates.catalog;
-    let (subject, body) = match channel {
-        MessageChannel::Email => (
-            catalog.text(&a.lang, "survey-msg-link-subject", &args),
-            catalog.text(&a.lang, "survey-msg-link-body", &args),
-        ),
-        MessageChannel::Sms => (String::new(), catalog.text(&a.lang, "survey-msg-link-sms", &args)),
-    };
-    Ok(Some(Message {
-        channel,
-        recipient: to,
-        subject,
-        body,
-        topic: "survey.link".into(),
-        record: Some(format!("survey:{}", survey.code)),
-    }))
+    let record = Some(format!("survey:{}", survey.code));
+    Ok(Some(state.templates.catalog.message(&a.lang, ("survey", "link"), to, &args, record)))
 }

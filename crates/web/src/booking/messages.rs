@@ -64,20 +64,5 @@ pub fn render(
         ("time", FluentValue::from(time)),
     ];
     args.extend(extra.iter().cloned());
-    let (channel, recipient) = to;
-    let body_key = match channel {
-        MessageChannel::Email => format!("booking-msg-{kind}-body"),
-        MessageChannel::Sms => format!("booking-msg-{kind}-sms"),
-    };
-    Message {
-        channel,
-        recipient,
-        subject: match channel {
-            MessageChannel::Email => catalog.text(lang, &format!("booking-msg-{kind}-subject"), &args),
-            MessageChannel::Sms => String::new(),
-        },
-        body: catalog.text(lang, &body_key, &args),
-        topic: format!("booking.{kind}"),
-        record: Some(format!("appointment:{}", about.reference)),
-    }
+    catalog.message(lang, ("booking", kind), to, &args, Some(format!("appointment:{}", about.reference)))
 }
