@@ -1,8 +1,8 @@
 //! Online appointments on PostgreSQL. A hold takes a transaction-scoped advisory lock on its slot
 //! before counting the slot's places, so holds of one slot are serialised and no slot is ever over
 //! capacity; holds of other slots run in parallel. A person's second active booking of a service
-//! is refused by the unique index `appointments_one_active` when two race. A hold first counts the
-//! slot without the lock and is refused at once when full.
+//! is refused by the unique index `appointments_one_active` when two race. (The booking flow
+//! refuses a slot it reads full before asking for a hold.)
 
 use crate::audit::append;
 use crate::outbox::enqueue;
@@ -272,13 +272,6 @@ impl BookingStore for PgStore {
         audit: AuditEvent,
     ) -> Result<Appointment, HoldError> {
         let now = to_micros(now);
-        {
-            // Refuse a full slot without queueing for the writer; counted again under the lock.
-            let mut conn = self.pool.acquire().await.map_err(db)?;
-            if taken(&mut conn, &new, now).await? >= new.capacity {
-                return Err(HoldError::Full);
-            }
-        }
         let mut tx = self.begin_write().await?;
         lock_slot(&mut tx, &new).await?;
         check_no_shows(&mut tx, &new.fin, no_shows, now).await?;

@@ -1,7 +1,7 @@
 //! Online appointments on SQLite. Every change runs on the engine's writer (see
 //! [`crate::engine`]), which serialises the holds of every slot: capacity is counted and the place
-//! taken in one write, so no slot is ever over capacity. A hold first counts the slot on a reader
-//! and is refused at once when full, so a rush on full slots does not queue for the writer.
+//! taken in one write, so no slot is ever over capacity. (The booking flow refuses a slot it reads
+//! full before asking for a hold, so a rush on full slots does not queue for the writer.)
 
 use crate::audit::append_on;
 use crate::engine::{all, at, col, exec, one, opt_at};
@@ -237,10 +237,6 @@ impl BookingStore for SqliteStore {
         audit: AuditEvent,
     ) -> Result<Appointment, HoldError> {
         let now = to_micros(now);
-        // Refuse a full slot without queueing for the writer; counted again in the write.
-        if self.engine.read(|conn| taken(conn, &new, now))? >= new.capacity {
-            return Err(HoldError::Full);
-        }
         self.engine
             .write(move |conn| {
                 check_no_shows(conn, &new.fin, no_shows, now)?;
