@@ -254,6 +254,7 @@ async fn the_department_handles_complaints_on_their_pages(db: &TestDb) {
     // The call centre enters a phoned complaint; without a channel the form says what is missing.
     let form = operator.get(&app, "/staff/complaints/new").send().await.unwrap().text().await.unwrap();
     assert!(form.contains("Register a complaint for a citizen") && form.contains("Paper journal"), "{form}");
+    assert!(form.contains("What the complainant said") && form.contains("autocomplete=\"off\""), "{form}");
     let fields = [
         ("lang", "ru"),
         ("category", "waiting_time"),

@@ -28,7 +28,7 @@ impl Default for Templates {
 }
 
 /// Every template, by name. Tests read these to check each `t("…")` key exists.
-pub const SOURCES: [(&str, &str); 46] = [
+pub const SOURCES: [(&str, &str); 47] = [
     ("base.html", include_str!("../templates/base.html")),
     ("errors.html", include_str!("../templates/errors.html")),
     ("home.html", include_str!("../templates/home.html")),
@@ -66,6 +66,7 @@ pub const SOURCES: [(&str, &str); 46] = [
     ("staff_complaints.html", include_str!("../templates/staff_complaints.html")),
     ("staff_complaint.html", include_str!("../templates/staff_complaint.html")),
     ("staff_complaint_new.html", include_str!("../templates/staff_complaint_new.html")),
+    ("complaint_fields.html", include_str!("../templates/complaint_fields.html")),
     ("screen_booth.html", include_str!("../templates/screen_booth.html")),
     ("ideas.html", include_str!("../templates/ideas.html")),
     ("survey.html", include_str!("../templates/survey.html")),

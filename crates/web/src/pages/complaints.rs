@@ -16,8 +16,31 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use onestop_domain::feedback::complaint::{Category, Channel, Status, Step, SubjectKind, next_status};
 use onestop_domain::identity::{Permission, Target};
+use onestop_store::complaints::ComplaintRecord;
 use serde::Deserialize;
 use serde_json::{Value, json};
+
+/// The form field (its `id`) a refused registration points at, from the problem's `field`.
+fn field_at(field: Option<&str>) -> &'static str {
+    match field {
+        Some("text") => "text",
+        Some("email") => "email",
+        Some("phone") => "phone",
+        Some("contact") => "contact",
+        Some("centre") => "centre",
+        Some("subject" | "subject_kind") => "subject",
+        _ => "category",
+    }
+}
+
+/// A complaint's history as its pages list it: when, in `locale`'s way, and which step.
+fn history(locale: &Locale, record: &ComplaintRecord, zone: &jiff::tz::TimeZone) -> Vec<Value> {
+    record
+        .history
+        .iter()
+        .map(|h| json!({ "at": format_datetime(locale.lang, h.at, zone), "step": h.step.map_or("register", Step::as_str) }))
+        .collect()
+}
 
 fn form_page(
     state: &AppState,
@@ -91,15 +114,7 @@ pub async fn submit(
         Ok(record) => Ok(Redirect::to(&format!("/complaints/{}?saved=1", record.reference)).into_response()),
         Err(e) if e.status() == StatusCode::UNPROCESSABLE_ENTITY => {
             let problem = e.problem();
-            let at: &'static str = match problem.field.as_deref() {
-                Some("text") => "text",
-                Some("email") => "email",
-                Some("phone") => "phone",
-                Some("contact") => "contact",
-                Some("subject") | Some("subject_kind") => "subject",
-                _ => "category",
-            };
-            let error = FormError::at(at, problem.detail.unwrap_or_default());
+            let error = FormError::at(field_at(problem.field.as_deref()), problem.detail.unwrap_or_default());
             let page = form_page(&state, &caller, &locale, &csrf, echo, vec![error])?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
         }
@@ -145,11 +160,7 @@ async fn follow_page(
     let today = complaints::today(state).await?;
     let zone = crate::templates::default_zone();
     let view = complaints::view(state, &record, today);
-    let history: Vec<Value> = record
-        .history
-        .iter()
-        .map(|h| json!({ "at": format_datetime(locale.lang, h.at, &zone), "step": h.step.map_or("register", Step::as_str) }))
-        .collect();
+    let history = history(locale, &record, &zone);
     let (csrf, set) = form_csrf(caller, headers);
     let page = state.templates.page(
         locale,
@@ -266,11 +277,7 @@ async fn staff_page(
     let record = complaints::find(state, reference).await?;
     let today = complaints::today(state).await?;
     let zone = crate::templates::default_zone();
-    let history: Vec<Value> = record
-        .history
-        .iter()
-        .map(|h| json!({ "at": format_datetime(locale.lang, h.at, &zone), "step": h.step.map_or("register", Step::as_str) }))
-        .collect();
+    let history = history(locale, &record, &zone);
     let handles = caller.authorize(Permission::HandleComplaints, Target::ANY).is_ok();
     let me = caller.staff().map(|s| s.login.clone()).unwrap_or_default();
     let page = state.templates.page(
@@ -429,16 +436,7 @@ pub async fn staff_create(
         Ok(record) => Ok(Redirect::to(&format!("/staff/complaints/{}", record.reference)).into_response()),
         Err(e) if e.status() == StatusCode::UNPROCESSABLE_ENTITY => {
             let problem = e.problem();
-            let at: &'static str = match problem.field.as_deref() {
-                Some("text") => "text",
-                Some("email") => "email",
-                Some("phone") => "phone",
-                Some("contact") => "contact",
-                Some("centre") => "centre",
-                Some("subject") | Some("subject_kind") => "subject",
-                _ => "category",
-            };
-            let error = FormError::at(at, problem.detail.unwrap_or_default());
+            let error = FormError::at(field_at(problem.field.as_deref()), problem.detail.unwrap_or_default());
             let page = entry_page(&state, &caller, &locale, echo, vec![error]).await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
         }
