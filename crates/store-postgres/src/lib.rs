@@ -11,6 +11,7 @@ mod feedback;
 mod ideas;
 mod idempotency;
 mod identity;
+mod monitoring;
 mod outbox;
 mod queue;
 mod registry;

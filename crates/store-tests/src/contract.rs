@@ -26,7 +26,9 @@ use std::path::Path;
 use std::sync::Arc;
 
 mod feedback;
+mod monitoring;
 pub use feedback::*;
+pub use monitoring::*;
 
 fn at(text: &str) -> Timestamp {
     text.parse().expect("a test timestamp")

@@ -12,6 +12,7 @@ pub mod dump;
 pub mod feedback;
 pub mod ideas;
 pub mod identity;
+pub mod monitoring;
 pub mod outbox;
 pub mod queue;
 pub mod registry;
@@ -153,6 +154,7 @@ pub trait Store:
     + SurveyStore
     + BookingStore
     + OutboxStore
+    + MonitoringStore
 {
 }
 
@@ -168,7 +170,8 @@ impl<
         + IdeaStore
         + SurveyStore
         + BookingStore
-        + OutboxStore,
+        + OutboxStore
+        + MonitoringStore,
 > Store for T
 {
 }
@@ -179,6 +182,7 @@ pub use complaints::ComplaintStore;
 pub use feedback::FeedbackStore;
 pub use ideas::IdeaStore;
 pub use identity::{DeviceRecord, IdentityStore, NewSession, NewStaff, SessionRecord, StaffRecord};
+pub use monitoring::MonitoringStore;
 pub use outbox::OutboxStore;
 pub use queue::QueueStore;
 pub use registry::{CatalogueVersion, RegistryStore};

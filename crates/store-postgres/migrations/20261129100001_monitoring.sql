@@ -1,0 +1,47 @@
+-- Monitoring: the officer signed in at the window of each ticket step (the statistics attribute a
+-- ticket to the officer of its last step at a window), the rollups of folded days and months, and
+-- each centre's fold watermark (see onestop_store::monitoring).
+
+ALTER TABLE ticket_steps ADD COLUMN officer TEXT;
+
+-- One row per cell of a cuboid (flow, hours, officers, ratings) per day (grain 'd') or month
+-- (grain 'm', period = its first day). Dimensions a cuboid lacks are '' (hour -1). Histograms are
+-- `bucket:count` pairs (onestop_domain::monitoring::hist).
+CREATE TABLE stat_cells (
+    cuboid       TEXT    NOT NULL,
+    grain        TEXT    NOT NULL,
+    period       DATE    NOT NULL,
+    centre       TEXT    NOT NULL,
+    service      TEXT    NOT NULL,
+    provider     TEXT    NOT NULL,
+    origin       TEXT    NOT NULL,
+    hour         BIGINT  NOT NULL,
+    officer      TEXT    NOT NULL,
+    channel      TEXT    NOT NULL,
+    tickets      BIGINT  NOT NULL,
+    visits       BIGINT  NOT NULL,
+    called       BIGINT  NOT NULL,
+    served       BIGINT  NOT NULL,
+    not_served   BIGINT  NOT NULL,
+    no_show      BIGINT  NOT NULL,
+    transferred  BIGINT  NOT NULL,
+    abandoned    BIGINT  NOT NULL,
+    closed       BIGINT  NOT NULL,
+    over_norm    BIGINT  NOT NULL,
+    wait_n       BIGINT  NOT NULL,
+    wait_sum     BIGINT  NOT NULL,
+    wait_hist    TEXT    NOT NULL,
+    service_n    BIGINT  NOT NULL,
+    service_sum  BIGINT  NOT NULL,
+    service_hist TEXT    NOT NULL,
+    ratings      BIGINT  NOT NULL,
+    rating_sum   BIGINT  NOT NULL,
+    satisfied    BIGINT  NOT NULL,
+    PRIMARY KEY (cuboid, grain, period, centre, service, provider, origin, hour, officer, channel)
+);
+
+CREATE TABLE stat_folds (
+    centre    TEXT      PRIMARY KEY,
+    through   DATE      NOT NULL,
+    folded_at TIMESTAMPTZ NOT NULL
+);

@@ -1,0 +1,294 @@
+//! Monitoring on PostgreSQL: raw events of a centre's day, rollup cells and fold watermarks. A fold
+//! is one transaction that locks the centre's watermark row (`FOR UPDATE`, or the advisory lock of
+//! its first fold), so two servers folding at once never count a day twice.
+
+use crate::queue::{date, day_records};
+use crate::{PgStore, db, read_ts, ts};
+use async_trait::async_trait;
+use jiff::Timestamp;
+use jiff::civil::Date;
+use onestop_domain::catalogue::CentreCode;
+use onestop_domain::monitoring::rollup::{ObservedRating, ObservedTicket};
+use onestop_domain::monitoring::{CellKey, Cells, Cuboid, DayActivity, Filter, Grain, Tally};
+use onestop_store::StoreError;
+use onestop_store::monitoring::{
+    COUNT_COLUMNS, MonitoringStore, StatRead, StatRow, StatSnapshot, cell_columns, key_texts, tally_counts,
+    tally_from,
+};
+use sqlx::postgres::PgRow;
+use sqlx::{PgConnection, Postgres, QueryBuilder, Row};
+use std::collections::{BTreeMap, HashMap};
+
+/// The advisory-lock namespace of folds.
+const FOLD_LOCK: i32 = 0x6d6f_6e69; // "moni"
+
+fn read_date(row: &PgRow, column: &str) -> Result<Date, StoreError> {
+    row.try_get::<jiff_sqlx::Date, _>(column).map(|d| d.to_jiff()).map_err(db)
+}
+
+async fn watermarks(conn: &mut PgConnection) -> Result<BTreeMap<String, Date>, StoreError> {
+    let rows =
+        sqlx::query("SELECT centre, through FROM stat_folds").fetch_all(&mut *conn).await.map_err(db)?;
+    rows.iter().map(|r| Ok((r.get::<String, _>("centre"), read_date(r, "through")?))).collect()
+}
+
+fn stat_row(r: &PgRow) -> Result<StatRow, StoreError> {
+    let cuboid: String = r.get("cuboid");
+    let mut counts = [0i64; 17];
+    for (slot, name) in counts.iter_mut().zip(COUNT_COLUMNS) {
+        *slot = r.try_get(name).map_err(db)?;
+    }
+    Ok(StatRow {
+        cuboid: Cuboid::parse(&cuboid).ok_or_else(|| StoreError::invalid("cuboid", &cuboid))?,
+        period: read_date(r, "period")?,
+        key: CellKey {
+            centre: r.get("centre"),
+            service: r.get("service"),
+            provider: r.get("provider"),
+            origin: r.get("origin"),
+            hour: r.get("hour"),
+            officer: r.get("officer"),
+            channel: r.get("channel"),
+        },
+        tally: tally_from(counts, r.get("wait_hist"), r.get("service_hist"))?,
+    })
+}
+
+async fn put_cell(
+    conn: &mut PgConnection,
+    cuboid: Cuboid,
+    grain: Grain,
+    period: Date,
+    key: &CellKey,
+    tally: &Tally,
+) -> Result<(), StoreError> {
+    let columns = cell_columns();
+    let mut b = QueryBuilder::<Postgres>::new(format!("INSERT INTO stat_cells ({columns}) VALUES ("));
+    let mut values = b.separated(", ");
+    values.push_bind(cuboid.as_str()).push_bind(grain.as_str()).push_bind(date(period));
+    let [centre, service, provider, origin, officer, channel] = key_texts(key);
+    for text in [centre, service, provider, origin] {
+        values.push_bind(text.to_owned());
+    }
+    values.push_bind(key.hour).push_bind(officer.to_owned()).push_bind(channel.to_owned());
+    for n in tally_counts(tally) {
+        values.push_bind(n);
+    }
+    values.push_bind(tally.wait.encode()).push_bind(tally.service.encode());
+    b.push(") ON CONFLICT (cuboid, grain, period, centre, service, provider, origin, hour, officer, channel) DO UPDATE SET ");
+    let mut sets = b.separated(", ");
+    for name in COUNT_COLUMNS.iter().chain(&["wait_hist", "service_hist"]) {
+        sets.push(format!("{name} = EXCLUDED.{name}"));
+    }
+    b.build().execute(&mut *conn).await.map_err(db)?;
+    Ok(())
+}
+
+async fn month_cell(
+    conn: &mut PgConnection,
+    cuboid: Cuboid,
+    month: Date,
+    key: &CellKey,
+) -> Result<Option<Tally>, StoreError> {
+    let [centre, service, provider, origin, officer, channel] = key_texts(key);
+    let row = sqlx::query(
+        "SELECT * FROM stat_cells WHERE cuboid = $1 AND grain = 'm' AND period = $2 AND centre = $3
+             AND service = $4 AND provider = $5 AND origin = $6 AND hour = $7 AND officer = $8 AND channel = $9",
+    )
+    .bind(cuboid.as_str())
+    .bind(date(month))
+    .bind(centre)
+    .bind(service)
+    .bind(provider)
+    .bind(origin)
+    .bind(key.hour)
+    .bind(officer)
+    .bind(channel)
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(db)?;
+    row.map(|r| stat_row(&r).map(|row| row.tally)).transpose()
+}
+
+fn filtered(b: &mut QueryBuilder<'_, Postgres>, filter: &Filter) {
+    for (column, want) in [
+        ("centre", &filter.centre),
+        ("provider", &filter.provider),
+        ("service", &filter.service),
+        ("officer", &filter.officer),
+    ] {
+        if let Some(want) = want {
+            b.push(format!(" AND {column} = ")).push_bind(want.clone());
+        }
+    }
+}
+
+#[async_trait]
+impl MonitoringStore for PgStore {
+    async fn fold_watermarks(&self) -> Result<BTreeMap<String, Date>, StoreError> {
+        let mut conn = self.pool.acquire().await.map_err(db)?;
+        watermarks(&mut conn).await
+    }
+
+    async fn first_activity(&self, centre: &str) -> Result<(Option<Date>, Option<Timestamp>), StoreError> {
+        let row = sqlx::query(
+            "SELECT (SELECT MIN(day) FROM tickets WHERE centre = $1) AS d,
+                    (SELECT MIN(at) FROM ratings WHERE centre = $1) AS a",
+        )
+        .bind(centre)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(db)?;
+        let day = row.try_get::<Option<jiff_sqlx::Date>, _>("d").map_err(db)?.map(|d| d.to_jiff());
+        let rated = crate::opt_ts(&row, "a")?;
+        Ok((day, rated))
+    }
+
+    async fn has_open_tickets(&self, centre: &str, day: Date) -> Result<bool, StoreError> {
+        let found = sqlx::query(
+            "SELECT 1 FROM tickets WHERE centre = $1 AND day = $2 AND state <> 'finished' LIMIT 1",
+        )
+        .bind(centre)
+        .bind(date(day))
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db)?;
+        Ok(found.is_some())
+    }
+
+    async fn day_activity(
+        &self,
+        centre: &str,
+        day: Date,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<DayActivity, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        let records = day_records(&mut tx, &CentreCode::new(centre), day, false).await?;
+        let rows = sqlx::query(
+            "SELECT s.ticket_id, s.officer FROM ticket_steps s JOIN tickets t ON t.id = s.ticket_id
+             WHERE t.centre = $1 AND t.day = $2 ORDER BY s.ticket_id, s.seq",
+        )
+        .bind(centre)
+        .bind(date(day))
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db)?;
+        let mut officers: HashMap<i64, Vec<Option<String>>> = HashMap::new();
+        for r in &rows {
+            officers.entry(r.get("ticket_id")).or_default().push(r.get("officer"));
+        }
+        let tickets = records
+            .into_iter()
+            .map(|r| ObservedTicket {
+                officers: officers.remove(&r.ticket.id.0).unwrap_or_default(),
+                ticket: r.ticket,
+                day: r.day,
+            })
+            .collect();
+        let rows = sqlx::query(
+            "SELECT at, channel, centre, service, provider, officer, score FROM ratings
+             WHERE centre = $1 AND at >= $2 AND at < $3 ORDER BY id",
+        )
+        .bind(centre)
+        .bind(ts(from))
+        .bind(ts(to))
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db)?;
+        let ratings = rows
+            .iter()
+            .map(|r| {
+                Ok(ObservedRating {
+                    at: read_ts(r, "at")?,
+                    channel: r.get("channel"),
+                    centre: r.get("centre"),
+                    service: r.get("service"),
+                    provider: r.get("provider"),
+                    officer: r.get("officer"),
+                    score: u8::try_from(r.get::<i64, _>("score")).unwrap_or(0),
+                })
+            })
+            .collect::<Result<_, StoreError>>()?;
+        tx.commit().await.map_err(db)?;
+        Ok(DayActivity { tickets, ratings })
+    }
+
+    async fn fold_day(
+        &self,
+        centre: &str,
+        day: Date,
+        cells: &Cells,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query("SELECT pg_advisory_xact_lock($1, hashtext($2))")
+            .bind(FOLD_LOCK)
+            .bind(centre)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        let through = sqlx::query("SELECT through FROM stat_folds WHERE centre = $1")
+            .bind(centre)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db)?
+            .map(|r| read_date(&r, "through"))
+            .transpose()?;
+        if let Some(through) = through.filter(|t| *t >= day) {
+            return Err(StoreError::Conflict(format!("{centre} is folded through {through} already")));
+        }
+        let month = day.first_of_month();
+        for ((cuboid, key), tally) in cells {
+            put_cell(&mut tx, *cuboid, Grain::Day, day, key, tally).await?;
+            let mut sum = month_cell(&mut tx, *cuboid, month, key).await?.unwrap_or_default();
+            sum.merge(tally);
+            put_cell(&mut tx, *cuboid, Grain::Month, month, key, &sum).await?;
+        }
+        sqlx::query(
+            "INSERT INTO stat_folds (centre, through, folded_at) VALUES ($1, $2, $3)
+             ON CONFLICT (centre) DO UPDATE SET through = $2, folded_at = $3",
+        )
+        .bind(centre)
+        .bind(date(day))
+        .bind(ts(now))
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        tx.commit().await.map_err(db)
+    }
+
+    async fn read_stats(&self, q: &StatRead) -> Result<StatSnapshot, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        let watermarks = watermarks(&mut tx).await?;
+        let mut rows = Vec::new();
+        if !q.months.is_empty() {
+            let mut b = QueryBuilder::<Postgres>::new("SELECT * FROM stat_cells WHERE cuboid = ");
+            b.push_bind(q.cuboid.as_str()).push(" AND grain = 'm' AND period = ANY(");
+            b.push_bind(q.months.iter().map(|m| date(*m)).collect::<Vec<_>>()).push(")");
+            filtered(&mut b, &q.filter);
+            for r in b.build().fetch_all(&mut *tx).await.map_err(db)? {
+                rows.push(stat_row(&r)?);
+            }
+        }
+        for (from, to) in &q.days {
+            let mut b = QueryBuilder::<Postgres>::new("SELECT * FROM stat_cells WHERE cuboid = ");
+            b.push_bind(q.cuboid.as_str()).push(" AND grain = 'd' AND period BETWEEN ");
+            b.push_bind(date(*from)).push(" AND ").push_bind(date(*to));
+            filtered(&mut b, &q.filter);
+            for r in b.build().fetch_all(&mut *tx).await.map_err(db)? {
+                rows.push(stat_row(&r)?);
+            }
+        }
+        tx.commit().await.map_err(db)?;
+        Ok(StatSnapshot { watermarks, rows })
+    }
+}
