@@ -2,18 +2,21 @@
 //! is one transaction that locks the centre's watermark row (`FOR UPDATE`, or the advisory lock of
 //! its first fold), so two servers folding at once never count a day twice.
 
+use crate::audit::append;
 use crate::queue::{date, day_records};
 use crate::{PgStore, db, read_ts, ts};
 use async_trait::async_trait;
 use jiff::Timestamp;
 use jiff::civil::Date;
+use onestop_domain::audit::AuditEvent;
 use onestop_domain::catalogue::CentreCode;
 use onestop_domain::monitoring::rollup::{ObservedRating, ObservedTicket};
 use onestop_domain::monitoring::{CellKey, Cells, Cuboid, DayActivity, Filter, Grain, Tally};
 use onestop_store::StoreError;
 use onestop_store::monitoring::{
-    COUNT_COLUMNS, MonitoringStore, StatRead, StatRow, StatSnapshot, cell_columns, key_texts, tally_counts,
-    tally_from,
+    AppraisalComment, COUNT_COLUMNS, ComplaintTally, IndexInput, IndexScore, MonitoringStore,
+    NewAppraisalComment, NewReport, ReportInfo, StatRead, StatRow, StatSnapshot, cell_columns, key_texts,
+    tally_counts, tally_from,
 };
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Postgres, QueryBuilder, Row};
@@ -291,4 +294,304 @@ impl MonitoringStore for PgStore {
         tx.commit().await.map_err(db)?;
         Ok(StatSnapshot { watermarks, rows })
     }
+
+    async fn complaint_tallies(
+        &self,
+        from: Timestamp,
+        to: Timestamp,
+        today: Date,
+    ) -> Result<Vec<ComplaintTally>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT c.subject_kind, c.subject_code, c.category, COUNT(*) AS received,
+                 SUM(CASE WHEN v.upheld THEN 1 ELSE 0 END) AS upheld,
+                 SUM(CASE WHEN c.answered_on IS NOT NULL AND c.answered_on <= c.due_on THEN 1 ELSE 0 END) AS on_time,
+                 SUM(CASE WHEN c.answered_on IS NOT NULL AND c.answered_on > c.due_on THEN 1 ELSE 0 END) AS late,
+                 SUM(CASE WHEN c.status IN ('received', 'assigned', 'reopened') AND c.due_on < $1
+                     THEN 1 ELSE 0 END) AS overdue
+             FROM complaints c LEFT JOIN complaint_verdicts v ON v.complaint_id = c.id
+             WHERE c.received_at >= $2 AND c.received_at < $3
+             GROUP BY c.subject_kind, c.subject_code, c.category
+             ORDER BY c.subject_kind, c.subject_code, c.category",
+        )
+        .bind(date(today))
+        .bind(ts(from))
+        .bind(ts(to))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?;
+        rows.iter()
+            .map(|r| {
+                let n =
+                    |name: &str| r.try_get::<i64, _>(name).map(|v| u64::try_from(v).unwrap_or(0)).map_err(db);
+                Ok(ComplaintTally {
+                    subject_kind: r.get("subject_kind"),
+                    subject_code: r.get("subject_code"),
+                    category: r.get("category"),
+                    received: n("received")?,
+                    upheld: n("upheld")?,
+                    on_time: n("on_time")?,
+                    late: n("late")?,
+                    overdue: n("overdue")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn refusals_by_actor(
+        &self,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<BTreeMap<String, u64>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT actor, COUNT(*) AS n FROM audit_log WHERE at >= $1 AND at < $2 AND outcome = 'refused'
+             GROUP BY actor",
+        )
+        .bind(ts(from))
+        .bind(ts(to))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?;
+        Ok(rows
+            .iter()
+            .map(|r| (r.get::<String, _>("actor"), u64::try_from(r.get::<i64, _>("n")).unwrap_or(0)))
+            .collect())
+    }
+
+    async fn set_complaint_verdict(
+        &self,
+        reference: &str,
+        upheld: bool,
+        by: &str,
+        now: Timestamp,
+        audit: AuditEvent,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
+        let id: i64 = sqlx::query_scalar("SELECT id FROM complaints WHERE reference = $1")
+            .bind(reference)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db)?
+            .ok_or_else(|| StoreError::NotFound(format!("complaint {reference}")))?;
+        sqlx::query(
+            "INSERT INTO complaint_verdicts (complaint_id, upheld, decided_by, decided_at) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (complaint_id) DO UPDATE SET upheld = $2, decided_by = $3, decided_at = $4",
+        )
+        .bind(id)
+        .bind(upheld)
+        .bind(by)
+        .bind(ts(now))
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        append(&mut tx, audit).await?;
+        tx.commit().await.map_err(db)
+    }
+
+    async fn add_appraisal_comment(
+        &self,
+        comment: &NewAppraisalComment,
+        now: Timestamp,
+        audit: AuditEvent,
+    ) -> Result<AppraisalComment, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO appraisal_comments (officer, period, author, at, body) VALUES ($1, $2, $3, $4, $5)
+             RETURNING id",
+        )
+        .bind(&comment.officer)
+        .bind(&comment.period)
+        .bind(&comment.author)
+        .bind(ts(now))
+        .bind(&comment.body)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db)?;
+        append(&mut tx, audit).await?;
+        tx.commit().await.map_err(db)?;
+        Ok(AppraisalComment { id, at: onestop_store::queue::to_micros(now), comment: comment.clone() })
+    }
+
+    async fn appraisal_comments(&self, officer: &str) -> Result<Vec<AppraisalComment>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, officer, period, author, at, body FROM appraisal_comments WHERE officer = $1
+             ORDER BY id DESC",
+        )
+        .bind(officer)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?;
+        rows.iter()
+            .map(|r| {
+                Ok(AppraisalComment {
+                    id: r.get("id"),
+                    at: read_ts(r, "at")?,
+                    comment: NewAppraisalComment {
+                        officer: r.get("officer"),
+                        period: r.get("period"),
+                        author: r.get("author"),
+                        body: r.get("body"),
+                    },
+                })
+            })
+            .collect()
+    }
+
+    async fn put_index_input(
+        &self,
+        input: &IndexInput,
+        now: Timestamp,
+        audit: AuditEvent,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "INSERT INTO index_inputs (quarter, provider, training_tenths, entered_by, entered_at)
+             VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (quarter, provider) DO UPDATE SET training_tenths = $3, entered_by = $4, entered_at = $5",
+        )
+        .bind(&input.quarter)
+        .bind(&input.provider)
+        .bind(input.training_tenths)
+        .bind(&input.entered_by)
+        .bind(ts(now))
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        append(&mut tx, audit).await?;
+        tx.commit().await.map_err(db)
+    }
+
+    async fn index_inputs(&self, quarter: &str) -> Result<Vec<IndexInput>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT quarter, provider, training_tenths, entered_by FROM index_inputs WHERE quarter = $1
+             ORDER BY provider",
+        )
+        .bind(quarter)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?;
+        Ok(rows
+            .iter()
+            .map(|r| IndexInput {
+                quarter: r.get("quarter"),
+                provider: r.get("provider"),
+                training_tenths: r.get("training_tenths"),
+                entered_by: r.get("entered_by"),
+            })
+            .collect())
+    }
+
+    async fn put_index_scores(&self, quarter: &str, scores: &[IndexScore]) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query("DELETE FROM index_scores WHERE quarter = $1")
+            .bind(quarter)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        for s in scores {
+            let [a, b, c, d, e, f, total] = s.scores;
+            sqlx::query(
+                "INSERT INTO index_scores (quarter, service, provider, methodology, information, duration,
+                     electronic, training, feedback, satisfaction, total, breakdown, computed_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+            )
+            .bind(quarter)
+            .bind(&s.service)
+            .bind(&s.provider)
+            .bind(&s.methodology)
+            .bind(a)
+            .bind(b)
+            .bind(c)
+            .bind(d)
+            .bind(e)
+            .bind(f)
+            .bind(total)
+            .bind(&s.breakdown)
+            .bind(ts(s.computed_at))
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        }
+        tx.commit().await.map_err(db)
+    }
+
+    async fn index_scores(&self, quarter: Option<&str>) -> Result<Vec<IndexScore>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT * FROM index_scores WHERE $1::TEXT IS NULL OR quarter = $1 ORDER BY quarter, service",
+        )
+        .bind(quarter)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?;
+        rows.iter()
+            .map(|r| {
+                Ok(IndexScore {
+                    quarter: r.get("quarter"),
+                    service: r.get("service"),
+                    provider: r.get("provider"),
+                    methodology: r.get("methodology"),
+                    scores: [
+                        r.get("information"),
+                        r.get("duration"),
+                        r.get("electronic"),
+                        r.get("training"),
+                        r.get("feedback"),
+                        r.get("satisfaction"),
+                        r.get("total"),
+                    ],
+                    breakdown: r.get("breakdown"),
+                    computed_at: read_ts(r, "computed_at")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn put_report(&self, report: &NewReport, now: Timestamp) -> Result<i64, StoreError> {
+        sqlx::query_scalar(
+            "INSERT INTO reports (period, scope, format, generated_at, body) VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (period, scope, format) DO UPDATE SET generated_at = $4, body = $5
+             RETURNING id",
+        )
+        .bind(&report.period)
+        .bind(&report.scope)
+        .bind(&report.format)
+        .bind(ts(now))
+        .bind(&report.body)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(db)
+    }
+
+    async fn reports(&self) -> Result<Vec<ReportInfo>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, period, scope, format, generated_at, LENGTH(body)::BIGINT AS size FROM reports
+             ORDER BY period DESC, scope, format",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?;
+        rows.iter().map(report_info).collect()
+    }
+
+    async fn report(&self, id: i64) -> Result<Option<(ReportInfo, Vec<u8>)>, StoreError> {
+        let row = sqlx::query(
+            "SELECT id, period, scope, format, generated_at, LENGTH(body)::BIGINT AS size, body FROM reports
+             WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db)?;
+        row.map(|r| Ok((report_info(&r)?, r.get::<Vec<u8>, _>("body")))).transpose()
+    }
+}
+
+fn report_info(r: &PgRow) -> Result<ReportInfo, StoreError> {
+    Ok(ReportInfo {
+        id: r.get("id"),
+        period: r.get("period"),
+        scope: r.get("scope"),
+        format: r.get("format"),
+        generated_at: read_ts(r, "generated_at")?,
+        size: r.get("size"),
+    })
 }

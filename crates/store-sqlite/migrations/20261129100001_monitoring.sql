@@ -45,3 +45,64 @@ CREATE TABLE stat_folds (
     through   DATE      NOT NULL,
     folded_at TIMESTAMP NOT NULL
 );
+
+-- The monitoring department's verdict on a complaint: upheld or not (officers' appraisals count the
+-- upheld complaints about them).
+CREATE TABLE complaint_verdicts (
+    complaint_id INTEGER   PRIMARY KEY REFERENCES complaints (id),
+    upheld       BOOLEAN   NOT NULL,
+    decided_by   TEXT      NOT NULL,
+    decided_at   TIMESTAMP NOT NULL
+);
+
+-- Managers' comments on an officer's appraisal of a period (`2026-11`, `2026-Q4`, `2026`), kept.
+CREATE TABLE appraisal_comments (
+    id      INTEGER   PRIMARY KEY,
+    officer TEXT      NOT NULL,
+    period  TEXT      NOT NULL,
+    author  TEXT      NOT NULL,
+    at      TIMESTAMP NOT NULL,
+    body    TEXT      NOT NULL
+);
+
+CREATE INDEX appraisal_comments_officer ON appraisal_comments (officer, id);
+
+-- The ASAN Service Index: manual inputs where no data can exist (a provider's training hours per
+-- officer in a quarter, in tenths of an hour), and each service's scores per quarter in tenths
+-- (0–1000) with the methodology version and the inputs they came from (JSON).
+CREATE TABLE index_inputs (
+    quarter        TEXT      NOT NULL,
+    provider       TEXT      NOT NULL,
+    training_tenths INTEGER  NOT NULL,
+    entered_by     TEXT      NOT NULL,
+    entered_at     TIMESTAMP NOT NULL,
+    PRIMARY KEY (quarter, provider)
+);
+
+CREATE TABLE index_scores (
+    quarter      TEXT      NOT NULL,
+    service      TEXT      NOT NULL,
+    provider     TEXT      NOT NULL,
+    methodology  TEXT      NOT NULL,
+    information  INTEGER   NOT NULL,
+    duration     INTEGER   NOT NULL,
+    electronic   INTEGER   NOT NULL,
+    training     INTEGER   NOT NULL,
+    feedback     INTEGER   NOT NULL,
+    satisfaction INTEGER   NOT NULL,
+    total        INTEGER   NOT NULL,
+    breakdown    TEXT      NOT NULL,
+    computed_at  TIMESTAMP NOT NULL,
+    PRIMARY KEY (quarter, service)
+);
+
+-- Reports the scheduled job produced for closed periods (network scope '' or a centre's code).
+CREATE TABLE reports (
+    id           INTEGER   PRIMARY KEY,
+    period       TEXT      NOT NULL,
+    scope        TEXT      NOT NULL,
+    format       TEXT      NOT NULL,
+    generated_at TIMESTAMP NOT NULL,
+    body         BLOB      NOT NULL,
+    UNIQUE (period, scope, format)
+);

@@ -3,19 +3,22 @@
 //! engine's writer: the day's cells, each month cell read, added to and written back, and the
 //! watermark, refused when the watermark is already there.
 
+use crate::audit::append_on;
 use crate::engine::{all, at, col, exec, one};
 use crate::queue::day_records;
 use crate::{SqliteStore, ts};
 use async_trait::async_trait;
 use jiff::Timestamp;
 use jiff::civil::Date;
+use onestop_domain::audit::AuditEvent;
 use onestop_domain::catalogue::CentreCode;
 use onestop_domain::monitoring::rollup::{ObservedRating, ObservedTicket};
 use onestop_domain::monitoring::{CellKey, Cells, Cuboid, DayActivity, Filter, Grain, Tally};
 use onestop_store::StoreError;
 use onestop_store::monitoring::{
-    COUNT_COLUMNS, MonitoringStore, StatRead, StatRow, StatSnapshot, cell_columns, key_texts, tally_counts,
-    tally_from,
+    AppraisalComment, COUNT_COLUMNS, ComplaintTally, IndexInput, IndexScore, MonitoringStore,
+    NewAppraisalComment, NewReport, ReportInfo, StatRead, StatRow, StatSnapshot, cell_columns, key_texts,
+    tally_counts, tally_from,
 };
 use rusqlite::types::Value;
 use rusqlite::{Connection, Row, params, params_from_iter};
@@ -278,4 +281,296 @@ impl MonitoringStore for SqliteStore {
         let q = q.clone();
         self.engine.read_apart(move |conn| read(conn, &q)).await
     }
+
+    async fn complaint_tallies(
+        &self,
+        from: Timestamp,
+        to: Timestamp,
+        today: Date,
+    ) -> Result<Vec<ComplaintTally>, StoreError> {
+        self.engine
+            .read_apart(move |conn| {
+                all(
+                    conn,
+                    "SELECT c.subject_kind, c.subject_code, c.category, COUNT(*) AS received,
+                         SUM(CASE WHEN v.upheld THEN 1 ELSE 0 END) AS upheld,
+                         SUM(CASE WHEN c.answered_on IS NOT NULL AND c.answered_on <= c.due_on THEN 1 ELSE 0 END)
+                             AS on_time,
+                         SUM(CASE WHEN c.answered_on IS NOT NULL AND c.answered_on > c.due_on THEN 1 ELSE 0 END)
+                             AS late,
+                         SUM(CASE WHEN c.status IN ('received', 'assigned', 'reopened') AND c.due_on < ?
+                             THEN 1 ELSE 0 END) AS overdue
+                     FROM complaints c LEFT JOIN complaint_verdicts v ON v.complaint_id = c.id
+                     WHERE c.received_at >= ? AND c.received_at < ?
+                     GROUP BY c.subject_kind, c.subject_code, c.category
+                     ORDER BY c.subject_kind, c.subject_code, c.category",
+                    params![today.to_string(), ts(from), ts(to)],
+                    |r| {
+                        let n = |name: &str| col::<i64>(r, name).map(|v| u64::try_from(v).unwrap_or(0));
+                        Ok(ComplaintTally {
+                            subject_kind: col(r, "subject_kind")?,
+                            subject_code: col(r, "subject_code")?,
+                            category: col(r, "category")?,
+                            received: n("received")?,
+                            upheld: n("upheld")?,
+                            on_time: n("on_time")?,
+                            late: n("late")?,
+                            overdue: n("overdue")?,
+                        })
+                    },
+                )
+            })
+            .await
+    }
+
+    async fn refusals_by_actor(
+        &self,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<BTreeMap<String, u64>, StoreError> {
+        self.engine
+            .read_apart(move |conn| {
+                let rows = all(
+                    conn,
+                    "SELECT actor, COUNT(*) AS n FROM audit_log WHERE at >= ? AND at < ? AND outcome = 'refused'
+                     GROUP BY actor",
+                    params![ts(from), ts(to)],
+                    |r| Ok((col::<String>(r, "actor")?, u64::try_from(col::<i64>(r, "n")?).unwrap_or(0))),
+                )?;
+                Ok(rows.into_iter().collect())
+            })
+            .await
+    }
+
+    async fn set_complaint_verdict(
+        &self,
+        reference: &str,
+        upheld: bool,
+        by: &str,
+        now: Timestamp,
+        audit: AuditEvent,
+    ) -> Result<(), StoreError> {
+        let (reference, by) = (reference.to_owned(), by.to_owned());
+        self.engine
+            .write(move |conn| {
+                let id = one(conn, "SELECT id FROM complaints WHERE reference = ?", [&reference], |r| {
+                    col::<i64>(r, "id")
+                })?
+                .ok_or_else(|| StoreError::NotFound(format!("complaint {reference}")))?;
+                exec(
+                    conn,
+                    "INSERT INTO complaint_verdicts (complaint_id, upheld, decided_by, decided_at) VALUES (?1, ?2, ?3, ?4)
+                     ON CONFLICT (complaint_id) DO UPDATE SET upheld = ?2, decided_by = ?3, decided_at = ?4",
+                    params![id, upheld, by, ts(now)],
+                )?;
+                append_on(conn, audit)?;
+                Ok(())
+            })
+            .await
+    }
+
+    async fn add_appraisal_comment(
+        &self,
+        comment: &NewAppraisalComment,
+        now: Timestamp,
+        audit: AuditEvent,
+    ) -> Result<AppraisalComment, StoreError> {
+        let comment = comment.clone();
+        self.engine
+            .write(move |conn| {
+                let id = one(
+                    conn,
+                    "INSERT INTO appraisal_comments (officer, period, author, at, body) VALUES (?, ?, ?, ?, ?)
+                     RETURNING id",
+                    params![comment.officer, comment.period, comment.author, ts(now), comment.body],
+                    |r| col::<i64>(r, "id"),
+                )?
+                .ok_or_else(|| StoreError::Other("the comment insert returned no id".into()))?;
+                append_on(conn, audit)?;
+                Ok(AppraisalComment { id, at: onestop_store::queue::to_micros(now), comment })
+            })
+            .await
+    }
+
+    async fn appraisal_comments(&self, officer: &str) -> Result<Vec<AppraisalComment>, StoreError> {
+        self.engine.read(|conn| {
+            all(
+                conn,
+                "SELECT id, officer, period, author, at, body FROM appraisal_comments WHERE officer = ?
+                 ORDER BY id DESC",
+                [officer],
+                |r| {
+                    Ok(AppraisalComment {
+                        id: col(r, "id")?,
+                        at: at(r, "at")?,
+                        comment: NewAppraisalComment {
+                            officer: col(r, "officer")?,
+                            period: col(r, "period")?,
+                            author: col(r, "author")?,
+                            body: col(r, "body")?,
+                        },
+                    })
+                },
+            )
+        })
+    }
+
+    async fn put_index_input(
+        &self,
+        input: &IndexInput,
+        now: Timestamp,
+        audit: AuditEvent,
+    ) -> Result<(), StoreError> {
+        let input = input.clone();
+        self.engine
+            .write(move |conn| {
+                exec(
+                    conn,
+                    "INSERT INTO index_inputs (quarter, provider, training_tenths, entered_by, entered_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5)
+                     ON CONFLICT (quarter, provider) DO UPDATE SET training_tenths = ?3, entered_by = ?4,
+                         entered_at = ?5",
+                    params![input.quarter, input.provider, input.training_tenths, input.entered_by, ts(now)],
+                )?;
+                append_on(conn, audit)?;
+                Ok(())
+            })
+            .await
+    }
+
+    async fn index_inputs(&self, quarter: &str) -> Result<Vec<IndexInput>, StoreError> {
+        self.engine.read(|conn| {
+            all(
+                conn,
+                "SELECT quarter, provider, training_tenths, entered_by FROM index_inputs WHERE quarter = ?
+                 ORDER BY provider",
+                [quarter],
+                |r| {
+                    Ok(IndexInput {
+                        quarter: col(r, "quarter")?,
+                        provider: col(r, "provider")?,
+                        training_tenths: col(r, "training_tenths")?,
+                        entered_by: col(r, "entered_by")?,
+                    })
+                },
+            )
+        })
+    }
+
+    async fn put_index_scores(&self, quarter: &str, scores: &[IndexScore]) -> Result<(), StoreError> {
+        let (quarter, scores) = (quarter.to_owned(), scores.to_vec());
+        self.engine
+            .write(move |conn| {
+                exec(conn, "DELETE FROM index_scores WHERE quarter = ?", [&quarter])?;
+                for s in &scores {
+                    let [a, b, c, d, e, f, total] = s.scores;
+                    exec(
+                        conn,
+                        "INSERT INTO index_scores (quarter, service, provider, methodology, information, duration,
+                             electronic, training, feedback, satisfaction, total, breakdown, computed_at)
+                         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        params![
+                            quarter,
+                            s.service,
+                            s.provider,
+                            s.methodology,
+                            a,
+                            b,
+                            c,
+                            d,
+                            e,
+                            f,
+                            total,
+                            s.breakdown,
+                            ts(s.computed_at)
+                        ],
+                    )?;
+                }
+                Ok(())
+            })
+            .await
+    }
+
+    async fn index_scores(&self, quarter: Option<&str>) -> Result<Vec<IndexScore>, StoreError> {
+        let quarter = quarter.map(str::to_owned);
+        self.engine
+            .read_apart(move |conn| {
+                all(
+                    conn,
+                    "SELECT * FROM index_scores WHERE ?1 IS NULL OR quarter = ?1 ORDER BY quarter, service",
+                    [quarter],
+                    |r| {
+                        Ok(IndexScore {
+                            quarter: col(r, "quarter")?,
+                            service: col(r, "service")?,
+                            provider: col(r, "provider")?,
+                            methodology: col(r, "methodology")?,
+                            scores: [
+                                col(r, "information")?,
+                                col(r, "duration")?,
+                                col(r, "electronic")?,
+                                col(r, "training")?,
+                                col(r, "feedback")?,
+                                col(r, "satisfaction")?,
+                                col(r, "total")?,
+                            ],
+                            breakdown: col(r, "breakdown")?,
+                            computed_at: at(r, "computed_at")?,
+                        })
+                    },
+                )
+            })
+            .await
+    }
+
+    async fn put_report(&self, report: &NewReport, now: Timestamp) -> Result<i64, StoreError> {
+        let report = report.clone();
+        self.engine
+            .write(move |conn| {
+                one(
+                    conn,
+                    "INSERT INTO reports (period, scope, format, generated_at, body) VALUES (?1, ?2, ?3, ?4, ?5)
+                     ON CONFLICT (period, scope, format) DO UPDATE SET generated_at = ?4, body = ?5
+                     RETURNING id",
+                    params![report.period, report.scope, report.format, ts(now), report.body],
+                    |r| col::<i64>(r, "id"),
+                )?
+                .ok_or_else(|| StoreError::Other("the report insert returned no id".into()))
+            })
+            .await
+    }
+
+    async fn reports(&self) -> Result<Vec<ReportInfo>, StoreError> {
+        self.engine.read(|conn| {
+            all(
+                conn,
+                "SELECT id, period, scope, format, generated_at, LENGTH(body) AS size FROM reports
+                 ORDER BY period DESC, scope, format",
+                [],
+                report_info,
+            )
+        })
+    }
+
+    async fn report(&self, id: i64) -> Result<Option<(ReportInfo, Vec<u8>)>, StoreError> {
+        self.engine.read(|conn| {
+            one(
+                conn,
+                "SELECT id, period, scope, format, generated_at, LENGTH(body) AS size, body FROM reports WHERE id = ?",
+                [id],
+                |r| Ok((report_info(r)?, col::<Vec<u8>>(r, "body")?)),
+            )
+        })
+    }
+}
+
+fn report_info(r: &Row) -> Result<ReportInfo, StoreError> {
+    Ok(ReportInfo {
+        id: col(r, "id")?,
+        period: col(r, "period")?,
+        scope: col(r, "scope")?,
+        format: col(r, "format")?,
+        generated_at: at(r, "generated_at")?,
+        size: col(r, "size")?,
+    })
 }

@@ -14,6 +14,7 @@ use crate::StoreError;
 use async_trait::async_trait;
 use jiff::civil::Date;
 use jiff::{SignedDuration, Timestamp};
+use onestop_domain::audit::AuditEvent;
 use onestop_domain::monitoring::plan::plan;
 use onestop_domain::monitoring::rollup::{cells_of_day, group_into};
 use onestop_domain::monitoring::{
@@ -91,6 +92,177 @@ pub trait MonitoringStore: Send + Sync {
 
     /// Rollup cells and watermarks, read in one snapshot.
     async fn read_stats(&self, read: &StatRead) -> Result<StatSnapshot, StoreError>;
+
+    /// Complaints received in `[from, to)`, counted per subject and category, with their verdicts
+    /// and deadlines as they stand on `today`.
+    async fn complaint_tallies(
+        &self,
+        from: Timestamp,
+        to: Timestamp,
+        today: Date,
+    ) -> Result<Vec<ComplaintTally>, StoreError>;
+
+    /// Refused actions (audit entries with the outcome `refused`) in `[from, to)` per actor.
+    async fn refusals_by_actor(
+        &self,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<BTreeMap<String, u64>, StoreError>;
+
+    /// Records the monitoring department's verdict on complaint `reference` (replacing an earlier
+    /// one), with `audit`. [`StoreError::NotFound`] for an unknown reference.
+    async fn set_complaint_verdict(
+        &self,
+        reference: &str,
+        upheld: bool,
+        by: &str,
+        now: Timestamp,
+        audit: AuditEvent,
+    ) -> Result<(), StoreError>;
+
+    /// Adds a comment on an officer's appraisal, with `audit`.
+    async fn add_appraisal_comment(
+        &self,
+        comment: &NewAppraisalComment,
+        now: Timestamp,
+        audit: AuditEvent,
+    ) -> Result<AppraisalComment, StoreError>;
+
+    /// Every comment on `officer`'s appraisals, newest first.
+    async fn appraisal_comments(&self, officer: &str) -> Result<Vec<AppraisalComment>, StoreError>;
+
+    /// Sets a provider's training hours for a quarter (replacing an earlier figure), with `audit`.
+    async fn put_index_input(
+        &self,
+        input: &IndexInput,
+        now: Timestamp,
+        audit: AuditEvent,
+    ) -> Result<(), StoreError>;
+
+    /// The manual inputs of `quarter`.
+    async fn index_inputs(&self, quarter: &str) -> Result<Vec<IndexInput>, StoreError>;
+
+    /// Replaces the Index scores of `quarter` with `scores`.
+    async fn put_index_scores(&self, quarter: &str, scores: &[IndexScore]) -> Result<(), StoreError>;
+
+    /// Stored Index scores, of one quarter or every quarter, in quarter and service order.
+    async fn index_scores(&self, quarter: Option<&str>) -> Result<Vec<IndexScore>, StoreError>;
+
+    /// Stores a produced report (replacing one of the same period, scope and format); answers its id.
+    async fn put_report(&self, report: &NewReport, now: Timestamp) -> Result<i64, StoreError>;
+
+    /// The stored reports, newest period first, without their bodies.
+    async fn reports(&self) -> Result<Vec<ReportInfo>, StoreError>;
+
+    /// A stored report and its body.
+    async fn report(&self, id: i64) -> Result<Option<(ReportInfo, Vec<u8>)>, StoreError>;
+}
+
+/// Complaints about one subject, of one category, received in a period.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ComplaintTally {
+    /// `agency`, `centre`, `service`, `provider` or `officer`.
+    pub subject_kind: String,
+    /// The subject's code or login.
+    pub subject_code: String,
+    /// The complaint's category (`suggestion` for suggestions).
+    pub category: String,
+    /// Received.
+    pub received: u64,
+    /// Found justified by the monitoring department.
+    pub upheld: u64,
+    /// Answered on or before the due day.
+    pub on_time: u64,
+    /// Answered after the due day.
+    pub late: u64,
+    /// Still awaiting an answer after the due day.
+    pub overdue: u64,
+}
+
+/// A comment to add to an officer's appraisal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewAppraisalComment {
+    /// The officer's login.
+    pub officer: String,
+    /// The period commented on (`2026-11`, `2026-Q4`, `2026`).
+    pub period: String,
+    /// Who wrote it (login).
+    pub author: String,
+    /// The text.
+    pub body: String,
+}
+
+/// A stored appraisal comment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppraisalComment {
+    /// Its id.
+    pub id: i64,
+    /// When it was written.
+    pub at: Timestamp,
+    /// What was written.
+    pub comment: NewAppraisalComment,
+}
+
+/// A provider's training hours per officer in a quarter: the Index's manual input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexInput {
+    /// `2026-Q4`.
+    pub quarter: String,
+    /// The provider's code.
+    pub provider: String,
+    /// Hours per officer, in tenths.
+    pub training_tenths: i64,
+    /// Who entered it.
+    pub entered_by: String,
+}
+
+/// A service's ASAN Service Index for a quarter, each parameter in tenths (0–1000).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexScore {
+    /// `2026-Q4`.
+    pub quarter: String,
+    /// The service.
+    pub service: String,
+    /// Its provider.
+    pub provider: String,
+    /// The methodology version the scores follow.
+    pub methodology: String,
+    /// The six parameters and the weighted total, in tenths.
+    pub scores: [i64; 7],
+    /// The inputs the scores came from, as JSON.
+    pub breakdown: String,
+    /// When computed.
+    pub computed_at: Timestamp,
+}
+
+/// A report to store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewReport {
+    /// The period, `2026-11`, `2026-Q4` or `2026`.
+    pub period: String,
+    /// "" for the network, else a centre's code.
+    pub scope: String,
+    /// `xlsx` or `pdf`.
+    pub format: String,
+    /// The file.
+    pub body: Vec<u8>,
+}
+
+/// A stored report, without its body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportInfo {
+    /// Its id.
+    pub id: i64,
+    /// The period.
+    pub period: String,
+    /// "" for the network, else a centre's code.
+    pub scope: String,
+    /// `xlsx` or `pdf`.
+    pub format: String,
+    /// When produced.
+    pub generated_at: Timestamp,
+    /// The file's size in bytes.
+    pub size: i64,
 }
 
 /// What one run of [`catch_up`] did.

@@ -550,3 +550,114 @@ pub async fn statistics_equal_a_brute_force_recomputation(db: &TestDb) {
     let report = catch_up(store.as_ref(), &ctx, &centres, late, grace, 100).await.unwrap();
     assert_eq!(report.days, 0);
 }
+
+/// The monitoring department's records: complaint verdicts and tallies, refusals per actor,
+/// appraisal comments, the Index's manual inputs and scores, and produced reports.
+pub async fn assessment_records_are_kept(db: &TestDb) {
+    use onestop_domain::feedback::complaint::{Category, Channel, Contact, Subject, SubjectKind};
+    use onestop_store::complaints::NewComplaint;
+    use onestop_store::monitoring::{IndexInput, IndexScore, NewAppraisalComment, NewReport};
+    let store = db.store().await;
+    let now: Timestamp = "2026-11-10T09:00:00Z".parse().unwrap();
+    for (reference, kind, code, category, due) in [
+        ("FB-2222-2222", SubjectKind::Officer, "ali", Category::StaffConduct, date(2026, 11, 5)),
+        ("FB-3333-3333", SubjectKind::Officer, "ali", Category::StaffConduct, date(2026, 11, 20)),
+        ("FB-4444-4444", SubjectKind::Service, "S1", Category::WaitingTime, date(2026, 11, 20)),
+    ] {
+        let new = NewComplaint {
+            reference: reference.into(),
+            channel: Channel::Web,
+            category,
+            subject: Subject { kind, code: code.into() },
+            centre: None,
+            text: "Rude".into(),
+            contact: Contact { name: None, email: Some("a@b.az".into()), phone: None, address: None },
+            entered_by: None,
+            received_on: date(2026, 11, 1),
+            due_on: due,
+            lang: "az".into(),
+            message: None,
+        };
+        store.register_complaint(new, now, event("complaint.register")).await.unwrap();
+    }
+    store
+        .set_complaint_verdict("FB-2222-2222", false, "analyst", now, event("complaint.verdict"))
+        .await
+        .unwrap();
+    store
+        .set_complaint_verdict("FB-2222-2222", true, "analyst", now, event("complaint.verdict"))
+        .await
+        .unwrap();
+    let missing = store.set_complaint_verdict("FB-9999-9999", true, "analyst", now, event("x")).await;
+    assert!(matches!(missing, Err(StoreError::NotFound(_))), "{missing:?}");
+    let end = now + SignedDuration::from_hours(1);
+    let tallies = store.complaint_tallies(now, end, date(2026, 11, 10)).await.unwrap();
+    let ali: Vec<_> = tallies.iter().filter(|t| t.subject_code == "ali").collect();
+    assert_eq!(ali.len(), 1);
+    assert_eq!((ali[0].received, ali[0].upheld, ali[0].overdue, ali[0].on_time), (2, 1, 1, 0));
+    assert_eq!(tallies.iter().map(|t| t.received).sum::<u64>(), 3);
+    assert!(store.complaint_tallies(end, end, date(2026, 11, 10)).await.unwrap().is_empty());
+
+    store.append_audit(event("access.refused").refused()).await.unwrap();
+    // The test events are dated 2026-11-28 09:00.
+    let day_of_events = "2026-11-28T00:00:00Z".parse::<Timestamp>().unwrap();
+    let refusals =
+        store.refusals_by_actor(day_of_events, day_of_events + SignedDuration::from_hours(24)).await.unwrap();
+    assert_eq!(refusals.get("cli:root"), Some(&1));
+
+    for (period, body) in [("2026-10", "Good month"), ("2026-11", "Ağır ay — тяжёлый")] {
+        let c = NewAppraisalComment {
+            officer: "ali".into(),
+            period: period.into(),
+            author: "manager".into(),
+            body: body.into(),
+        };
+        store.add_appraisal_comment(&c, now, event("appraisal.comment")).await.unwrap();
+    }
+    let comments = store.appraisal_comments("ali").await.unwrap();
+    assert_eq!(
+        comments.iter().map(|c| c.comment.period.as_str()).collect::<Vec<_>>(),
+        ["2026-11", "2026-10"]
+    );
+    assert_eq!(comments[0].at, now);
+    assert!(store.appraisal_comments("vugar").await.unwrap().is_empty());
+
+    let input = IndexInput {
+        quarter: "2026-Q4".into(),
+        provider: "P1".into(),
+        training_tenths: 125,
+        entered_by: "a".into(),
+    };
+    store.put_index_input(&input, now, event("index.input")).await.unwrap();
+    let input = IndexInput { training_tenths: 80, ..input };
+    store.put_index_input(&input, now, event("index.input")).await.unwrap();
+    assert_eq!(store.index_inputs("2026-Q4").await.unwrap(), [input]);
+    let score = |service: &str, total| IndexScore {
+        quarter: "2026-Q4".into(),
+        service: service.into(),
+        provider: "P1".into(),
+        methodology: "asan-index/1".into(),
+        scores: [1000, 500, 250, 0, 1000, 900, total],
+        breakdown: r#"{"a":1}"#.into(),
+        computed_at: now,
+    };
+    store.put_index_scores("2026-Q4", &[score("S1", 600), score("S2", 700)]).await.unwrap();
+    store.put_index_scores("2026-Q4", &[score("S1", 650)]).await.unwrap();
+    assert_eq!(store.index_scores(Some("2026-Q4")).await.unwrap(), [score("S1", 650)]);
+    assert_eq!(store.index_scores(None).await.unwrap().len(), 1);
+    assert!(store.index_scores(Some("2026-Q3")).await.unwrap().is_empty());
+
+    let report = NewReport {
+        period: "2026-10".into(),
+        scope: String::new(),
+        format: "pdf".into(),
+        body: vec![1, 2, 3],
+    };
+    let id = store.put_report(&report, now).await.unwrap();
+    let again = store.put_report(&NewReport { body: vec![9; 5], ..report }, end).await.unwrap();
+    assert_eq!(id, again, "one report per period, scope and format");
+    let list = store.reports().await.unwrap();
+    assert_eq!((list.len(), list[0].size, list[0].generated_at), (1, 5, end));
+    assert_eq!(store.report(id).await.unwrap().unwrap().1, vec![9; 5]);
+    assert!(store.report(id + 100).await.unwrap().is_none());
+}
