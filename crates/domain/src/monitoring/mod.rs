@@ -6,9 +6,13 @@
 //! - [`rollup`]: what a day of a centre adds to the rollups ([`rollup::cells_of_day`]), and how
 //!   cells are filtered and grouped;
 //! - [`period`]: months, quarters and years;
-//! - [`plan`]: which parts of a date range months' rollups answer and which need days.
+//! - [`plan`]: which parts of a date range months' rollups answer and which need days;
+//! - [`appraisal`]: officers' figures and weighted scores;
+//! - [`index`]: the ASAN Service Index.
 
+pub mod appraisal;
 pub mod hist;
+pub mod index;
 pub mod period;
 pub mod rollup;
 
