@@ -123,7 +123,7 @@ pub fn score(i: &ServiceInputs, s: &Settings) -> ([i64; 7], Value) {
     let params = [information, duration, electronic, training, feedback, satisfaction];
     let weights: u64 = s.weights.iter().map(|w| u64::from(*w)).sum();
     let weighted: u64 = params.iter().zip(s.weights).map(|(p, w)| p * u64::from(w)).sum();
-    let total = if weights == 0 { 0 } else { (weighted + weights / 2) / weights };
+    let total = (weighted + weights / 2).checked_div(weights).unwrap_or(0);
     let tenths = |v: u64| i64::try_from(v).unwrap_or(0);
     let breakdown = json!({
         "methodology": METHODOLOGY,
