@@ -134,6 +134,11 @@ impl Role {
             P::CheckInAppointment => {
                 matches!(self, Role::AgencyAdmin | Role::CentreManager | Role::InfoDesk)
             }
+            P::ReadStatistics => {
+                matches!(self, Role::AgencyAdmin | Role::MonitoringAnalyst | Role::CentreManager)
+            }
+            P::AppraiseOfficers => matches!(self, Role::AgencyAdmin | Role::CentreManager),
+            P::ManageMonitoring => matches!(self, Role::AgencyAdmin | Role::MonitoringAnalyst),
         }
     }
 }
@@ -383,6 +388,14 @@ pub enum Permission {
     BookForCitizen,
     /// Check an appointment in at a kiosk or the info desk, turning it into a queue ticket.
     CheckInAppointment,
+    /// Read statistics, dashboards, officers' appraisals, reports and the Index (centre managers:
+    /// their centre's).
+    ReadStatistics,
+    /// Comment on officers' appraisals (centre managers: their centre's officers).
+    AppraiseOfficers,
+    /// Run the monitoring department's work: fold statistics now, give complaint verdicts, enter
+    /// the Index's manual inputs, compute the Index and produce reports.
+    ManageMonitoring,
 }
 
 /// Who is asking.

@@ -16,6 +16,7 @@ pub mod idempotency;
 pub mod live;
 pub mod map;
 pub mod metrics;
+pub mod monitoring;
 pub mod open311;
 pub mod pages;
 pub mod problem;
@@ -75,6 +76,8 @@ pub struct AppState {
     pub feedback: FeedbackSettings,
     /// Online appointments' settings and defences.
     pub booking: Arc<booking::Booking>,
+    /// Monitoring's settings: fold grace, appraisal weights, the Index's weights and targets.
+    pub monitoring: monitoring::MonitoringSettings,
 }
 
 /// Settings of ratings, complaints and Open311 (config `[feedback]`).
@@ -106,6 +109,7 @@ impl AppState {
             live: Arc::new(live::LiveHub::default()),
             feedback: FeedbackSettings::default(),
             booking: Arc::new(booking::Booking::new(booking::Settings::default(), random_secret())),
+            monitoring: monitoring::MonitoringSettings::default(),
         }
     }
 

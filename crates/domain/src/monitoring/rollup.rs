@@ -234,9 +234,9 @@ impl Cuboid {
             | GroupBy::Day
             | GroupBy::Weekday
             | GroupBy::Month => true,
-            GroupBy::Origin => self == Cuboid::Flow,
+            GroupBy::Origin | GroupBy::ServiceOrigin => self == Cuboid::Flow,
             GroupBy::Hour | GroupBy::WeekdayHour => self == Cuboid::Hours,
-            GroupBy::Officer => self == Cuboid::Officers,
+            GroupBy::Officer | GroupBy::OfficerService => self == Cuboid::Officers,
             GroupBy::Channel => self == Cuboid::Ratings,
         }
     }
@@ -447,11 +447,15 @@ pub enum GroupBy {
     WeekdayHour,
     /// Per month, `2026-11`.
     Month,
+    /// Per officer and service, `login|SERVICE` (officers).
+    OfficerService,
+    /// Per service and origin, `SERVICE|origin` (flow).
+    ServiceOrigin,
 }
 
 impl GroupBy {
     /// Every grouping.
-    pub const ALL: [GroupBy; 12] = [
+    pub const ALL: [GroupBy; 14] = [
         GroupBy::Total,
         GroupBy::Centre,
         GroupBy::Service,
@@ -464,6 +468,8 @@ impl GroupBy {
         GroupBy::Weekday,
         GroupBy::WeekdayHour,
         GroupBy::Month,
+        GroupBy::OfficerService,
+        GroupBy::ServiceOrigin,
     ];
 
     /// Its name in the API.
@@ -481,6 +487,8 @@ impl GroupBy {
             GroupBy::Weekday => "weekday",
             GroupBy::WeekdayHour => "weekday_hour",
             GroupBy::Month => "month",
+            GroupBy::OfficerService => "officer_service",
+            GroupBy::ServiceOrigin => "service_origin",
         }
     }
 
@@ -510,6 +518,8 @@ impl GroupBy {
             GroupBy::Weekday => period.weekday().to_monday_one_offset().to_string(),
             GroupBy::WeekdayHour => format!("{}-{:02}", period.weekday().to_monday_one_offset(), key.hour),
             GroupBy::Month => format!("{:04}-{:02}", period.year(), period.month()),
+            GroupBy::OfficerService => format!("{}|{}", key.officer, key.service),
+            GroupBy::ServiceOrigin => format!("{}|{}", key.service, key.origin),
         }
     }
 }

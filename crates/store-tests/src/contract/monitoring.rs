@@ -361,6 +361,8 @@ fn group_of(
         GroupBy::Weekday => weekday.to_string(),
         GroupBy::WeekdayHour => format!("{weekday}-{hour:02}"),
         GroupBy::Month => format!("{:04}-{:02}", day.year(), day.month()),
+        GroupBy::OfficerService => format!("{officer}|{service}"),
+        GroupBy::ServiceOrigin => format!("{service}|{origin}"),
     }
 }
 
