@@ -164,6 +164,7 @@ impl Default for HttpLimits {
         (name = "queue", description = "Tickets, windows, live screens and public queue statistics"),
         (name = "feedback", description = "Ratings, satisfaction rates, complaints and suggestions"),
         (name = "booking", description = "Online appointments: slots, holds, confirmation, cancellation, check-in"),
+        (name = "monitoring", description = "Statistics, dashboards, officers' appraisals, reports and the ASAN Service Index"),
     ),
     modifiers(&SecuritySchemes),
 )]
@@ -195,8 +196,8 @@ fn table() -> Table {
     use axum::routing::post;
     use onestop_domain::identity::Permission as P;
     use pages::{
-        account, audit, booking, complaints, feedback, home, ideas, queue, registry, registry_admin, staff,
-        surveys,
+        account, audit, booking, complaints, feedback, home, ideas, monitoring, queue, registry,
+        registry_admin, staff, surveys,
     };
     Table::new(OpenApiRouter::with_openapi(ApiDoc::openapi()))
         .api(Public, routes!(health::healthz))
@@ -267,6 +268,19 @@ fn table() -> Table {
         .api(Requires(P::CheckInAppointment), routes!(api::booking::check_in))
         .api(Public, routes!(api::booking::calendar))
         .api(Public, routes!(api::booking::qr))
+        .api(Requires(P::ReadStatistics), routes!(api::monitoring::statistics))
+        .api(Requires(P::ReadStatistics), routes!(api::monitoring::live))
+        .api(Requires(P::ManageMonitoring), routes!(api::monitoring::fold))
+        .api(Requires(P::ReadStatistics), routes!(api::monitoring::appraisals))
+        .api(Requires(P::ReadStatistics), routes!(api::monitoring::appraisal_detail))
+        .api(Requires(P::AppraiseOfficers), routes!(api::monitoring::comment))
+        .api(Requires(P::HandleComplaints), routes!(api::monitoring::verdict))
+        .api(Public, routes!(api::monitoring::index))
+        .api(Requires(P::ManageMonitoring), routes!(api::monitoring::compute_index))
+        .api(Requires(P::ManageMonitoring), routes!(api::monitoring::training))
+        .api(Requires(P::ReadStatistics), routes!(api::monitoring::list_reports))
+        .api(Requires(P::ReadStatistics), routes!(api::monitoring::stored_report))
+        .api(Requires(P::ReadStatistics), routes!(api::monitoring::report))
         .page(Method::GET, "/metrics", Public, get(metrics::render))
         .page(Method::GET, "/", Public, get(home::home))
         .page(Method::GET, "/assets/{*path}", Public, get(assets::serve))
@@ -335,6 +349,41 @@ fn table() -> Table {
             "/staff/complaints/{reference}/{step}",
             Requires(P::HandleComplaints),
             post(complaints::staff_step),
+        )
+        .page(Method::GET, "/monitoring", Requires(P::ReadStatistics), get(monitoring::dashboard))
+        .page(Method::GET, "/monitoring/live", Requires(P::ReadStatistics), get(monitoring::live))
+        .page(Method::GET, "/monitoring/officers", Requires(P::ReadStatistics), get(monitoring::officers))
+        .page(
+            Method::GET,
+            "/monitoring/officers/{login}",
+            Requires(P::ReadStatistics),
+            get(monitoring::officer),
+        )
+        .page(
+            Method::POST,
+            "/monitoring/officers/{login}/comments",
+            Requires(P::AppraiseOfficers),
+            post(monitoring::comment),
+        )
+        .page(Method::GET, "/monitoring/reports", Requires(P::ReadStatistics), get(monitoring::reports))
+        .page(
+            Method::GET,
+            "/monitoring/reports/download",
+            Requires(P::ReadStatistics),
+            get(monitoring::report_download),
+        )
+        .page(Method::GET, "/monitoring/index", Requires(P::ReadStatistics), get(monitoring::index))
+        .page(
+            Method::POST,
+            "/monitoring/index/compute",
+            Requires(P::ManageMonitoring),
+            post(monitoring::compute),
+        )
+        .page(
+            Method::POST,
+            "/monitoring/index/training",
+            Requires(P::ManageMonitoring),
+            post(monitoring::training),
         )
         .page(Method::GET, "/ideas", Public, get(ideas::list))
         .page(Method::POST, "/ideas", Public, post(ideas::submit))

@@ -9,7 +9,7 @@ use crate::auth::Caller;
 use crate::problem::ApiError;
 use jiff::civil::Date;
 use onestop_domain::catalogue::Catalogue;
-use onestop_domain::identity::{Permission, Role, Target};
+use onestop_domain::identity::{Permission, Target};
 use onestop_domain::monitoring::appraisal::{OfficerFigures, appraise, median};
 use onestop_domain::monitoring::{Cuboid, Filter, GroupBy, Period, PeriodKind};
 use onestop_store::monitoring::NewAppraisalComment;
@@ -260,8 +260,8 @@ pub async fn list(state: &AppState, caller: &Caller, q: &AppraisalQuery) -> Resu
     })
 }
 
-/// The officer `login`, if an officer, and their centre; refused unless the caller may read
-/// `permission` there.
+/// The staff account `login` (officers are the ones with figures; any account's page reads, empty)
+/// and their centre; refused unless the caller may do `permission` there.
 async fn officer(
     state: &AppState,
     caller: &Caller,
@@ -272,8 +272,7 @@ async fn officer(
         .store
         .staff_by_login(login)
         .await?
-        .filter(|(s, _)| s.role == Role::Officer)
-        .ok_or_else(|| ApiError::not_found(format!("there is no officer {login}")))?;
+        .ok_or_else(|| ApiError::not_found(format!("there is no staff account {login}")))?;
     caller
         .authorize(permission, Target { centre: record.scope.centre.as_deref(), ..Target::ANY })
         .map_err(denied)?;

@@ -117,6 +117,9 @@ pub fn lines(
             );
         }
         let _ = write!(svg, r#"<path d="{path}" fill="none" stroke="{colour}" stroke-width="2"/>"#);
+        if names[s].is_empty() {
+            continue;
+        }
         let _ = write!(
             svg,
             r#"<rect x="{}" y="{}" width="10" height="10" fill="{colour}"/><text x="{}" y="{}">{}</text>"#,

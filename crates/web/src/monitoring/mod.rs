@@ -104,3 +104,31 @@ pub fn clock_text(secs: Option<i64>) -> String {
 pub fn percent(per_mille: Option<u64>) -> Option<f64> {
     per_mille.map(|m| m as f64 / 10.0)
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::i18n::{Catalog, LANGUAGES};
+
+    /// Every message key the reports and pages of monitoring name in code exists in every language.
+    #[test]
+    fn keys_named_in_code_are_translated() {
+        let catalog = Catalog::new();
+        let mut checked = 0;
+        for source in [include_str!("reports.rs"), include_str!("../pages/monitoring.rs")] {
+            let source = source.split("#[cfg(test)]").next().unwrap_or_default();
+            for prefix in ["\"report-", "\"monitoring-", "\"index-", "\"appraisal"] {
+                for piece in source.split(prefix).skip(1) {
+                    let key = format!("{}{}", &prefix[1..], piece.split('"').next().unwrap_or_default());
+                    if key.ends_with('-') || key.contains('{') || key.contains('.') {
+                        continue;
+                    }
+                    for lang in LANGUAGES {
+                        assert!(catalog.has(lang, &key), "{key} is missing in {lang}");
+                    }
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked > 40, "only {checked} keys found");
+    }
+}
