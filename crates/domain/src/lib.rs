@@ -7,6 +7,7 @@
 pub mod audit;
 pub mod booking;
 pub mod calendar;
+pub mod cases;
 pub mod catalogue;
 pub mod cpsv;
 pub mod feedback;
@@ -15,6 +16,7 @@ pub mod idempotency;
 pub mod identity;
 pub mod notify;
 pub mod password;
+pub mod payments;
 pub mod pii;
 pub mod queue;
 pub mod session;
