@@ -31,7 +31,10 @@ pub fn parse_tracking(text: &str) -> Option<(i16, u32)> {
     let text = text.trim().to_ascii_uppercase();
     let rest = text.strip_prefix(TRACKING_PREFIX)?.strip_prefix('-')?;
     let (year, sequence) = rest.split_once('-')?;
-    if year.len() != 4 || sequence.len() < 6 || !(year.bytes().chain(sequence.bytes()).all(|b| b.is_ascii_digit())) {
+    if year.len() != 4
+        || sequence.len() < 6
+        || !(year.bytes().chain(sequence.bytes()).all(|b| b.is_ascii_digit()))
+    {
         return None;
     }
     Some((year.parse().ok()?, sequence.parse().ok()?))

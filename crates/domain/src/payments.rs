@@ -99,7 +99,8 @@ pub enum PaymentChannel {
 
 impl PaymentChannel {
     /// Every channel.
-    pub const ALL: [PaymentChannel; 3] = [PaymentChannel::Bank, PaymentChannel::Terminal, PaymentChannel::Online];
+    pub const ALL: [PaymentChannel; 3] =
+        [PaymentChannel::Bank, PaymentChannel::Terminal, PaymentChannel::Online];
 
     /// The name in the API and the database.
     pub fn as_str(self) -> &'static str {
@@ -264,7 +265,9 @@ impl RefundStep {
 
     /// Parses [`RefundStep::as_str`].
     pub fn parse(name: &str) -> Option<RefundStep> {
-        [RefundStep::Approve, RefundStep::Decline, RefundStep::Execute].into_iter().find(|s| s.as_str() == name)
+        [RefundStep::Approve, RefundStep::Decline, RefundStep::Execute]
+            .into_iter()
+            .find(|s| s.as_str() == name)
     }
 }
 

@@ -6,6 +6,12 @@
 -- `applications.state` and the `paid`/`refunded` columns of `bills` are projections of the
 -- append-only rows, written in the same transaction; the rows are never updated.
 
+-- The last tracking sequence number given out per year.
+CREATE TABLE tracking_counters (
+    year INTEGER   PRIMARY KEY,
+    last INTEGER   NOT NULL
+);
+
 CREATE TABLE applications (
     id               INTEGER   PRIMARY KEY,
     tracking         TEXT      NOT NULL UNIQUE,
@@ -36,7 +42,7 @@ CREATE TABLE applications (
 CREATE INDEX applications_centre ON applications (centre, accepted_at);
 CREATE INDEX applications_open ON applications (state, deadline_on);
 CREATE INDEX applications_fin ON applications (applicant_fin);
-CREATE INDEX applications_ticket ON applications (ticket_id);
+CREATE UNIQUE INDEX applications_ticket ON applications (ticket_id);
 
 CREATE TABLE application_actions (
     application_id  INTEGER   NOT NULL REFERENCES applications (id),

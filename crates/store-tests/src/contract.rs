@@ -25,7 +25,9 @@ use onestop_store::{AuditFilter, NewSession, NewStaff, Store, StoreError};
 use std::path::Path;
 use std::sync::Arc;
 
+mod cases;
 mod feedback;
+pub use cases::*;
 pub use feedback::*;
 
 fn at(text: &str) -> Timestamp {

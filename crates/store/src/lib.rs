@@ -7,6 +7,7 @@
 
 pub mod audit;
 pub mod booking;
+pub mod cases;
 pub mod complaints;
 pub mod dump;
 pub mod feedback;
@@ -153,6 +154,7 @@ pub trait Store:
     + SurveyStore
     + BookingStore
     + OutboxStore
+    + CaseStore
 {
 }
 
@@ -168,13 +170,15 @@ impl<
         + IdeaStore
         + SurveyStore
         + BookingStore
-        + OutboxStore,
+        + OutboxStore
+        + CaseStore,
 > Store for T
 {
 }
 
 pub use audit::{AuditFilter, AuditStore};
 pub use booking::BookingStore;
+pub use cases::CaseStore;
 pub use complaints::ComplaintStore;
 pub use feedback::FeedbackStore;
 pub use ideas::IdeaStore;

@@ -258,7 +258,10 @@ impl Workflows {
                 }
                 for s in a.from.iter().chain([&a.to]) {
                     let Some(state) = w.states.get(s) else {
-                        return Err(bad(w, format!("the action {:?} names an undefined state {s:?}", a.name)));
+                        return Err(bad(
+                            w,
+                            format!("the action {:?} names an undefined state {s:?}", a.name),
+                        ));
                     };
                     if state.last && a.from.contains(s) {
                         return Err(bad(w, format!("the action {:?} leaves the final state {s:?}", a.name)));
@@ -331,13 +334,22 @@ mod tests {
             std.step("awaiting_payment", "proceed", Role::Officer, StepFacts::default()),
             Err(StepError::Needs(Need::Paid))
         );
-        assert_eq!(std.step("awaiting_payment", "proceed", Role::Officer, paid()).map(|t| t.to), Ok("in_processing"));
+        assert_eq!(
+            std.step("awaiting_payment", "proceed", Role::Officer, paid()).map(|t| t.to),
+            Ok("in_processing")
+        );
         assert_eq!(
             std.step("awaiting_payment", "proceed", Role::BankTeller, paid()),
             Err(StepError::Role { action: "proceed".into(), role: Role::BankTeller })
         );
-        assert!(matches!(std.step("issued", "proceed", Role::Officer, paid()), Err(StepError::WrongState { .. })));
-        assert!(matches!(std.step("accepted", "fly", Role::Officer, paid()), Err(StepError::UnknownAction { .. })));
+        assert!(matches!(
+            std.step("issued", "proceed", Role::Officer, paid()),
+            Err(StepError::WrongState { .. })
+        ));
+        assert!(matches!(
+            std.step("accepted", "fly", Role::Officer, paid()),
+            Err(StepError::UnknownAction { .. })
+        ));
         assert_eq!(
             std.step("in_processing", "return", Role::Officer, paid()),
             Err(StepError::Needs(Need::Reason))
