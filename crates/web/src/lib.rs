@@ -8,6 +8,8 @@ pub mod api;
 pub mod assets;
 pub mod auth;
 pub mod booking;
+pub mod acquirer;
+pub mod cases;
 pub mod complaints;
 pub mod health;
 pub mod i18n;
@@ -17,6 +19,7 @@ pub mod live;
 pub mod map;
 pub mod metrics;
 pub mod open311;
+pub mod payments;
 pub mod pages;
 pub mod problem;
 pub mod queue;
@@ -75,6 +78,8 @@ pub struct AppState {
     pub feedback: FeedbackSettings,
     /// Online appointments' settings and defences.
     pub booking: Arc<booking::Booking>,
+    /// Applications' workflows, the delivery fee and the acquirer of online payments.
+    pub cases: cases::Cases,
 }
 
 /// Settings of ratings, complaints and Open311 (config `[feedback]`).
@@ -106,6 +111,7 @@ impl AppState {
             live: Arc::new(live::LiveHub::default()),
             feedback: FeedbackSettings::default(),
             booking: Arc::new(booking::Booking::new(booking::Settings::default(), random_secret())),
+            cases: cases::Cases::default(),
         }
     }
 
@@ -160,6 +166,8 @@ impl Default for HttpLimits {
         (name = "queue", description = "Tickets, windows, live screens and public queue statistics"),
         (name = "feedback", description = "Ratings, satisfaction rates, complaints and suggestions"),
         (name = "booking", description = "Online appointments: slots, holds, confirmation, cancellation, check-in"),
+        (name = "cases", description = "Applications accepted at windows: tracking, deadlines, workflow actions, delivery"),
+        (name = "payments", description = "Bills, payments at the bank section, terminals and online, refunds, reconciliation"),
     ),
     modifiers(&SecuritySchemes),
 )]
@@ -191,8 +199,8 @@ fn table() -> Table {
     use axum::routing::post;
     use onestop_domain::identity::Permission as P;
     use pages::{
-        account, audit, booking, complaints, feedback, home, ideas, queue, registry, registry_admin, staff,
-        surveys,
+        account, audit, booking, cases, complaints, feedback, home, ideas, queue, registry, registry_admin,
+        staff, surveys,
     };
     Table::new(OpenApiRouter::with_openapi(ApiDoc::openapi()))
         .api(Public, routes!(health::healthz))
@@ -263,6 +271,26 @@ fn table() -> Table {
         .api(Requires(P::CheckInAppointment), routes!(api::booking::check_in))
         .api(Public, routes!(api::booking::calendar))
         .api(Public, routes!(api::booking::qr))
+        .api(Requires(P::AcceptApplication), routes!(api::cases::accept))
+        .api(Requires(P::ReadApplications), routes!(api::cases::list))
+        .api(Requires(P::ReadApplications), routes!(api::cases::get))
+        .api(Requires(P::ActOnApplication), routes!(api::cases::act))
+        .api(Public, routes!(api::cases::track))
+        .api(Public, routes!(api::cases::delivery))
+        .api(Public, routes!(api::payments::get_bill))
+        .api(Public, routes!(api::payments::bill_qr))
+        .api(Requires(P::TakePayment), routes!(api::payments::pay_bill))
+        .api(Requires(P::RequestRefund), routes!(api::payments::request_refund))
+        .api(Requires(P::DecideRefund), routes!(api::payments::approve_refund))
+        .api(Requires(P::DecideRefund), routes!(api::payments::decline_refund))
+        .api(Requires(P::ExecuteRefund), routes!(api::payments::execute_refund))
+        .api(Requires(P::ReadPayments), routes!(api::payments::refunds))
+        .api(Requires(P::ReadPayments), routes!(api::payments::reconciliation))
+        .api(Public, routes!(api::payments::create_payment))
+        .api(Public, routes!(api::payments::get_payment))
+        .api(Public, routes!(api::payments::submit_payment))
+        .api(Public, routes!(api::payments::confirm_payment))
+        .api(Public, routes!(api::payments::cancel_payment))
         .page(Method::GET, "/metrics", Public, get(metrics::render))
         .page(Method::GET, "/", Public, get(home::home))
         .page(Method::GET, "/assets/{*path}", Public, get(assets::serve))
@@ -332,6 +360,34 @@ fn table() -> Table {
             Requires(P::HandleComplaints),
             post(complaints::staff_step),
         )
+        .page(Method::GET, "/track", Public, get(cases::track_form))
+        .page(Method::POST, "/track", Public, post(cases::track))
+        .page(Method::GET, "/bills/{reference}", Public, get(cases::bill))
+        .page(Method::POST, "/bills/{reference}/pay", Public, post(cases::bill_pay))
+        .page(Method::GET, "/pay/{id}", Public, get(cases::pay_form))
+        .page(Method::POST, "/pay/{id}", Public, post(cases::pay_submit))
+        .page(Method::GET, "/staff/window/accept", Requires(P::AcceptApplication), get(cases::accept_form))
+        .page(Method::POST, "/staff/window/accept", Requires(P::AcceptApplication), post(cases::accept))
+        .page(Method::GET, "/staff/applications", Requires(P::ReadApplications), get(cases::staff_list))
+        .page(
+            Method::GET,
+            "/staff/applications/{tracking}",
+            Requires(P::ReadApplications),
+            get(cases::staff_application),
+        )
+        .page(
+            Method::POST,
+            "/staff/applications/{tracking}/act",
+            Requires(P::ActOnApplication),
+            post(cases::staff_act),
+        )
+        .page(Method::POST, "/staff/bills/{reference}/refund", Requires(P::RequestRefund), post(cases::staff_refund))
+        .page(Method::GET, "/staff/bank", Requires(P::TakePayment), get(cases::bank))
+        .page(Method::POST, "/staff/bank/pay", Requires(P::TakePayment), post(cases::bank_pay))
+        .page(Method::POST, "/staff/refunds/{id}/execute", Requires(P::ExecuteRefund), post(cases::refund_execute))
+        .page(Method::GET, "/staff/refunds", Requires(P::DecideRefund), get(cases::refunds))
+        .page(Method::POST, "/staff/refunds/{id}/decide", Requires(P::DecideRefund), post(cases::refund_decide))
+        .page(Method::GET, "/staff/reconciliation", Requires(P::ReadPayments), get(cases::reconciliation))
         .page(Method::GET, "/ideas", Public, get(ideas::list))
         .page(Method::POST, "/ideas", Public, post(ideas::submit))
         .page(Method::GET, "/surveys/{survey}", Public, get(surveys::form))
