@@ -99,7 +99,10 @@ impl Acquirer for Sandbox {
         _currency: &str,
         reference: &str,
     ) -> Result<Authorisation, AcquirerError> {
-        if card.holder.trim().is_empty() || !(3..=4).contains(&card.cvc.len()) || !card.cvc.bytes().all(|b| b.is_ascii_digit()) {
+        if card.holder.trim().is_empty()
+            || !(3..=4).contains(&card.cvc.len())
+            || !card.cvc.bytes().all(|b| b.is_ascii_digit())
+        {
             return Err(AcquirerError::InvalidCard);
         }
         match sandbox_answer(&card.number) {
@@ -109,7 +112,9 @@ impl Acquirer for Sandbox {
                 last4: card.last4(),
             }),
             SandboxAnswer::Declined => Err(AcquirerError::Declined),
-            SandboxAnswer::Error => Err(AcquirerError::Failed("sandbox test card for a processing error".into())),
+            SandboxAnswer::Error => {
+                Err(AcquirerError::Failed("sandbox test card for a processing error".into()))
+            }
             SandboxAnswer::Invalid => Err(AcquirerError::InvalidCard),
         }
     }

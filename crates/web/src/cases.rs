@@ -51,7 +51,10 @@ impl Default for Cases {
 
 impl std::fmt::Debug for Cases {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Cases").field("delivery_fee", &self.delivery_fee).field("acquirer", &self.acquirer.name()).finish()
+        f.debug_struct("Cases")
+            .field("delivery_fee", &self.delivery_fee)
+            .field("acquirer", &self.acquirer.name())
+            .finish()
     }
 }
 
@@ -291,7 +294,11 @@ pub(crate) fn money(state: &AppState, c: &Catalogue, lang: &str, minor: i64) -> 
 /// custom workflow without one.
 pub fn state_text(state: &AppState, lang: &str, name: &str) -> String {
     let key = format!("case-state-{}", name.replace('_', "-"));
-    if state.templates.catalog.has(lang, &key) { state.templates.catalog.text(lang, &key, &[]) } else { name.to_owned() }
+    if state.templates.catalog.has(lang, &key) {
+        state.templates.catalog.text(lang, &key, &[])
+    } else {
+        name.to_owned()
+    }
 }
 
 pub(crate) fn bill_view(state: &AppState, c: &Catalogue, lang: &str, b: &BillRecord) -> BillView {
@@ -347,7 +354,12 @@ fn delivery_states(workflow: &Workflow) -> Vec<String> {
     let Some(dispatch) = workflow.actions.iter().find(|a| a.needs.contains(&Need::DeliveryPaid)) else {
         return Vec::new();
     };
-    workflow.states.iter().filter(|(name, s)| !s.last && **name != dispatch.to).map(|(name, _)| name.clone()).collect()
+    workflow
+        .states
+        .iter()
+        .filter(|(name, s)| !s.last && **name != dispatch.to)
+        .map(|(name, _)| name.clone())
+        .collect()
 }
 
 fn workflow_of<'a>(state: &'a AppState, a: &ApplicationRecord) -> Result<&'a Workflow, ApiError> {
@@ -372,7 +384,15 @@ fn next_step_key(a: &ApplicationRecord) -> &'static str {
 
 /// The view of `a` in `lang`; `staff` adds who acted, the applicant's name, the address and the
 /// actions the caller's role may take.
-pub fn view(state: &AppState, c: &Catalogue, caller: &Caller, lang: &str, a: &ApplicationRecord, today: Date, staff: bool) -> ApplicationView {
+pub fn view(
+    state: &AppState,
+    c: &Catalogue,
+    caller: &Caller,
+    lang: &str,
+    a: &ApplicationRecord,
+    today: Date,
+    staff: bool,
+) -> ApplicationView {
     let fallback = c.country.default_language();
     let service_name =
         c.service(&a.service).map_or_else(|| a.service.clone(), |s| s.name.get_or(lang, fallback).to_owned());
@@ -387,7 +407,8 @@ pub fn view(state: &AppState, c: &Catalogue, caller: &Caller, lang: &str, a: &Ap
         _ => Vec::new(),
     };
     let rejected = workflow.and_then(|w| w.state(&a.state)).is_some_and(|s| s.last && !s.done);
-    let orderable = workflow.is_some_and(|w| delivery_states(w).contains(&a.state)) && a.delivery_address.is_none();
+    let orderable =
+        workflow.is_some_and(|w| delivery_states(w).contains(&a.state)) && a.delivery_address.is_none();
     let mut args: Vec<(&str, FluentValue<'_>)> = vec![("tracking", a.tracking.clone().into())];
     if let Some(b) = a.bills.iter().find(|b| b.due() > 0) {
         args.push(("amount", money(state, c, lang, b.due()).into()));
@@ -446,7 +467,13 @@ fn status_notice(state: &AppState, c: &Catalogue, a: &Notice<'_>, to_state: &str
         args.push(("reference", reference.clone().into()));
     }
     let kind = if a.due.is_some() { "billed" } else { "status" };
-    Some(state.templates.catalog.message(lang, ("case", kind), to, &args, Some(format!("application:{}", a.tracking))))
+    Some(state.templates.catalog.message(
+        lang,
+        ("case", kind),
+        to,
+        &args,
+        Some(format!("application:{}", a.tracking)),
+    ))
 }
 
 struct Notice<'a> {
@@ -472,16 +499,28 @@ impl<'a> Notice<'a> {
 }
 
 async fn find(state: &AppState, tracking: &str) -> Result<ApplicationRecord, ApiError> {
-    let canonical = canonical_tracking(tracking)
-        .ok_or_else(|| ApiError::not_found(format!("{tracking:?} is not a tracking number (AS-2026-000123)")))?;
-    state.store.application(&canonical).await?.ok_or_else(|| ApiError::not_found(format!("there is no application {canonical}")))
+    let canonical = canonical_tracking(tracking).ok_or_else(|| {
+        ApiError::not_found(format!("{tracking:?} is not a tracking number (AS-2026-000123)"))
+    })?;
+    state
+        .store
+        .application(&canonical)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("there is no application {canonical}")))
 }
 
 /// The application `tracking`, for staff who may read it.
-pub async fn staff_application(state: &AppState, caller: &Caller, tracking: &str) -> Result<ApplicationRecord, ApiError> {
+pub async fn staff_application(
+    state: &AppState,
+    caller: &Caller,
+    tracking: &str,
+) -> Result<ApplicationRecord, ApiError> {
     let a = find(state, tracking).await?;
     caller
-        .authorize(Permission::ReadApplications, Target { centre: Some(&a.centre), provider: Some(&a.provider), window: None })
+        .authorize(
+            Permission::ReadApplications,
+            Target { centre: Some(&a.centre), provider: Some(&a.provider), window: None },
+        )
         .map_err(denied)?;
     Ok(a)
 }
@@ -508,7 +547,9 @@ fn documents_of(service: &Service, lang: &str, asked: &[String]) -> Result<Vec<S
             .ok()
             .and_then(|i| i.checked_sub(1))
             .and_then(|i| service.documents.get(i))
-            .or_else(|| service.documents.iter().find(|doc| doc.name.iter().any(|(_, n)| n.eq_ignore_ascii_case(d))));
+            .or_else(|| {
+                service.documents.iter().find(|doc| doc.name.iter().any(|(_, n)| n.eq_ignore_ascii_case(d)))
+            });
         let Some(doc) = found else {
             return Err(ApiError::unprocessable(
                 "documents",
@@ -563,16 +604,25 @@ pub async fn accept(
         .await?
         .ok_or_else(|| ApiError::not_found(format!("there is no ticket {ticket}")))?;
     let centre = centre_of(c, record.ticket.centre.as_str())?;
-    let service = c
-        .service(record.ticket.service.as_str())
-        .ok_or_else(|| ApiError::not_found(format!("service {} is no longer in the registry", record.ticket.service.as_str())))?;
+    let service = c.service(record.ticket.service.as_str()).ok_or_else(|| {
+        ApiError::not_found(format!(
+            "service {} is no longer in the registry",
+            record.ticket.service.as_str()
+        ))
+    })?;
     caller
         .authorize(
             Permission::AcceptApplication,
-            Target { centre: Some(centre.code.as_str()), provider: Some(service.provider.as_str()), window: None },
+            Target {
+                centre: Some(centre.code.as_str()),
+                provider: Some(service.provider.as_str()),
+                window: None,
+            },
         )
         .map_err(denied)?;
-    let staff = caller.staff().ok_or_else(|| ApiError::new(StatusCode::FORBIDDEN, "only an officer accepts documents"))?;
+    let staff = caller
+        .staff()
+        .ok_or_else(|| ApiError::new(StatusCode::FORBIDDEN, "only an officer accepts documents"))?;
     // Without a key a second acceptance is refused here; with one, the store answers the first
     // acceptance when the key is its key.
     if key.is_none()
@@ -585,14 +635,23 @@ pub async fn accept(
     }
     let window = match record.ticket.state {
         TicketState::Serving { window, .. } | TicketState::Called { window, .. } => window,
-        _ => return Err(ApiError::conflict(format!("ticket {ticket} is not at a window: call and serve it first"))),
+        _ => {
+            return Err(ApiError::conflict(format!(
+                "ticket {ticket} is not at a window: call and serve it first"
+            )));
+        }
     };
     let sessions = state.store.open_windows(&centre.code).await?;
     if !sessions.iter().any(|s| s.window == window && s.staff_id == staff.user_id) {
-        return Err(ApiError::conflict(format!("ticket {ticket} is at window {window}, which you do not hold")));
+        return Err(ApiError::conflict(format!(
+            "ticket {ticket} is at window {window}, which you do not hold"
+        )));
     }
     let Some(holder) = &record.holder else {
-        return Err(ApiError::unprocessable("ticket", "the ticket has no national ID: an application needs the applicant's"));
+        return Err(ApiError::unprocessable(
+            "ticket",
+            "the ticket has no national ID: an application needs the applicant's",
+        ));
     };
     let documents = documents_of(service, c.country.default_language(), &req.documents)?;
     if documents.is_empty() {
@@ -618,7 +677,8 @@ pub async fn accept(
     let sequence = state.store.reserve_tracking(today.year()).await?;
     let tracking = tracking_number(today.year(), sequence);
     let reference = payment_reference(&random_bytes()[..8].try_into().unwrap_or([0; 8]));
-    let billed_state = billed.clone().filter(|_| bill.total > 0).map(|b| b.0).unwrap_or(workflow.initial.clone());
+    let billed_state =
+        billed.clone().filter(|_| bill.total > 0).map(|b| b.0).unwrap_or(workflow.initial.clone());
     let notice = Notice {
         tracking: &tracking,
         email: email.as_deref(),
@@ -679,19 +739,22 @@ pub async fn act(
     let now = state.now();
     let a = find(state, tracking).await?;
     caller
-        .authorize(Permission::ActOnApplication, Target { centre: Some(&a.centre), provider: Some(&a.provider), window: None })
+        .authorize(
+            Permission::ActOnApplication,
+            Target { centre: Some(&a.centre), provider: Some(&a.provider), window: None },
+        )
         .map_err(denied)?;
-    let staff = caller.staff().ok_or_else(|| ApiError::new(StatusCode::FORBIDDEN, "only staff act on applications"))?;
+    let staff = caller
+        .staff()
+        .ok_or_else(|| ApiError::new(StatusCode::FORBIDDEN, "only staff act on applications"))?;
     let loaded = state.registry.require(state.store.as_ref()).await?;
     let c = &loaded.catalogue;
     let clock = clockwork(state, c)?;
     let workflow = workflow_of(state, &a)?;
     let action = req.action.trim();
-    let to = workflow
-        .action(action)
-        .filter(|_| action != BILL)
-        .map(|d| d.to.clone())
-        .ok_or_else(|| ApiError::unprocessable("action", format!("the workflow {} has no action {action:?}", workflow.name)))?;
+    let to = workflow.action(action).filter(|_| action != BILL).map(|d| d.to.clone()).ok_or_else(|| {
+        ApiError::unprocessable("action", format!("the workflow {} has no action {action:?}", workflow.name))
+    })?;
     let due_on = state_due(&clock.calendar, clock.today, workflow.state(&to).and_then(|s| s.days));
     let change = ApplicationChange {
         workflow: workflow.clone(),
@@ -704,7 +767,11 @@ pub async fn act(
         due_on,
         message: status_notice(state, c, &Notice::of(&a), &to),
     };
-    let audit = caller.event(now, &format!("application.{action}"), format!("{action} on application {}", a.tracking));
+    let audit = caller.event(
+        now,
+        &format!("application.{action}"),
+        format!("{action} on application {}", a.tracking),
+    );
     state.store.act_on_application(&a.tracking, change, now, audit).await.map_err(case_error)
 }
 
@@ -734,19 +801,28 @@ pub async fn order_delivery(
         None => {
             let a = find(state, tracking).await?;
             caller
-                .authorize(Permission::ActOnApplication, Target { centre: Some(&a.centre), provider: Some(&a.provider), window: None })
+                .authorize(
+                    Permission::ActOnApplication,
+                    Target { centre: Some(&a.centre), provider: Some(&a.provider), window: None },
+                )
                 .map_err(denied)?;
             a
         }
     };
     let address = req.address.trim();
     if address.chars().count() < 5 || address.chars().count() > 300 {
-        return Err(ApiError::unprocessable("address", "give the full delivery address (5 to 300 characters)"));
+        return Err(ApiError::unprocessable(
+            "address",
+            "give the full delivery address (5 to 300 characters)",
+        ));
     }
     let workflow = workflow_of(state, &a)?;
     let states = delivery_states(workflow);
     if states.is_empty() {
-        return Err(ApiError::conflict(format!("service {} is not delivered: collect it at the centre", a.service)));
+        return Err(ApiError::conflict(format!(
+            "service {} is not delivered: collect it at the centre",
+            a.service
+        )));
     }
     let loaded = state.registry.require(state.store.as_ref()).await?;
     let c = &loaded.catalogue;
@@ -765,13 +841,20 @@ pub async fn order_delivery(
 }
 
 /// Applications of the caller's scope (centre, and provider for officers), newest first.
-pub async fn list(state: &AppState, caller: &Caller, centre: Option<&str>, open: bool) -> Result<Vec<ApplicationRecord>, ApiError> {
+pub async fn list(
+    state: &AppState,
+    caller: &Caller,
+    centre: Option<&str>,
+    open: bool,
+) -> Result<Vec<ApplicationRecord>, ApiError> {
     let scope = caller.principal.as_ref().map(Principal::scope).cloned().unwrap_or_default();
     let centre = scope.centre.clone().or_else(|| centre.map(str::to_owned));
     caller
-        .authorize(Permission::ReadApplications, Target { centre: centre.as_deref(), provider: scope.provider.as_deref(), window: None })
+        .authorize(
+            Permission::ReadApplications,
+            Target { centre: centre.as_deref(), provider: scope.provider.as_deref(), window: None },
+        )
         .map_err(denied)?;
     let filter = ApplicationFilter { centre, provider: scope.provider.clone(), open, ..Default::default() };
     Ok(state.store.applications(&filter, 200).await?)
 }
-

@@ -4,11 +4,11 @@
 //! Handlers parse and check input, call the store and the domain, and shape answers; rules live in
 //! `onestop-domain` and SQL in the store crates.
 
+pub mod acquirer;
 pub mod api;
 pub mod assets;
 pub mod auth;
 pub mod booking;
-pub mod acquirer;
 pub mod cases;
 pub mod complaints;
 pub mod health;
@@ -19,8 +19,8 @@ pub mod live;
 pub mod map;
 pub mod metrics;
 pub mod open311;
-pub mod payments;
 pub mod pages;
+pub mod payments;
 pub mod problem;
 pub mod queue;
 pub mod ratings;
@@ -381,12 +381,27 @@ fn table() -> Table {
             Requires(P::ActOnApplication),
             post(cases::staff_act),
         )
-        .page(Method::POST, "/staff/bills/{reference}/refund", Requires(P::RequestRefund), post(cases::staff_refund))
+        .page(
+            Method::POST,
+            "/staff/bills/{reference}/refund",
+            Requires(P::RequestRefund),
+            post(cases::staff_refund),
+        )
         .page(Method::GET, "/staff/bank", Requires(P::TakePayment), get(cases::bank))
         .page(Method::POST, "/staff/bank/pay", Requires(P::TakePayment), post(cases::bank_pay))
-        .page(Method::POST, "/staff/refunds/{id}/execute", Requires(P::ExecuteRefund), post(cases::refund_execute))
+        .page(
+            Method::POST,
+            "/staff/refunds/{id}/execute",
+            Requires(P::ExecuteRefund),
+            post(cases::refund_execute),
+        )
         .page(Method::GET, "/staff/refunds", Requires(P::DecideRefund), get(cases::refunds))
-        .page(Method::POST, "/staff/refunds/{id}/decide", Requires(P::DecideRefund), post(cases::refund_decide))
+        .page(
+            Method::POST,
+            "/staff/refunds/{id}/decide",
+            Requires(P::DecideRefund),
+            post(cases::refund_decide),
+        )
         .page(Method::GET, "/staff/reconciliation", Requires(P::ReadPayments), get(cases::reconciliation))
         .page(Method::GET, "/ideas", Public, get(ideas::list))
         .page(Method::POST, "/ideas", Public, post(ideas::submit))

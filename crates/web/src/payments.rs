@@ -23,8 +23,8 @@ use onestop_domain::payments::{
 };
 use onestop_domain::queue::ticket::{Action, ParkReason, TicketRules, TicketState};
 use onestop_store::cases::{
-    ApplicationRecord, BillRecord, NewOnlinePayment, NewPayment, NewRefund, OnlineChange, OnlinePaymentRecord,
-    RefundRecord,
+    ApplicationRecord, BillRecord, NewOnlinePayment, NewPayment, NewRefund, OnlineChange,
+    OnlinePaymentRecord, RefundRecord,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -249,9 +249,14 @@ fn refund_view(state: &AppState, c: &Catalogue, lang: &str, r: &RefundRecord) ->
 }
 
 async fn bill_of(state: &AppState, reference: &str) -> Result<BillRecord, ApiError> {
-    let canonical = canonical_reference(reference)
-        .ok_or_else(|| ApiError::not_found(format!("{reference:?} is not a payment reference (12 digits)")))?;
-    state.store.bill(&canonical).await?.ok_or_else(|| ApiError::not_found(format!("there is no bill {canonical}")))
+    let canonical = canonical_reference(reference).ok_or_else(|| {
+        ApiError::not_found(format!("{reference:?} is not a payment reference (12 digits)"))
+    })?;
+    state
+        .store
+        .bill(&canonical)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("there is no bill {canonical}")))
 }
 
 /// The bill with `reference` (public: amounts and status only).
@@ -284,7 +289,11 @@ async fn unpark_after_payment(state: &AppState, caller: &Caller, tracking: &str)
     let audit = caller
         .event(now, "ticket.return", format!("ticket {ticket} returns to its window: {tracking} is paid"))
         .with_record(format!("ticket:{ticket}"));
-    match state.store.act(&record.ticket.centre, ticket, None, Action::Return, TicketRules::default().into(), now, audit).await {
+    match state
+        .store
+        .act(&record.ticket.centre, ticket, None, Action::Return, TicketRules::default().into(), now, audit)
+        .await
+    {
         Ok(_) => Ok(()),
         // Returned by someone else in the meantime: nothing to do.
         Err(onestop_store::queue::ActError::Rule(_)) => Ok(()),
@@ -303,20 +312,41 @@ fn payment_notice(state: &AppState, c: &Catalogue, a: Option<&ApplicationRecord>
         ("link", format!("{}track?tracking={}", state.public_url, a.tracking).into()),
     ];
     let _ = c;
-    Some(state.templates.catalog.message(&a.lang, ("case", "paid"), to, &args, Some(format!("application:{}", a.tracking))))
+    Some(state.templates.catalog.message(
+        &a.lang,
+        ("case", "paid"),
+        to,
+        &args,
+        Some(format!("application:{}", a.tracking)),
+    ))
 }
 
 /// Records a payment of bill `reference` at the bank section (a bank teller of the bill's centre)
 /// or by the centre's payment terminal; the amount must be exactly the amount due. A ticket parked
 /// for the payment returns to its window's queue.
-pub async fn pay(state: &AppState, caller: &Caller, lang: &str, reference: &str, req: &PayRequest) -> Result<BillView, ApiError> {
+pub async fn pay(
+    state: &AppState,
+    caller: &Caller,
+    lang: &str,
+    reference: &str,
+    req: &PayRequest,
+) -> Result<BillView, ApiError> {
     let now = state.now();
     let b = bill_of(state, reference).await?;
-    caller.authorize(Permission::TakePayment, Target { centre: Some(&b.centre), ..Target::ANY }).map_err(denied)?;
+    caller
+        .authorize(Permission::TakePayment, Target { centre: Some(&b.centre), ..Target::ANY })
+        .map_err(denied)?;
     let (channel, taken_by) = match &caller.principal {
-        Some(Principal::Device(d)) if d.kind == DeviceKind::Terminal => (PaymentChannel::Terminal, format!("device:{}", d.token_id)),
+        Some(Principal::Device(d)) if d.kind == DeviceKind::Terminal => {
+            (PaymentChannel::Terminal, format!("device:{}", d.token_id))
+        }
         Some(Principal::Staff(s)) => (PaymentChannel::Bank, format!("staff:{}", s.login)),
-        _ => return Err(ApiError::new(StatusCode::FORBIDDEN, "only the bank section and payment terminals take payments")),
+        _ => {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "only the bank section and payment terminals take payments",
+            ));
+        }
     };
     let loaded = state.registry.require(state.store.as_ref()).await?;
     let c = &loaded.catalogue;
@@ -331,17 +361,32 @@ pub async fn pay(state: &AppState, caller: &Caller, lang: &str, reference: &str,
         on_day: today,
         message: payment_notice(state, c, a.as_ref()),
     };
-    let audit = caller.event(now, "bill.pay", format!("took {} for bill {} ({})", req.amount, b.reference, channel.as_str()));
+    let audit = caller.event(
+        now,
+        "bill.pay",
+        format!("took {} for bill {} ({})", req.amount, b.reference, channel.as_str()),
+    );
     let paid = state.store.pay_bill(&b.reference, payment, now, audit).await.map_err(case_error)?;
     unpark_after_payment(state, caller, &paid.tracking).await?;
     Ok(bill_view(state, c, lang, &paid))
 }
 
 /// Asks for a refund on bill `reference`.
-pub async fn request_refund(state: &AppState, caller: &Caller, lang: &str, reference: &str, req: &RefundRequest) -> Result<RefundView, ApiError> {
+pub async fn request_refund(
+    state: &AppState,
+    caller: &Caller,
+    lang: &str,
+    reference: &str,
+    req: &RefundRequest,
+) -> Result<RefundView, ApiError> {
     let now = state.now();
     let b = bill_of(state, reference).await?;
-    caller.authorize(Permission::RequestRefund, Target { centre: Some(&b.centre), provider: None, window: None }).map_err(denied)?;
+    caller
+        .authorize(
+            Permission::RequestRefund,
+            Target { centre: Some(&b.centre), provider: None, window: None },
+        )
+        .map_err(denied)?;
     let reason = RefundReason::parse(req.reason.trim()).ok_or_else(|| {
         ApiError::unprocessable("reason", "say why: overpaid, wrongly_charged or service_refused")
     })?;
@@ -351,7 +396,11 @@ pub async fn request_refund(state: &AppState, caller: &Caller, lang: &str, refer
         note: req.note.as_deref().map(str::trim).filter(|n| !n.is_empty()).map(str::to_owned),
         requested_by: caller.principal.as_ref().map(Principal::actor).unwrap_or_default(),
     };
-    let audit = caller.event(now, "refund.request", format!("asked to refund {} of bill {}", req.amount, b.reference));
+    let audit = caller.event(
+        now,
+        "refund.request",
+        format!("asked to refund {} of bill {}", req.amount, b.reference),
+    );
     let r = state.store.request_refund(&b.reference, new, now, audit).await.map_err(case_error)?;
     let loaded = state.registry.require(state.store.as_ref()).await?;
     Ok(refund_view(state, &loaded.catalogue, lang, &r))
@@ -359,9 +408,19 @@ pub async fn request_refund(state: &AppState, caller: &Caller, lang: &str, refer
 
 /// Takes `step` on refund `id`: the centre manager approves or declines, the bank section
 /// executes.
-pub async fn refund_step(state: &AppState, caller: &Caller, lang: &str, id: i64, step: RefundStep) -> Result<RefundView, ApiError> {
+pub async fn refund_step(
+    state: &AppState,
+    caller: &Caller,
+    lang: &str,
+    id: i64,
+    step: RefundStep,
+) -> Result<RefundView, ApiError> {
     let now = state.now();
-    let r = state.store.refund(id).await?.ok_or_else(|| ApiError::not_found(format!("there is no refund {id}")))?;
+    let r = state
+        .store
+        .refund(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("there is no refund {id}")))?;
     let permission = match step {
         RefundStep::Approve | RefundStep::Decline => Permission::DecideRefund,
         RefundStep::Execute => Permission::ExecuteRefund,
@@ -371,14 +430,23 @@ pub async fn refund_step(state: &AppState, caller: &Caller, lang: &str, id: i64,
     let c = &loaded.catalogue;
     let today = clockwork(state, c)?.today;
     let actor = caller.principal.as_ref().map(Principal::actor).unwrap_or_default();
-    let audit = caller.event(now, &format!("refund.{}", step.as_str()), format!("{} refund {id}", step.as_str()));
+    let audit =
+        caller.event(now, &format!("refund.{}", step.as_str()), format!("{} refund {id}", step.as_str()));
     let r = state.store.refund_step(id, step, &actor, today, now, audit).await.map_err(case_error)?;
     Ok(refund_view(state, c, lang, &r))
 }
 
 /// The refunds of `centre` in `states`.
-pub async fn refunds(state: &AppState, caller: &Caller, lang: &str, centre: &str, states: &[RefundState]) -> Result<Vec<RefundView>, ApiError> {
-    caller.authorize(Permission::ReadPayments, Target { centre: Some(centre), ..Target::ANY }).map_err(denied)?;
+pub async fn refunds(
+    state: &AppState,
+    caller: &Caller,
+    lang: &str,
+    centre: &str,
+    states: &[RefundState],
+) -> Result<Vec<RefundView>, ApiError> {
+    caller
+        .authorize(Permission::ReadPayments, Target { centre: Some(centre), ..Target::ANY })
+        .map_err(denied)?;
     let loaded = state.registry.require(state.store.as_ref()).await?;
     let c = &loaded.catalogue;
     centre_of(c, centre)?;
@@ -386,13 +454,22 @@ pub async fn refunds(state: &AppState, caller: &Caller, lang: &str, centre: &str
 }
 
 /// The money of `centre` on `day` (today when none).
-pub async fn reconciliation(state: &AppState, caller: &Caller, centre: &str, day: Option<&str>) -> Result<ReconciliationView, ApiError> {
-    caller.authorize(Permission::ReadPayments, Target { centre: Some(centre), ..Target::ANY }).map_err(denied)?;
+pub async fn reconciliation(
+    state: &AppState,
+    caller: &Caller,
+    centre: &str,
+    day: Option<&str>,
+) -> Result<ReconciliationView, ApiError> {
+    caller
+        .authorize(Permission::ReadPayments, Target { centre: Some(centre), ..Target::ANY })
+        .map_err(denied)?;
     let loaded = state.registry.require(state.store.as_ref()).await?;
     let c = &loaded.catalogue;
     centre_of(c, centre)?;
     let day = match day.map(str::trim).filter(|d| !d.is_empty()) {
-        Some(d) => d.parse::<Date>().map_err(|_| ApiError::bad_request("date", format!("{d:?} is not a date (YYYY-MM-DD)")))?,
+        Some(d) => d
+            .parse::<Date>()
+            .map_err(|_| ApiError::bad_request("date", format!("{d:?} is not a date (YYYY-MM-DD)")))?,
         None => clockwork(state, c)?.today,
     };
     let r: Reconciliation = state.store.reconciliation(centre, day).await?;
@@ -412,7 +489,12 @@ pub async fn reconciliation(state: &AppState, caller: &Caller, centre: &str, day
         takers: r
             .takers
             .iter()
-            .map(|t| TakerView { channel: t.channel.as_str().into(), taker: t.taker.clone(), payments: tally(t.payments), refunds: tally(t.refunds) })
+            .map(|t| TakerView {
+                channel: t.channel.as_str().into(),
+                taker: t.taker.clone(),
+                payments: tally(t.payments),
+                refunds: tally(t.refunds),
+            })
             .collect(),
     })
 }
@@ -423,7 +505,8 @@ pub async fn reconciliation(state: &AppState, caller: &Caller, centre: &str, day
 /// The view of an online payment.
 pub fn online_view(state: &AppState, p: &OnlinePaymentRecord) -> OnlinePaymentView {
     let this = Link { href: format!("/api/v1/payments/{}", p.id), method: "GET".into() };
-    let next_url = (p.status == OnlineStatus::Created).then(|| Link { href: format!("/pay/{}", p.id), method: "GET".into() });
+    let next_url = (p.status == OnlineStatus::Created)
+        .then(|| Link { href: format!("/pay/{}", p.id), method: "GET".into() });
     OnlinePaymentView {
         payment_id: p.id.clone(),
         amount: p.amount,
@@ -431,17 +514,27 @@ pub fn online_view(state: &AppState, p: &OnlinePaymentRecord) -> OnlinePaymentVi
         reference: p.bill.clone(),
         description: p.description.clone(),
         return_url: p.return_url.clone(),
-        state: PaymentState { status: p.status.as_str().into(), finished: p.status.finished(), message: p.failure.clone() },
+        state: PaymentState {
+            status: p.status.as_str().into(),
+            finished: p.status.finished(),
+            message: p.failure.clone(),
+        },
         provider: p.acquirer.clone(),
         sandbox: state.cases.acquirer.is_sandbox(),
-        card: p.card_last4.as_ref().map(|l| format!("{} •••• {l}", p.card_brand.as_deref().unwrap_or("card"))),
+        card: p
+            .card_last4
+            .as_ref()
+            .map(|l| format!("{} •••• {l}", p.card_brand.as_deref().unwrap_or("card"))),
         created_date: p.created_at.to_string(),
         links: PaymentLinks { this, next_url },
     }
 }
 
 /// Creates an online payment of a bill, for exactly its amount due.
-pub async fn create_online(state: &AppState, req: &CreatePaymentRequest) -> Result<OnlinePaymentRecord, ApiError> {
+pub async fn create_online(
+    state: &AppState,
+    req: &CreatePaymentRequest,
+) -> Result<OnlinePaymentRecord, ApiError> {
     let now = state.now();
     let b = bill_of(state, &req.reference).await.map_err(|e| match e.status() {
         StatusCode::NOT_FOUND => ApiError::unprocessable("reference", e.problem().detail.unwrap_or_default()),
@@ -461,8 +554,11 @@ pub async fn create_online(state: &AppState, req: &CreatePaymentRequest) -> Resu
         .map(str::trim)
         .filter(|d| !d.is_empty())
         .map(str::to_owned)
-        .unwrap_or_else(|| c.service(&b.service).map_or_else(|| b.service.clone(), |s| s.name.get_or(lang, lang).to_owned()));
-    let id = crate::auth::random_token().chars().filter(char::is_ascii_alphanumeric).take(26).collect::<String>();
+        .unwrap_or_else(|| {
+            c.service(&b.service).map_or_else(|| b.service.clone(), |s| s.name.get_or(lang, lang).to_owned())
+        });
+    let id =
+        crate::auth::random_token().chars().filter(char::is_ascii_alphanumeric).take(26).collect::<String>();
     let new = NewOnlinePayment {
         id,
         bill: b.reference.clone(),
@@ -477,12 +573,21 @@ pub async fn create_online(state: &AppState, req: &CreatePaymentRequest) -> Resu
 
 /// The online payment `id`.
 pub async fn online(state: &AppState, id: &str) -> Result<OnlinePaymentRecord, ApiError> {
-    state.store.online_payment(id).await?.ok_or_else(|| ApiError::not_found(format!("there is no payment {id}")))
+    state
+        .store
+        .online_payment(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("there is no payment {id}")))
 }
 
 /// The payer submits card details: the acquirer authorises (status `submitted`) or refuses
 /// (`failed`).
-pub async fn online_pay(state: &AppState, caller: &Caller, id: &str, card: &CardRequest) -> Result<OnlinePaymentRecord, ApiError> {
+pub async fn online_pay(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    card: &CardRequest,
+) -> Result<OnlinePaymentRecord, ApiError> {
     let now = state.now();
     let p = online(state, id).await?;
     if p.status != OnlineStatus::Created {
@@ -491,11 +596,19 @@ pub async fn online_pay(state: &AppState, caller: &Caller, id: &str, card: &Card
     let loaded = state.registry.require(state.store.as_ref()).await?;
     let today = clockwork(state, &loaded.catalogue)?.today;
     let expired = card.expiry_year < i32::from(today.year())
-        || (card.expiry_year == i32::from(today.year()) && card.expiry_month < u32::try_from(today.month()).unwrap_or(0));
+        || (card.expiry_year == i32::from(today.year())
+            && card.expiry_month < u32::try_from(today.month()).unwrap_or(0));
     if !(1..=12).contains(&card.expiry_month) || expired {
-        return Err(ApiError::unprocessable("expiry_month", "the card has expired or the expiry date is not valid"));
+        return Err(ApiError::unprocessable(
+            "expiry_month",
+            "the card has expired or the expiry date is not valid",
+        ));
     }
-    let details = Card { number: card.card_number.clone(), holder: card.cardholder_name.clone(), cvc: card.cvc.trim().to_owned() };
+    let details = Card {
+        number: card.card_number.clone(),
+        holder: card.cardholder_name.clone(),
+        cvc: card.cvc.trim().to_owned(),
+    };
     let change = match state.cases.acquirer.authorise(&details, p.amount, &p.currency, &p.id).await {
         Ok(auth) => OnlineChange {
             from: OnlineStatus::Created,
@@ -507,7 +620,10 @@ pub async fn online_pay(state: &AppState, caller: &Caller, id: &str, card: &Card
             payment: None,
         },
         Err(AcquirerError::InvalidCard) => {
-            return Err(ApiError::unprocessable("card_number", "the card details are not valid: check the number and the security code"));
+            return Err(ApiError::unprocessable(
+                "card_number",
+                "the card details are not valid: check the number and the security code",
+            ));
         }
         Err(e) => OnlineChange {
             from: OnlineStatus::Created,
@@ -519,17 +635,25 @@ pub async fn online_pay(state: &AppState, caller: &Caller, id: &str, card: &Card
             payment: None,
         },
     };
-    let audit = caller.event(now, "payment.authorise", format!("online payment {id}: {}", change.to.as_str()));
+    let audit =
+        caller.event(now, "payment.authorise", format!("online payment {id}: {}", change.to.as_str()));
     state.store.change_online_payment(id, change, now, Some(audit)).await.map_err(case_error)
 }
 
 /// Confirms (captures) an authorised online payment: the bill is paid in the same transaction,
 /// and a ticket parked for the payment returns to its window.
-pub async fn online_confirm(state: &AppState, caller: &Caller, id: &str) -> Result<OnlinePaymentRecord, ApiError> {
+pub async fn online_confirm(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+) -> Result<OnlinePaymentRecord, ApiError> {
     let now = state.now();
     let p = online(state, id).await?;
     if p.status != OnlineStatus::Submitted {
-        return Err(ApiError::conflict(format!("the payment is {}: only a submitted payment is confirmed", p.status.as_str())));
+        return Err(ApiError::conflict(format!(
+            "the payment is {}: only a submitted payment is confirmed",
+            p.status.as_str()
+        )));
     }
     let b = bill_of(state, &p.bill).await?;
     let loaded = state.registry.require(state.store.as_ref()).await?;
@@ -576,7 +700,11 @@ pub async fn online_confirm(state: &AppState, caller: &Caller, id: &str) -> Resu
 }
 
 /// Cancels an online payment not yet submitted.
-pub async fn online_cancel(state: &AppState, caller: &Caller, id: &str) -> Result<OnlinePaymentRecord, ApiError> {
+pub async fn online_cancel(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+) -> Result<OnlinePaymentRecord, ApiError> {
     let now = state.now();
     let change = OnlineChange {
         from: OnlineStatus::Created,
@@ -597,6 +725,9 @@ pub fn refund_states(text: Option<&str>) -> Result<Vec<RefundState>, ApiError> {
         .split(',')
         .map(str::trim)
         .filter(|s| !s.is_empty())
-        .map(|s| RefundState::parse(s).ok_or_else(|| ApiError::bad_request("state", format!("{s:?} is not a refund state"))))
+        .map(|s| {
+            RefundState::parse(s)
+                .ok_or_else(|| ApiError::bad_request("state", format!("{s:?} is not a refund state")))
+        })
         .collect()
 }

@@ -805,6 +805,7 @@ pay-continue = Davam edin
 payment-channel-bank = Bank bölməsi
 payment-channel-terminal = Ödəniş terminalı
 payment-channel-online = Onlayn
+accept-missing = Sənədlər xidmət etdiyiniz bilet üzrə qəbul edilir: onu pultdan açın.
 accept-title = Sənədləri qəbul edin
 accept-lead = { $number } nömrəli bilet: { $service }
 accept-existing = Bu biletin sənədləri artıq qəbul edilib:

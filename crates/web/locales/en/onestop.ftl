@@ -815,6 +815,7 @@ pay-continue = Continue
 payment-channel-bank = Bank section
 payment-channel-terminal = Payment terminal
 payment-channel-online = Online
+accept-missing = Documents are accepted for the ticket you are serving: open it from the console.
 accept-title = Accept documents
 accept-lead = Ticket { $number }: { $service }
 accept-existing = The documents of this ticket are already accepted:

@@ -819,6 +819,7 @@ pay-continue = Продолжить
 payment-channel-bank = Банковская секция
 payment-channel-terminal = Платёжный терминал
 payment-channel-online = Онлайн
+accept-missing = Документы принимаются по талону, который вы обслуживаете: откройте его из пульта.
 accept-title = Принять документы
 accept-lead = Талон { $number }: { $service }
 accept-existing = Документы по этому талону уже приняты:

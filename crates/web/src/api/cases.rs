@@ -15,7 +15,8 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 fn parse<T: serde::de::DeserializeOwned>(body: &[u8], what: &str) -> Result<T, ApiError> {
-    serde_json::from_slice(body).map_err(|e| ApiError::unprocessable("body", format!("the request body is not {what}: {e}")))
+    serde_json::from_slice(body)
+        .map_err(|e| ApiError::unprocessable("body", format!("the request body is not {what}: {e}")))
 }
 
 fn key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
@@ -23,7 +24,9 @@ fn key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
         .get(HEADER)
         .map(|v| {
             v.to_str()
-                .map_err(|_| ApiError::bad_request("Idempotency-Key", "the Idempotency-Key is not visible ASCII"))
+                .map_err(|_| {
+                    ApiError::bad_request("Idempotency-Key", "the Idempotency-Key is not visible ASCII")
+                })
                 .and_then(|k| {
                     onestop_domain::idempotency::IdempotencyKey::parse(k)
                         .map(|k| k.as_str().to_owned())
@@ -96,7 +99,12 @@ pub async fn list(
     let records = cases::list(&state, &caller, q.centre.as_deref(), q.open).await?;
     let loaded = state.registry.require(state.store.as_ref()).await?;
     let today = cases::today(&state).await?;
-    Ok(Json(records.iter().map(|r| cases::view(&state, &loaded.catalogue, &caller, locale.lang, r, today, true)).collect()))
+    Ok(Json(
+        records
+            .iter()
+            .map(|r| cases::view(&state, &loaded.catalogue, &caller, locale.lang, r, today, true))
+            .collect(),
+    ))
 }
 
 /// An application with its history and bills, for staff.

@@ -7,8 +7,8 @@ use crate::cases::BillView;
 use crate::i18n::Locale;
 use crate::idempotency::{self, Created};
 use crate::payments::{
-    self, CardRequest, CreatePaymentRequest, OnlinePaymentView, PayRequest, ReconciliationView, RefundRequest,
-    RefundView,
+    self, CardRequest, CreatePaymentRequest, OnlinePaymentView, PayRequest, ReconciliationView,
+    RefundRequest, RefundView,
 };
 use crate::problem::{ApiError, Problem};
 use axum::Json;
@@ -21,7 +21,8 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 fn parse<T: serde::de::DeserializeOwned>(body: &[u8], what: &str) -> Result<T, ApiError> {
-    serde_json::from_slice(body).map_err(|e| ApiError::unprocessable("body", format!("the request body is not {what}: {e}")))
+    serde_json::from_slice(body)
+        .map_err(|e| ApiError::unprocessable("body", format!("the request body is not {what}: {e}")))
 }
 
 /// A bill: amounts, exemptions and whether it is paid (no personal data).
@@ -46,13 +47,18 @@ pub async fn get_bill(
         (status = 200, description = "An SVG image", content_type = "image/svg+xml", body = String),
         (status = 404, description = "No such bill", body = Problem, content_type = "application/problem+json"),
     ))]
-pub async fn bill_qr(State(state): State<AppState>, Path(reference): Path<String>) -> Result<Response, ApiError> {
+pub async fn bill_qr(
+    State(state): State<AppState>,
+    Path(reference): Path<String>,
+) -> Result<Response, ApiError> {
     let svg = payments::bill_qr(&state, &reference).await?;
     Ok(([(header::CONTENT_TYPE, "image/svg+xml")], svg).into_response())
 }
 
 fn bill_location(body: &[u8]) -> String {
-    let reference = serde_json::from_slice::<serde_json::Value>(body).ok().and_then(|v| v["reference"].as_str().map(str::to_owned));
+    let reference = serde_json::from_slice::<serde_json::Value>(body)
+        .ok()
+        .and_then(|v| v["reference"].as_str().map(str::to_owned));
     reference.map_or_else(|| "/api/v1/bills".to_owned(), |r| format!("/api/v1/bills/{r}"))
 }
 
@@ -84,7 +90,11 @@ pub async fn pay_bill(
     let create = async {
         let view = payments::pay(&state, &caller, locale.lang, &reference, &request).await?;
         let body = serde_json::to_vec(&view).map_err(|_| ApiError::internal())?;
-        Ok(Created { status: StatusCode::CREATED, body, location: format!("/api/v1/bills/{}", view.reference) })
+        Ok(Created {
+            status: StatusCode::CREATED,
+            body,
+            location: format!("/api/v1/bills/{}", view.reference),
+        })
     };
     idempotency::once_for_money(&state, &caller, &headers, &path, &body, bill_location, create).await
 }
@@ -137,9 +147,30 @@ macro_rules! refund_step {
     };
 }
 
-refund_step!(approve_refund, "/api/v1/refunds/{id}/approve", "approveRefund", "The centre manager approves a refund.", "Not the manager of the bill's centre", RefundStep::Approve);
-refund_step!(decline_refund, "/api/v1/refunds/{id}/decline", "declineRefund", "The centre manager declines a refund.", "Not the manager of the bill's centre", RefundStep::Decline);
-refund_step!(execute_refund, "/api/v1/refunds/{id}/execute", "executeRefund", "The bank section pays an approved refund out.", "Not the bank section of the bill's centre", RefundStep::Execute);
+refund_step!(
+    approve_refund,
+    "/api/v1/refunds/{id}/approve",
+    "approveRefund",
+    "The centre manager approves a refund.",
+    "Not the manager of the bill's centre",
+    RefundStep::Approve
+);
+refund_step!(
+    decline_refund,
+    "/api/v1/refunds/{id}/decline",
+    "declineRefund",
+    "The centre manager declines a refund.",
+    "Not the manager of the bill's centre",
+    RefundStep::Decline
+);
+refund_step!(
+    execute_refund,
+    "/api/v1/refunds/{id}/execute",
+    "executeRefund",
+    "The bank section pays an approved refund out.",
+    "Not the bank section of the bill's centre",
+    RefundStep::Execute
+);
 
 /// Which refunds to list.
 #[derive(Debug, Clone, Default, Deserialize, IntoParams)]
@@ -200,7 +231,9 @@ pub async fn reconciliation(
 }
 
 fn payment_location(body: &[u8]) -> String {
-    let id = serde_json::from_slice::<serde_json::Value>(body).ok().and_then(|v| v["payment_id"].as_str().map(str::to_owned));
+    let id = serde_json::from_slice::<serde_json::Value>(body)
+        .ok()
+        .and_then(|v| v["payment_id"].as_str().map(str::to_owned));
     id.map_or_else(|| "/api/v1/payments".to_owned(), |id| format!("/api/v1/payments/{id}"))
 }
 
@@ -225,9 +258,22 @@ pub async fn create_payment(
         let record = payments::create_online(&state, &request).await?;
         let view = payments::online_view(&state, &record);
         let body = serde_json::to_vec(&view).map_err(|_| ApiError::internal())?;
-        Ok(Created { status: StatusCode::CREATED, body, location: format!("/api/v1/payments/{}", view.payment_id) })
+        Ok(Created {
+            status: StatusCode::CREATED,
+            body,
+            location: format!("/api/v1/payments/{}", view.payment_id),
+        })
     };
-    idempotency::once_for_money(&state, &caller, &headers, "/api/v1/payments", &body, payment_location, create).await
+    idempotency::once_for_money(
+        &state,
+        &caller,
+        &headers,
+        "/api/v1/payments",
+        &body,
+        payment_location,
+        create,
+    )
+    .await
 }
 
 /// An online payment and its state.
@@ -237,7 +283,10 @@ pub async fn create_payment(
         (status = 200, description = "The payment", body = OnlinePaymentView),
         (status = 404, description = "No such payment", body = Problem, content_type = "application/problem+json"),
     ))]
-pub async fn get_payment(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<OnlinePaymentView>, ApiError> {
+pub async fn get_payment(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<OnlinePaymentView>, ApiError> {
     let record = payments::online(&state, &id).await?;
     Ok(Json(payments::online_view(&state, &record)))
 }

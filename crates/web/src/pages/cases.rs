@@ -42,7 +42,13 @@ fn form_error(e: &ApiError, fields: &[&'static str]) -> FormError {
 }
 
 fn refusable(e: &ApiError) -> bool {
-    matches!(e.status(), StatusCode::CONFLICT | StatusCode::UNPROCESSABLE_ENTITY | StatusCode::NOT_FOUND | StatusCode::FORBIDDEN)
+    matches!(
+        e.status(),
+        StatusCode::CONFLICT
+            | StatusCode::UNPROCESSABLE_ENTITY
+            | StatusCode::NOT_FOUND
+            | StatusCode::FORBIDDEN
+    )
 }
 
 fn money(state: &AppState, lang: &str, minor: i64, currency: &str) -> String {
@@ -100,7 +106,9 @@ pub async fn track_form(
     Query(q): Query<TrackQuery>,
 ) -> Result<Response, ApiError> {
     let (csrf, set) = form_csrf(&caller, &headers);
-    let page = track_page(&state, &caller, &locale, &csrf, json!({ "tracking": q.tracking }), None, Vec::new()).await?;
+    let page =
+        track_page(&state, &caller, &locale, &csrf, json!({ "tracking": q.tracking }), None, Vec::new())
+            .await?;
     Ok(with_cookie(page.into_response(), set))
 }
 
@@ -134,10 +142,13 @@ pub async fn track(
     if let Some(address) = get(&fields, "address") {
         let request = DeliveryRequest { fin: Some(fin.clone()), address };
         return match cases::order_delivery(&state, &caller, &found.tracking, &request).await {
-            Ok(a) => Ok(track_page(&state, &caller, &locale, &csrf, echo, Some(&a), Vec::new()).await?.into_response()),
+            Ok(a) => Ok(track_page(&state, &caller, &locale, &csrf, echo, Some(&a), Vec::new())
+                .await?
+                .into_response()),
             Err(e) if refusable(&e) => {
                 let error = form_error(&e, &["address"]);
-                let page = track_page(&state, &caller, &locale, &csrf, echo, Some(&found), vec![error]).await?;
+                let page =
+                    track_page(&state, &caller, &locale, &csrf, echo, Some(&found), vec![error]).await?;
                 Ok((e.status(), page).into_response())
             }
             Err(e) => Err(e),
@@ -296,14 +307,22 @@ async fn accept_page(
 ) -> Result<Response, ApiError> {
     let loaded = state.registry.require(state.store.as_ref()).await?;
     let c = &loaded.catalogue;
-    let record = state.store.ticket(TicketId(ticket)).await?.ok_or_else(|| ApiError::not_found(format!("there is no ticket {ticket}")))?;
+    let record = state
+        .store
+        .ticket(TicketId(ticket))
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("there is no ticket {ticket}")))?;
     let service = c
         .service(record.ticket.service.as_str())
         .ok_or_else(|| ApiError::not_found("the ticket's service is no longer in the registry"))?;
     caller
         .authorize(
             Permission::AcceptApplication,
-            Target { centre: Some(record.ticket.centre.as_str()), provider: Some(service.provider.as_str()), window: None },
+            Target {
+                centre: Some(record.ticket.centre.as_str()),
+                provider: Some(service.provider.as_str()),
+                window: None,
+            },
         )
         .map_err(|_| ApiError::new(StatusCode::FORBIDDEN, "this ticket is for another provider or centre"))?;
     let fallback = c.country.default_language();
@@ -339,6 +358,16 @@ pub async fn accept_form(
     locale: Locale,
     Query(q): Query<AcceptQuery>,
 ) -> Result<Response, ApiError> {
+    if q.ticket == 0 {
+        // Reached from the navigation rather than the console: documents belong to a ticket.
+        let page = state.templates.page(
+            &locale,
+            &caller,
+            "accept.html",
+            json!({ "missing": true, "crumbs": [{ "key": "nav-staff-home", "href": "/staff" }, { "key": "nav-officer", "href": "/staff/window" }] }),
+        )?;
+        return Ok(page.into_response());
+    }
     accept_page(&state, &caller, &locale, q.ticket, json!({ "lang": locale.lang }), Vec::new()).await
 }
 
@@ -351,7 +380,8 @@ pub async fn accept(
 ) -> Result<Response, ApiError> {
     let fields = fields_of(&body)?;
     let ticket: i64 = get(&fields, "ticket").and_then(|t| t.parse().ok()).unwrap_or(0);
-    let documents: Vec<String> = fields.iter().filter(|(k, _)| k == "document").map(|(_, v)| v.clone()).collect();
+    let documents: Vec<String> =
+        fields.iter().filter(|(k, _)| k == "document").map(|(_, v)| v.clone()).collect();
     let flags: Vec<String> = fields.iter().filter(|(k, _)| k == "flag").map(|(_, v)| v.clone()).collect();
     let request = AcceptRequest {
         documents: documents.clone(),
@@ -394,8 +424,10 @@ pub async fn staff_list(
     let records = cases::list(&state, &caller, None, open).await?;
     let loaded = state.registry.require(state.store.as_ref()).await?;
     let today = cases::today(&state).await?;
-    let views: Vec<cases::ApplicationView> =
-        records.iter().map(|r| cases::view(&state, &loaded.catalogue, &caller, locale.lang, r, today, true)).collect();
+    let views: Vec<cases::ApplicationView> = records
+        .iter()
+        .map(|r| cases::view(&state, &loaded.catalogue, &caller, locale.lang, r, today, true))
+        .collect();
     let breached = views.iter().filter(|v| v.breached).count();
     let page = state.templates.page(
         &locale,
@@ -464,12 +496,14 @@ pub async fn staff_act(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let fields = fields_of(&body)?;
-    let request = ActRequest { action: get(&fields, "action").unwrap_or_default(), reason: get(&fields, "reason") };
+    let request =
+        ActRequest { action: get(&fields, "action").unwrap_or_default(), reason: get(&fields, "reason") };
     match cases::act(&state, &caller, &tracking, &request, get(&fields, "key")).await {
         Ok(a) => Ok(Redirect::to(&format!("/staff/applications/{}", a.tracking)).into_response()),
         Err(e) if refusable(&e) && e.status() != StatusCode::NOT_FOUND => {
             let status = e.status();
-            let page = staff_page(&state, &caller, &locale, &tracking, vec![form_error(&e, &["reason"])]).await?;
+            let page =
+                staff_page(&state, &caller, &locale, &tracking, vec![form_error(&e, &["reason"])]).await?;
             Ok((status, page).into_response())
         }
         Err(e) => Err(e),
@@ -487,12 +521,23 @@ pub async fn staff_refund(
     let fields = fields_of(&body)?;
     let bill = payments::bill(&state, locale.lang, &reference).await?;
     let amount = get(&fields, "amount").and_then(|a| parse_amount(&a)).unwrap_or(0);
-    let request = RefundRequest { amount, reason: get(&fields, "reason").unwrap_or_default(), note: get(&fields, "note") };
+    let request = RefundRequest {
+        amount,
+        reason: get(&fields, "reason").unwrap_or_default(),
+        note: get(&fields, "note"),
+    };
     match payments::request_refund(&state, &caller, locale.lang, &reference, &request).await {
         Ok(_) => Ok(Redirect::to(&format!("/staff/applications/{}", bill.tracking)).into_response()),
         Err(e) if refusable(&e) => {
             let status = e.status();
-            let page = staff_page(&state, &caller, &locale, &bill.tracking, vec![form_error(&e, &["amount", "reason"])]).await?;
+            let page = staff_page(
+                &state,
+                &caller,
+                &locale,
+                &bill.tracking,
+                vec![form_error(&e, &["amount", "reason"])],
+            )
+            .await?;
             Ok((status, page).into_response())
         }
         Err(e) => Err(e),
@@ -503,7 +548,10 @@ pub async fn staff_refund(
 pub fn parse_amount(text: &str) -> Option<i64> {
     let text = text.trim().replace(',', ".");
     let (whole, fraction) = text.split_once('.').unwrap_or((&text, ""));
-    if whole.is_empty() || fraction.len() > 2 || !whole.bytes().chain(fraction.bytes()).all(|b| b.is_ascii_digit()) {
+    if whole.is_empty()
+        || fraction.len() > 2
+        || !whole.bytes().chain(fraction.bytes()).all(|b| b.is_ascii_digit())
+    {
         return None;
     }
     let cents = format!("{fraction:0<2}");
@@ -548,7 +596,9 @@ async fn bank_page(
         None => None,
     };
     let refunds = match &centre {
-        Some(c) => payments::refunds(state, caller, locale.lang, c, &[RefundState::Approved]).await.unwrap_or_default(),
+        Some(c) => payments::refunds(state, caller, locale.lang, c, &[RefundState::Approved])
+            .await
+            .unwrap_or_default(),
         None => Vec::new(),
     };
     let page = state.templates.page(
@@ -589,11 +639,15 @@ pub async fn bank_pay(
     let fields = fields_of(&body)?;
     let reference = get(&fields, "reference").unwrap_or_default();
     let amount = get(&fields, "amount").and_then(|a| a.parse().ok()).unwrap_or(0);
-    match payments::pay(&state, &caller, locale.lang, &reference, &PayRequest { amount, currency: None }).await {
+    match payments::pay(&state, &caller, locale.lang, &reference, &PayRequest { amount, currency: None })
+        .await
+    {
         Ok(b) => Ok(Redirect::to(&format!("/staff/bank?reference={}&paid=1", b.reference)).into_response()),
         Err(e) if refusable(&e) => {
             let status = e.status();
-            let page = bank_page(&state, &caller, &locale, Some(&reference), false, vec![form_error(&e, &[])]).await?;
+            let page =
+                bank_page(&state, &caller, &locale, Some(&reference), false, vec![form_error(&e, &[])])
+                    .await?;
             Ok((status, page).into_response())
         }
         Err(e) => Err(e),
@@ -618,7 +672,12 @@ pub async fn refund_execute(
     }
 }
 
-async fn refunds_page(state: &AppState, caller: &Caller, locale: &Locale, errors: Vec<FormError>) -> Result<Response, ApiError> {
+async fn refunds_page(
+    state: &AppState,
+    caller: &Caller,
+    locale: &Locale,
+    errors: Vec<FormError>,
+) -> Result<Response, ApiError> {
     let refunds = match my_centre(caller) {
         Some(c) => payments::refunds(state, caller, locale.lang, &c, &[]).await?,
         None => Vec::new(),
@@ -637,7 +696,11 @@ async fn refunds_page(state: &AppState, caller: &Caller, locale: &Locale, errors
 }
 
 /// `GET /staff/refunds`: the centre's refunds, those asked for with approve and decline buttons.
-pub async fn refunds(State(state): State<AppState>, caller: Caller, locale: Locale) -> Result<Response, ApiError> {
+pub async fn refunds(
+    State(state): State<AppState>,
+    caller: Caller,
+    locale: Locale,
+) -> Result<Response, ApiError> {
     refunds_page(&state, &caller, &locale, Vec::new()).await
 }
 
@@ -685,7 +748,9 @@ pub async fn reconciliation(
     let loaded = state.registry.require(state.store.as_ref()).await?;
     let c = &loaded.catalogue;
     let fallback = c.country.default_language();
-    let centre = my_centre(&caller).or(q.centre.clone()).or_else(|| c.centres.first().map(|x| x.code.as_str().to_owned()));
+    let centre = my_centre(&caller)
+        .or(q.centre.clone())
+        .or_else(|| c.centres.first().map(|x| x.code.as_str().to_owned()));
     let mut errors = Vec::new();
     let view = match &centre {
         Some(code) => match payments::reconciliation(&state, &caller, code, q.date.as_deref()).await {
