@@ -712,7 +712,11 @@ mod tests {
         let mut config = CasesConfig { delivery_fee: 700, workflows_file: String::new() };
         let built_in = cases_settings(&config).unwrap();
         assert_eq!((built_in.workflows.all().len(), built_in.delivery_fee), (2, 700));
-        std::fs::write(&file, onestop_domain::cases::workflow::BUILTIN.replace("default: true", "default: false")).unwrap();
+        std::fs::write(
+            &file,
+            onestop_domain::cases::workflow::BUILTIN.replace("default: true", "default: false"),
+        )
+        .unwrap();
         config.workflows_file = file.display().to_string();
         let err = cases_settings(&config).unwrap_err();
         assert!(err.starts_with("cases.workflows_file: ") && err.contains("exactly one"), "{err}");

@@ -596,9 +596,14 @@ async fn bank_page(
         None => None,
     };
     let refunds = match &centre {
-        Some(c) => payments::refunds(state, caller, locale.lang, c, &[RefundState::Approved])
-            .await
-            .unwrap_or_default(),
+        Some(c) => match payments::refunds(state, caller, locale.lang, c, &[RefundState::Approved]).await {
+            Ok(list) => list,
+            Err(e) if e.status() == StatusCode::NOT_FOUND => {
+                errors.push(FormError::general(e.problem().detail.unwrap_or_default()));
+                Vec::new()
+            }
+            Err(e) => return Err(e),
+        },
         None => Vec::new(),
     };
     let page = state.templates.page(
@@ -678,8 +683,17 @@ async fn refunds_page(
     locale: &Locale,
     errors: Vec<FormError>,
 ) -> Result<Response, ApiError> {
+    let mut errors = errors;
     let refunds = match my_centre(caller) {
-        Some(c) => payments::refunds(state, caller, locale.lang, &c, &[]).await?,
+        Some(c) => match payments::refunds(state, caller, locale.lang, &c, &[]).await {
+            Ok(list) => list,
+            // A centre the registry no longer has: say so on the page.
+            Err(e) if e.status() == StatusCode::NOT_FOUND => {
+                errors.push(FormError::general(e.problem().detail.unwrap_or_default()));
+                Vec::new()
+            }
+            Err(e) => return Err(e),
+        },
         None => Vec::new(),
     };
     let page = state.templates.page(
@@ -757,6 +771,10 @@ pub async fn reconciliation(
             Ok(v) => Some(v),
             Err(e) if e.status() == StatusCode::BAD_REQUEST => {
                 errors.push(FormError::at("date", e.problem().detail.unwrap_or_default()));
+                None
+            }
+            Err(e) if e.status() == StatusCode::NOT_FOUND => {
+                errors.push(FormError::general(e.problem().detail.unwrap_or_default()));
                 None
             }
             Err(e) => return Err(e),
