@@ -683,6 +683,8 @@ booth-thanks = Təşəkkür edirik. Qeydə alındı.
 booth-reference = Saytda izləmək üçün müraciətinizin nömrəsini yazın:
 
 ## Müraciətlər, hesablar və ödənişlər (#7)
+home-book-lead = İstənilən mərkəzdə sabahdan bir həftəyədək müəyyən vaxta onlayn növbə götürün.
+home-track-lead = Müraciəti izləmə nömrəsi ilə izləyin: statusu, müddəti və nə gətirmək lazımdır; hesabını onlayn ödəyin.
 nav-track = Müraciəti izləyin
 nav-applications = Müraciətlər
 nav-bank = Bank bölməsi

@@ -693,6 +693,8 @@ booth-thanks = Thank you. It has been registered.
 booth-reference = Write down your reference to follow it on the website:
 
 ## Applications, bills and payments (#7)
+home-book-lead = Take a place in the online queue at any centre, from tomorrow through a week, at a fixed time.
+home-track-lead = Follow an application by its tracking number: its status, deadline and what to bring; pay its bill online.
 nav-track = Follow an application
 nav-applications = Applications
 nav-bank = Bank section
