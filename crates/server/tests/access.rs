@@ -230,6 +230,16 @@ const TABLE: &[(&str, &str, Who)] = &[
     ("POST", "/api/v1/applications/{tracking}/actions", Who::Only(APPLICATION_ACTORS)),
     ("POST", "/api/v1/applications/track", Who::Public),
     ("POST", "/api/v1/applications/{tracking}/delivery", Who::Public),
+    (
+        "POST",
+        "/api/v1/applications/{tracking}/collection-ticket",
+        Who::WithDevices(ISSUERS, &[DeviceKind::Kiosk, DeviceKind::Integration]),
+    ),
+    (
+        "POST",
+        "/staff/applications/{tracking}/collect",
+        Who::WithDevices(ISSUERS, &[DeviceKind::Kiosk, DeviceKind::Integration]),
+    ),
     ("GET", "/api/v1/bills/{reference}", Who::Public),
     ("GET", "/api/v1/bills/{reference}/qr", Who::Public),
     ("POST", "/api/v1/bills/{reference}/payments", CASHIERS),

@@ -208,6 +208,26 @@ async fn a_ticket_becomes_an_application_paid_at_the_bank_and_issued(db: &TestDb
     assert!(!seen["breached"].as_bool().unwrap());
     problem(track("1AAAAAA").send().await.unwrap(), 404).await;
 
+    // The applicant comes to collect it: the info desk issues a collection ticket; a kiosk needs
+    // the applicant's ID number.
+    let desk = staff(&app, "dina", Role::InfoDesk, None).await;
+    let collect = format!("/api/v1/applications/{tracking}/collection-ticket");
+    let ticket2 = json_of(desk.post(&app, &collect).send().await.unwrap(), 201).await;
+    assert_eq!((ticket2["state"].as_str(), ticket2["service"].as_str()), (Some("waiting"), Some(SERVICE)));
+    let stored = app
+        .store
+        .ticket(onestop_domain::queue::ticket::TicketId(ticket2["id"].as_i64().unwrap()))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.ticket.origin, onestop_domain::queue::ticket::Origin::Collection);
+    assert_eq!(stored.holder.unwrap().fin.reveal(), FIN);
+    let kiosk = token_issue(app.store.as_ref(), "kiosk", CENTRE.into(), None, None).await.unwrap().1;
+    let by_kiosk = |fin: &str| {
+        app.client().post(app.url(&collect)).bearer_auth(&kiosk).json(&json!({"fin": fin})).send()
+    };
+    problem(by_kiosk("1AAAAAA").await.unwrap(), 404).await;
+    json_of(by_kiosk(FIN).await.unwrap(), 201).await;
     let issued = json_of(act("issue").send().await.unwrap(), 200).await;
     assert_eq!(issued["state"], "issued");
     let actions: Vec<&str> =
@@ -574,6 +594,13 @@ async fn refusals_name_the_cause_and_write_nothing(db: &TestDb) {
     assert_eq!(ordered["bills"][1]["purpose"], "delivery");
     assert!(ordered["delivery_address"].is_null(), "the applicant's view hides the address");
     problem(delivery(FIN, "Nizami 12, Baku").send().await.unwrap(), 409).await;
+    // Nothing is ready to collect yet.
+    let body = problem(
+        desk.post(&app, &format!("/api/v1/applications/{tracking}/collection-ticket")).send().await.unwrap(),
+        409,
+    )
+    .await;
+    assert!(body["detail"].as_str().unwrap().contains("nothing to collect"), "{body}");
     app.stop().await;
 }
 

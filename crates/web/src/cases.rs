@@ -173,6 +173,9 @@ pub struct ApplicationView {
     pub delivery_ordered: bool,
     /// Whether delivery may still be ordered.
     pub delivery_orderable: bool,
+    /// Whether the document is ready to be handed over at the centre (a collection ticket may be
+    /// issued).
+    pub collectable: bool,
     /// The actions the caller may take now (staff only).
     pub actions: Vec<String>,
     /// The ticket the documents were accepted from.
@@ -362,6 +365,13 @@ fn delivery_states(workflow: &Workflow) -> Vec<String> {
         .collect()
 }
 
+/// Whether an application in `state` is ready to be handed over at the centre: the state is done
+/// and an action leads from it to a final done state (e.g. ready for collection → issued).
+fn collectable(workflow: &Workflow, state: &str) -> bool {
+    workflow.state(state).is_some_and(|s| s.done && !s.last)
+        && workflow.actions_from(state).any(|a| workflow.state(&a.to).is_some_and(|t| t.done && t.last))
+}
+
 fn workflow_of<'a>(state: &'a AppState, a: &ApplicationRecord) -> Result<&'a Workflow, ApiError> {
     state.cases.workflows.named(&a.workflow).ok_or_else(|| {
         tracing::error!(workflow = %a.workflow, tracking = %a.tracking, "an application's workflow is no longer defined");
@@ -434,6 +444,7 @@ pub fn view(
         delivery_address: if staff { a.delivery_address.clone() } else { None },
         delivery_ordered: a.delivery_address.is_some(),
         delivery_orderable: orderable,
+        collectable: workflow.is_some_and(|w| collectable(w, &a.state)),
         actions,
         ticket: a.ticket.map(|t| t.0),
         applicant_name: if staff { a.applicant_name.clone() } else { None },
@@ -857,4 +868,48 @@ pub async fn list(
         .map_err(denied)?;
     let filter = ApplicationFilter { centre, provider: scope.provider.clone(), open, ..Default::default() };
     Ok(state.store.applications(&filter, 200).await?)
+}
+
+/// Issues the ticket with which the applicant of `tracking` collects the ready document at its
+/// centre (origin "collection", the applicant as holder): by the info desk, or by a kiosk or
+/// integration given the applicant's ID number.
+pub async fn collection_ticket(
+    state: &AppState,
+    caller: &Caller,
+    lang: &str,
+    tracking: &str,
+    fin: Option<&str>,
+) -> Result<crate::queue::TicketView, ApiError> {
+    let now = state.now();
+    let a = find(state, tracking).await?;
+    caller
+        .authorize(Permission::IssueTicket, Target { centre: Some(&a.centre), ..Target::ANY })
+        .map_err(denied)?;
+    if matches!(caller.principal, Some(Principal::Device(_))) {
+        let given = fin.unwrap_or_default();
+        if !a.applicant_fin.eq_ignore_ascii_case(given.trim()) {
+            return Err(ApiError::not_found("no application has this tracking number and ID number"));
+        }
+    }
+    let workflow = workflow_of(state, &a)?;
+    if !collectable(workflow, &a.state) {
+        return Err(ApiError::conflict(format!(
+            "application {} is {}: there is nothing to collect yet",
+            a.tracking, a.state
+        )));
+    }
+    let loaded = state.registry.require(state.store.as_ref()).await?;
+    let c = &loaded.catalogue;
+    let centre = centre_of(c, &a.centre)?;
+    let service =
+        c.service(&a.service).filter(|s| centre.windows_for(s.code.as_str()).next().is_some()).ok_or_else(
+            || ApiError::conflict(format!("service {} is no longer served at {}", a.service, a.centre)),
+        )?;
+    let holder = Fin::parse(&a.applicant_fin)
+        .map(|fin| onestop_store::queue::Holder { fin, name: a.applicant_name.clone() })
+        .map_err(|_| ApiError::internal())?;
+    let origin = (onestop_domain::queue::ticket::Origin::Collection, None, Some(holder));
+    let record = crate::queue::issue_new(state, caller, c, centre, service, origin).await?;
+    let viewer = crate::queue::Viewer { state, caller, lang, catalogue: c };
+    viewer.view_read(&record, now).await
 }

@@ -277,6 +277,7 @@ fn table() -> Table {
         .api(Requires(P::ActOnApplication), routes!(api::cases::act))
         .api(Public, routes!(api::cases::track))
         .api(Public, routes!(api::cases::delivery))
+        .api(Requires(P::IssueTicket), routes!(api::cases::collection_ticket))
         .api(Public, routes!(api::payments::get_bill))
         .api(Public, routes!(api::payments::bill_qr))
         .api(Requires(P::TakePayment), routes!(api::payments::pay_bill))

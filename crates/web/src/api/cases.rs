@@ -12,7 +12,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use utoipa::IntoParams;
+use utoipa::{IntoParams, ToSchema};
 
 fn parse<T: serde::de::DeserializeOwned>(body: &[u8], what: &str) -> Result<T, ApiError> {
     serde_json::from_slice(body)
@@ -204,4 +204,42 @@ pub async fn delivery(
     let today = cases::today(&state).await?;
     let staff = request.fin.is_none();
     Ok(Json(cases::view(&state, &loaded.catalogue, &caller, locale.lang, &record, today, staff)))
+}
+
+/// The applicant's ID number, when a kiosk issues the collection ticket.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+pub struct CollectRequest {
+    /// The applicant's national ID number (kiosks and integrations must give it).
+    #[serde(default)]
+    pub fin: Option<String>,
+}
+
+/// Issues the ticket with which the applicant collects the ready document at the centre.
+#[utoipa::path(post, path = "/api/v1/applications/{tracking}/collection-ticket", tag = "cases", operation_id = "collectionTicket",
+    security(("session" = []), ("bearer" = [])),
+    params(("tracking" = String, Path, description = "The tracking number")),
+    request_body = CollectRequest,
+    responses(
+        (status = 201, description = "The collection ticket", body = crate::queue::TicketView),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Another centre's application", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such application (or, at a kiosk, a wrong ID number)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Nothing ready to collect, or the centre is closed", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn collection_ticket(
+    State(state): State<AppState>,
+    caller: Caller,
+    locale: Locale,
+    Path(tracking): Path<String>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let request: CollectRequest = if body.iter().all(u8::is_ascii_whitespace) {
+        CollectRequest::default()
+    } else {
+        parse(&body, "a collection request")?
+    };
+    let view =
+        cases::collection_ticket(&state, &caller, locale.lang, &tracking, request.fin.as_deref()).await?;
+    let location = format!("/api/v1/tickets/{}", view.id);
+    Ok((StatusCode::CREATED, [(header::LOCATION, location)], Json(view)).into_response())
 }

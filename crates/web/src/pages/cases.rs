@@ -454,6 +454,9 @@ async fn staff_page(
     let loaded = state.registry.require(state.store.as_ref()).await?;
     let today = cases::today(state).await?;
     let view = cases::view(state, &loaded.catalogue, caller, locale.lang, &record, today, true);
+    let may_collect = caller
+        .authorize(Permission::IssueTicket, Target { centre: Some(&record.centre), ..Target::ANY })
+        .is_ok();
     let may_refund = caller
         .authorize(Permission::RequestRefund, Target { centre: Some(&record.centre), ..Target::ANY })
         .is_ok();
@@ -464,6 +467,7 @@ async fn staff_page(
         json!({
             "a": view,
             "may_refund": may_refund,
+            "may_collect": may_collect,
             "reasons": RefundReason::ALL.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
             "errors": errors,
             "crumbs": [
@@ -505,6 +509,24 @@ pub async fn staff_act(
             let page =
                 staff_page(&state, &caller, &locale, &tracking, vec![form_error(&e, &["reason"])]).await?;
             Ok((status, page).into_response())
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// `POST /staff/applications/{tracking}/collect`: the info desk issues the collection ticket and
+/// prints it.
+pub async fn staff_collect(
+    State(state): State<AppState>,
+    caller: Caller,
+    locale: Locale,
+    Path(tracking): Path<String>,
+) -> Result<Response, ApiError> {
+    match cases::collection_ticket(&state, &caller, locale.lang, &tracking, None).await {
+        Ok(ticket) => Ok(Redirect::to(&format!("/tickets/{}/print", ticket.id)).into_response()),
+        Err(e) if e.status() == StatusCode::CONFLICT => {
+            let page = staff_page(&state, &caller, &locale, &tracking, vec![form_error(&e, &[])]).await?;
+            Ok((StatusCode::CONFLICT, page).into_response())
         }
         Err(e) => Err(e),
     }
