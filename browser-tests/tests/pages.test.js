@@ -109,6 +109,7 @@ for (const lang of LANGUAGES) {
       ['/book', 'book'],
       ['/book/MIA-ID-CARD', 'book-centres'],
       ['/book/MIA-ID-CARD/BAKU-1', 'book-slots'],
+      ['/track', 'track'],
     ];
     for (const [path, name] of pages) {
       const response = await page.goto(`${base}${path}?lang=${lang}`);
@@ -151,6 +152,10 @@ for (const lang of LANGUAGES) {
       if (['agency_admin', 'centre_manager', 'info_desk', 'monitoring_analyst', 'call_centre_operator'].includes(role)) {
         expected.push('/staff/complaints/new');
       }
+      if (!['volunteer', 'commission_member'].includes(role)) expected.push('/staff/applications');
+      if (role === 'bank_teller') expected.push('/staff/bank');
+      if (role === 'centre_manager') expected.push('/staff/refunds');
+      if (['agency_admin', 'centre_manager', 'bank_teller', 'monitoring_analyst'].includes(role)) expected.push('/staff/reconciliation');
       expected.push('/account/password');
       assert.deepEqual(links, expected, `navigation of ${role}`);
       if (role === 'agency_admin') {

@@ -139,6 +139,20 @@ impl Role {
             }
             P::AppraiseOfficers => matches!(self, Role::AgencyAdmin | Role::CentreManager),
             P::ManageMonitoring => matches!(self, Role::AgencyAdmin | Role::MonitoringAnalyst),
+            P::AcceptApplication => matches!(self, Role::Officer),
+            P::ActOnApplication => matches!(self, Role::Officer | Role::CentreManager | Role::InfoDesk),
+            P::ReadApplications => !matches!(self, Role::Volunteer | Role::CommissionMember),
+            // Money never passes through an officer's (or anyone else's) hands: only the bank
+            // section takes it.
+            P::TakePayment | P::ExecuteRefund => matches!(self, Role::BankTeller),
+            P::RequestRefund => {
+                matches!(self, Role::Officer | Role::InfoDesk | Role::CentreManager | Role::BankTeller)
+            }
+            P::DecideRefund => matches!(self, Role::CentreManager),
+            P::ReadPayments => matches!(
+                self,
+                Role::AgencyAdmin | Role::CentreManager | Role::BankTeller | Role::MonitoringAnalyst
+            ),
         }
     }
 }
@@ -285,7 +299,9 @@ impl DeviceKind {
             }
             DeviceKind::Display => matches!(permission, P::Identify | P::WatchQueue | P::ReadTicketHolder),
             DeviceKind::Tablet => matches!(permission, P::Identify | P::WatchQueue | P::RateService),
-            DeviceKind::Terminal => matches!(permission, P::Identify | P::ReturnParkedTicket),
+            DeviceKind::Terminal => {
+                matches!(permission, P::Identify | P::ReturnParkedTicket | P::TakePayment)
+            }
             DeviceKind::Integration => {
                 matches!(
                     permission,
@@ -396,6 +412,22 @@ pub enum Permission {
     /// Run the monitoring department's work: fold statistics now, give complaint verdicts, enter
     /// the Index's manual inputs, compute the Index and produce reports.
     ManageMonitoring,
+    /// Accept a ticket's documents at a window, creating an application and its bill.
+    AcceptApplication,
+    /// Take a workflow action on an application (the workflow decides which role may take which).
+    ActOnApplication,
+    /// Read applications with the applicant's details.
+    ReadApplications,
+    /// Record a payment of a bill: the bank section and payment terminals only, never an officer.
+    TakePayment,
+    /// Ask for a refund on a paid bill.
+    RequestRefund,
+    /// Approve or decline a refund: the centre manager.
+    DecideRefund,
+    /// Pay an approved refund out: the bank section.
+    ExecuteRefund,
+    /// Read bills, refunds and the daily reconciliation of a centre.
+    ReadPayments,
 }
 
 /// Who is asking.

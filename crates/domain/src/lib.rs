@@ -7,6 +7,7 @@
 pub mod audit;
 pub mod booking;
 pub mod calendar;
+pub mod cases;
 pub mod catalogue;
 pub mod cpsv;
 pub mod feedback;
@@ -16,6 +17,7 @@ pub mod identity;
 pub mod monitoring;
 pub mod notify;
 pub mod password;
+pub mod payments;
 pub mod pii;
 pub mod queue;
 pub mod session;

@@ -37,6 +37,8 @@ pub struct Config {
     pub notify: NotifyConfig,
     /// Monitoring: the fold, reports, appraisal weights and the Index.
     pub monitoring: MonitoringConfig,
+    /// Applications and payments.
+    pub cases: CasesConfig,
 }
 
 /// `[monitoring]`: statistics, reports, officers' appraisal and the ASAN Service Index.
@@ -80,6 +82,17 @@ pub struct MonitoringConfig {
     pub appraisal_weight_deadlines: u32,
     /// Audit violations.
     pub appraisal_weight_audit: u32,
+}
+
+/// `[cases]`: applications and payments.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CasesConfig {
+    /// The fee for delivering a ready document to an address, in minor units (qəpik).
+    pub delivery_fee: i64,
+    /// A YAML file of application workflows replacing the built-in ones (empty: built-in); the
+    /// format is documented in `crates/domain/src/cases/workflows.yaml`.
+    pub workflows_file: String,
 }
 
 /// `[booking]`: the thresholds of online appointments.
@@ -248,6 +261,7 @@ impl Default for Config {
                 sign_interval_secs: 60,
             },
             feedback: FeedbackConfig { reopen_days: 10, open311_jurisdiction: "onestop".into() },
+            cases: CasesConfig { delivery_fee: 500, workflows_file: String::new() },
             booking: BookingConfig {
                 first_day: 1,
                 last_day: 7,
@@ -440,6 +454,9 @@ impl Config {
         }
         if self.audit.sign_interval_secs == 0 {
             return Err(bad("audit.sign_interval_secs", "must be at least 1".into()));
+        }
+        if self.cases.delivery_fee < 0 {
+            return Err(bad("cases.delivery_fee", "must not be negative".into()));
         }
         if self.feedback.open311_jurisdiction.trim().is_empty() {
             return Err(bad("feedback.open311_jurisdiction", "must not be empty".into()));
@@ -667,6 +684,24 @@ fn set(root: &mut Value, key: &str, raw: &str, source: &str) -> Result<(), Confi
     Ok(())
 }
 
+/// The web's settings of applications and payments from `[cases]`: the workflows file read and
+/// checked (a one-line error naming the key when it is not), the sandbox acquirer.
+pub fn cases_settings(config: &CasesConfig) -> Result<onestop_web::cases::Cases, String> {
+    use onestop_domain::cases::workflow::Workflows;
+    let workflows = if config.workflows_file.trim().is_empty() {
+        Workflows::builtin()
+    } else {
+        let text = std::fs::read_to_string(&config.workflows_file)
+            .map_err(|e| format!("cases.workflows_file: cannot read {}: {e}", config.workflows_file))?;
+        Workflows::parse(&text).map_err(|e| format!("cases.workflows_file: {e}"))?
+    };
+    Ok(onestop_web::cases::Cases {
+        workflows: std::sync::Arc::new(workflows),
+        delivery_fee: config.delivery_fee,
+        ..onestop_web::cases::Cases::default()
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -776,5 +811,28 @@ mod tests {
         let shown = Config::load(None, env(&[]), &flags).unwrap().redacted_toml();
         assert!(!shown.contains("s3cret"), "{shown}");
         assert!(shown.contains("postgres://onestop:***@db.example:5432/onestop"), "{shown}");
+    }
+
+    #[test]
+    fn a_workflows_file_replaces_the_built_in_ones_or_is_refused_by_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("workflows.yaml");
+        let mut config = CasesConfig { delivery_fee: 700, workflows_file: String::new() };
+        let built_in = cases_settings(&config).unwrap();
+        assert_eq!((built_in.workflows.all().len(), built_in.delivery_fee), (2, 700));
+        std::fs::write(
+            &file,
+            onestop_domain::cases::workflow::BUILTIN.replace("default: true", "default: false"),
+        )
+        .unwrap();
+        config.workflows_file = file.display().to_string();
+        let err = cases_settings(&config).unwrap_err();
+        assert!(err.starts_with("cases.workflows_file: ") && err.contains("exactly one"), "{err}");
+        std::fs::write(&file, onestop_domain::cases::workflow::BUILTIN).unwrap();
+        assert_eq!(cases_settings(&config).unwrap().workflows.all().len(), 2);
+        config.workflows_file = dir.path().join("missing.yaml").display().to_string();
+        assert!(cases_settings(&config).unwrap_err().contains("cannot read"));
+        let negative = Config::load(None, env(&[("ONESTOP_CASES_DELIVERY_FEE", "-1")]), &Flags::default());
+        assert!(negative.unwrap_err().to_string().contains("cases.delivery_fee"));
     }
 }

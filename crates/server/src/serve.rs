@@ -43,6 +43,7 @@ pub async fn run(
         reopen_days: config.feedback.reopen_days,
         open311_jurisdiction: config.feedback.open311_jurisdiction.clone(),
     };
+    state.cases = crate::config::cases_settings(&config.cases)?;
     state.public_url = if config.server.public_url.ends_with('/') {
         config.server.public_url.clone()
     } else {

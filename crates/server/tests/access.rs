@@ -54,6 +54,17 @@ const COMPLAINT_READERS: &[Role] = &[AgencyAdmin, MonitoringAnalyst, CallCentreO
 /// Who registers complaints on a citizen's behalf (phone, paper journal, social networks).
 const COMPLAINT_REGISTRARS: &[Role] =
     &[AgencyAdmin, CentreManager, InfoDesk, MonitoringAnalyst, CallCentreOperator];
+/// Who reads applications with the applicant's details: every role but volunteers and the commission.
+const APPLICATION_READERS: &[Role] =
+    &[AgencyAdmin, CentreManager, InfoDesk, Officer, BankTeller, MonitoringAnalyst, CallCentreOperator];
+/// Who take workflow actions on applications (the workflow decides which action).
+const APPLICATION_ACTORS: &[Role] = &[CentreManager, InfoDesk, Officer];
+/// Who may ask for a refund.
+const REFUND_REQUESTERS: &[Role] = &[CentreManager, InfoDesk, Officer, BankTeller];
+/// Who read bills, refunds and the reconciliation.
+const PAYMENT_READERS: &[Role] = &[AgencyAdmin, CentreManager, BankTeller, MonitoringAnalyst];
+/// Money is taken only by the bank section and payment terminals.
+const CASHIERS: Who = Who::WithDevices(&[BankTeller], &[DeviceKind::Terminal]);
 /// Only feedback tablets rate a service.
 const TABLETS: Who = Who::WithDevices(&[], &[DeviceKind::Tablet]);
 const SCREENS: &[DeviceKind] =
@@ -215,6 +226,54 @@ const TABLE: &[(&str, &str, Who)] = &[
     ("GET", "/api/v1/surveys/{survey}", Who::Public),
     ("POST", "/api/v1/surveys/{survey}/responses", Who::Public),
     ("GET", "/api/v1/surveys/{survey}/results", Who::Only(MONITORING)),
+    ("POST", "/api/v1/tickets/{id}/application", Who::Only(&[Officer])),
+    ("GET", "/api/v1/applications", Who::Only(APPLICATION_READERS)),
+    ("GET", "/api/v1/applications/{tracking}", Who::Only(APPLICATION_READERS)),
+    ("POST", "/api/v1/applications/{tracking}/actions", Who::Only(APPLICATION_ACTORS)),
+    ("POST", "/api/v1/applications/track", Who::Public),
+    ("POST", "/api/v1/applications/{tracking}/delivery", Who::Public),
+    (
+        "POST",
+        "/api/v1/applications/{tracking}/collection-ticket",
+        Who::WithDevices(ISSUERS, &[DeviceKind::Kiosk, DeviceKind::Integration]),
+    ),
+    (
+        "POST",
+        "/staff/applications/{tracking}/collect",
+        Who::WithDevices(ISSUERS, &[DeviceKind::Kiosk, DeviceKind::Integration]),
+    ),
+    ("GET", "/api/v1/bills/{reference}", Who::Public),
+    ("GET", "/api/v1/bills/{reference}/qr", Who::Public),
+    ("POST", "/api/v1/bills/{reference}/payments", CASHIERS),
+    ("POST", "/api/v1/bills/{reference}/refunds", Who::Only(REFUND_REQUESTERS)),
+    ("POST", "/api/v1/refunds/{id}/approve", Who::Only(&[CentreManager])),
+    ("POST", "/api/v1/refunds/{id}/decline", Who::Only(&[CentreManager])),
+    ("POST", "/api/v1/refunds/{id}/execute", Who::Only(&[BankTeller])),
+    ("GET", "/api/v1/centres/{code}/refunds", Who::Only(PAYMENT_READERS)),
+    ("GET", "/api/v1/centres/{code}/reconciliation", Who::Only(PAYMENT_READERS)),
+    ("POST", "/api/v1/payments", Who::Public),
+    ("GET", "/api/v1/payments/{id}", Who::Public),
+    ("POST", "/api/v1/payments/{id}/pay", Who::Public),
+    ("POST", "/api/v1/payments/{id}/confirm", Who::Public),
+    ("POST", "/api/v1/payments/{id}/cancel", Who::Public),
+    ("GET", "/track", Who::Public),
+    ("POST", "/track", Who::Public),
+    ("GET", "/bills/{reference}", Who::Public),
+    ("POST", "/bills/{reference}/pay", Who::Public),
+    ("GET", "/pay/{id}", Who::Public),
+    ("POST", "/pay/{id}", Who::Public),
+    ("GET", "/staff/window/accept", Who::Only(&[Officer])),
+    ("POST", "/staff/window/accept", Who::Only(&[Officer])),
+    ("GET", "/staff/applications", Who::Only(APPLICATION_READERS)),
+    ("GET", "/staff/applications/{tracking}", Who::Only(APPLICATION_READERS)),
+    ("POST", "/staff/applications/{tracking}/act", Who::Only(APPLICATION_ACTORS)),
+    ("POST", "/staff/bills/{reference}/refund", Who::Only(REFUND_REQUESTERS)),
+    ("GET", "/staff/bank", CASHIERS),
+    ("POST", "/staff/bank/pay", CASHIERS),
+    ("POST", "/staff/refunds/{id}/execute", Who::Only(&[BankTeller])),
+    ("GET", "/staff/refunds", Who::Only(&[CentreManager])),
+    ("POST", "/staff/refunds/{id}/decide", Who::Only(&[CentreManager])),
+    ("GET", "/staff/reconciliation", Who::Only(PAYMENT_READERS)),
     ("GET", "/ideas", Who::Public),
     ("POST", "/ideas", Who::Public),
     ("GET", "/surveys/{survey}", Who::Public),
@@ -303,6 +362,8 @@ const TARGET: &str = "target";
 const SURVEY: &str = "visit";
 /// The complaint every `{reference}` route names (registered before the walk).
 const COMPLAINT: &str = "FB-2345-6789";
+/// The application every `{tracking}` route names (created before the walk).
+const TRACKING: &str = "AS-2026-000001";
 /// The centre of every centre-bound account and device here (in the demo catalogue).
 const CENTRE: &str = "BAKU-1";
 
@@ -315,6 +376,7 @@ async fn call(app: &TestApp, session: Option<&Session>, method: &str, path: &str
         .replace("{reference}", COMPLAINT)
         .replace("{period}", "2026-11")
         .replace("{report}", "network.pdf")
+        .replace("{tracking}", TRACKING)
         .replace("/windows/{id}", "/windows/BAKU-1:1")
         .replace("{id}", "1");
     // Each kind of record gets a code that exists, so allowed GETs answer 200.
@@ -396,6 +458,39 @@ async fn every_role_meets_every_route(db: &TestDb) {
         body: b"%PDF-1.7".to_vec(),
     };
     assert_eq!(app.store.put_report(&report, app.now()).await.unwrap(), 1);
+    let application = onestop_store::cases::NewApplication {
+        tracking: TRACKING.into(),
+        centre: CENTRE.into(),
+        provider: "MIA".into(),
+        service: "MIA-ID-CARD".into(),
+        workflow: "standard".into(),
+        initial: ("accepted".into(), None),
+        billed: Some(("awaiting_payment".into(), None)),
+        ticket: None,
+        officer: "staff:officer".into(),
+        role: Officer,
+        applicant_fin: "5ZXC7RT".into(),
+        applicant_name: None,
+        contact_email: None,
+        contact_phone: None,
+        lang: "az".into(),
+        documents: vec!["ID card".into()],
+        accepted_on: today,
+        deadline_on: today,
+        bill: onestop_store::cases::NewBill {
+            reference: "100000000009".into(),
+            purpose: onestop_domain::payments::Purpose::Fees,
+            state_fee: 500,
+            service_fee: 0,
+            currency: "AZN".into(),
+            waivers: Vec::new(),
+            issued_on: today,
+        },
+        key: None,
+        message: None,
+    };
+    let event = onestop_domain::audit::AuditEvent::new(app.now(), "cli:test", "application.accept", "test");
+    app.store.create_application(application, app.now(), event).await.unwrap();
 
     for (method, path, who) in TABLE {
         if matches!(who, Who::Public) {

@@ -4,7 +4,7 @@
 
 ALTER TABLE ticket_steps ADD COLUMN officer TEXT;
 
--- One row per cell of a cuboid (flow, hours, officers, ratings) per day (grain 'd') or month
+-- One row per cell of a cuboid (flow, hours, officers, ratings, applications, payments) per day (grain 'd') or month
 -- (grain 'm', period = its first day). Dimensions a cuboid lacks are '' (hour -1). Histograms are
 -- `bucket:count` pairs (onestop_domain::monitoring::hist).
 CREATE TABLE stat_cells (
@@ -37,8 +37,18 @@ CREATE TABLE stat_cells (
     ratings      BIGINT  NOT NULL,
     rating_sum   BIGINT  NOT NULL,
     satisfied    BIGINT  NOT NULL,
+    accepted     BIGINT  NOT NULL,
+    finished     BIGINT  NOT NULL,
+    on_time      BIGINT  NOT NULL,
+    payments     BIGINT  NOT NULL,
+    paid         BIGINT  NOT NULL,
+    refunded     BIGINT  NOT NULL,
     PRIMARY KEY (cuboid, grain, period, centre, service, provider, origin, hour, officer, channel)
 );
+
+-- A day's applications are read by the day they were accepted or finished.
+CREATE INDEX applications_accepted_on ON applications (centre, accepted_on);
+CREATE INDEX applications_done_on ON applications (centre, done_on);
 
 CREATE TABLE stat_folds (
     centre    TEXT      PRIMARY KEY,

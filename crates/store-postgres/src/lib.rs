@@ -5,6 +5,7 @@
 
 mod audit;
 mod booking;
+mod cases;
 mod complaints;
 mod dump;
 mod feedback;

@@ -10,7 +10,9 @@ use jiff::Timestamp;
 use jiff::civil::Date;
 use onestop_domain::audit::AuditEvent;
 use onestop_domain::catalogue::CentreCode;
-use onestop_domain::monitoring::rollup::{ObservedRating, ObservedTicket};
+use onestop_domain::monitoring::rollup::{
+    ObservedApplication, ObservedMoney, ObservedRating, ObservedTicket,
+};
 use onestop_domain::monitoring::{CellKey, Cells, Cuboid, DayActivity, Filter, Grain, Tally};
 use onestop_store::StoreError;
 use onestop_store::monitoring::{
@@ -37,7 +39,7 @@ async fn watermarks(conn: &mut PgConnection) -> Result<BTreeMap<String, Date>, S
 
 fn stat_row(r: &PgRow) -> Result<StatRow, StoreError> {
     let cuboid: String = r.get("cuboid");
-    let mut counts = [0i64; 17];
+    let mut counts = [0i64; 23];
     for (slot, name) in counts.iter_mut().zip(COUNT_COLUMNS) {
         *slot = r.try_get(name).map_err(db)?;
     }
@@ -135,7 +137,9 @@ impl MonitoringStore for PgStore {
 
     async fn first_activity(&self, centre: &str) -> Result<(Option<Date>, Option<Timestamp>), StoreError> {
         let row = sqlx::query(
-            "SELECT (SELECT MIN(day) FROM tickets WHERE centre = $1) AS d,
+            "SELECT LEAST((SELECT MIN(day) FROM tickets WHERE centre = $1),
+                          (SELECT MIN(accepted_on) FROM applications WHERE centre = $1),
+                          (SELECT MIN(on_day) FROM payments WHERE centre = $1)) AS d,
                     (SELECT MIN(at) FROM ratings WHERE centre = $1) AS a",
         )
         .bind(centre)
@@ -217,8 +221,57 @@ impl MonitoringStore for PgStore {
                 })
             })
             .collect::<Result<_, StoreError>>()?;
+        let rows = sqlx::query(
+            "SELECT centre, service, provider, officer, accepted_on, deadline_on, done_on FROM applications
+             WHERE centre = $1 AND (accepted_on = $2 OR done_on = $2) ORDER BY id",
+        )
+        .bind(centre)
+        .bind(date(day))
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db)?;
+        let applications = rows
+            .iter()
+            .map(|r| {
+                let officer: String = r.get("officer");
+                Ok(ObservedApplication {
+                    centre: r.get("centre"),
+                    service: r.get("service"),
+                    provider: r.get("provider"),
+                    officer: officer.strip_prefix("staff:").unwrap_or(&officer).to_owned(),
+                    accepted_on: read_date(r, "accepted_on")?,
+                    deadline_on: read_date(r, "deadline_on")?,
+                    done_on: r
+                        .try_get::<Option<jiff_sqlx::Date>, _>("done_on")
+                        .map_err(db)?
+                        .map(|d| d.to_jiff()),
+                })
+            })
+            .collect::<Result<_, StoreError>>()?;
+        let rows = sqlx::query(
+            "SELECT p.centre, b.service, b.provider, p.channel, p.amount FROM payments p
+             JOIN bills b ON b.id = p.bill_id WHERE p.centre = $1 AND p.on_day = $2
+             UNION ALL
+             SELECT f.centre, b.service, b.provider, 'refund', f.amount FROM refunds f
+             JOIN bills b ON b.id = f.bill_id WHERE f.centre = $1 AND f.executed_on = $2",
+        )
+        .bind(centre)
+        .bind(date(day))
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db)?;
+        let money = rows
+            .iter()
+            .map(|r| ObservedMoney {
+                centre: r.get(0),
+                service: r.get(1),
+                provider: r.get(2),
+                channel: r.get(3),
+                amount: r.get(4),
+            })
+            .collect();
         tx.commit().await.map_err(db)?;
-        Ok(DayActivity { tickets, ratings })
+        Ok(DayActivity { day: Some(day), tickets, ratings, applications, money })
     }
 
     async fn fold_day(

@@ -10,6 +10,7 @@
 
 mod audit;
 mod booking;
+mod cases;
 mod complaints;
 mod dump;
 mod engine;

@@ -12,7 +12,9 @@ use jiff::Timestamp;
 use jiff::civil::Date;
 use onestop_domain::audit::AuditEvent;
 use onestop_domain::catalogue::CentreCode;
-use onestop_domain::monitoring::rollup::{ObservedRating, ObservedTicket};
+use onestop_domain::monitoring::rollup::{
+    ObservedApplication, ObservedMoney, ObservedRating, ObservedTicket,
+};
 use onestop_domain::monitoring::{CellKey, Cells, Cuboid, DayActivity, Filter, Grain, Tally};
 use onestop_store::StoreError;
 use onestop_store::monitoring::{
@@ -38,7 +40,7 @@ fn watermarks(conn: &Connection) -> Result<BTreeMap<String, Date>, StoreError> {
 /// The cell row read with `SELECT *`-like columns.
 fn stat_row(r: &Row) -> Result<StatRow, StoreError> {
     let cuboid: String = col(r, "cuboid")?;
-    let mut counts = [0i64; 17];
+    let mut counts = [0i64; 23];
     for (slot, name) in counts.iter_mut().zip(COUNT_COLUMNS) {
         *slot = col(r, name)?;
     }
@@ -169,7 +171,50 @@ fn activity(
             })
         },
     )?;
-    Ok(DayActivity { tickets, ratings })
+    let d = day.to_string();
+    let date = |text: Option<String>| text.as_deref().map(date_of).transpose();
+    let applications = all(
+        conn,
+        "SELECT centre, service, provider, officer, accepted_on, deadline_on, done_on FROM applications
+         WHERE centre = ?1 AND (accepted_on = ?2 OR done_on = ?2) ORDER BY id",
+        params![centre, d],
+        |r| {
+            let officer: String = col(r, "officer")?;
+            Ok(ObservedApplication {
+                centre: col(r, "centre")?,
+                service: col(r, "service")?,
+                provider: col(r, "provider")?,
+                officer: officer.strip_prefix("staff:").unwrap_or(&officer).to_owned(),
+                accepted_on: date_of(&col::<String>(r, "accepted_on")?)?,
+                deadline_on: date_of(&col::<String>(r, "deadline_on")?)?,
+                done_on: date(col(r, "done_on")?)?,
+            })
+        },
+    )?;
+    let money_row = |r: &Row| {
+        Ok(ObservedMoney {
+            centre: col(r, "centre")?,
+            service: col(r, "service")?,
+            provider: col(r, "provider")?,
+            channel: col(r, "channel")?,
+            amount: col(r, "amount")?,
+        })
+    };
+    let mut money = all(
+        conn,
+        "SELECT p.centre, b.service, b.provider, p.channel, p.amount FROM payments p JOIN bills b ON b.id = p.bill_id
+         WHERE p.centre = ? AND p.on_day = ? ORDER BY p.id",
+        params![centre, d],
+        money_row,
+    )?;
+    money.extend(all(
+        conn,
+        "SELECT f.centre, b.service, b.provider, 'refund' AS channel, f.amount FROM refunds f
+         JOIN bills b ON b.id = f.bill_id WHERE f.centre = ? AND f.executed_on = ? ORDER BY f.id",
+        params![centre, d],
+        money_row,
+    )?);
+    Ok(DayActivity { day: Some(day), tickets, ratings, applications, money })
 }
 
 /// The `AND …` clauses and values of a filter.
@@ -234,6 +279,18 @@ impl MonitoringStore for SqliteStore {
                 col::<Option<String>>(r, "d")?.as_deref().map(date_of).transpose()
             })?
             .flatten();
+            let accepted = one(
+                conn,
+                "SELECT MIN(accepted_on) AS d FROM applications WHERE centre = ?",
+                [centre],
+                |r| col::<Option<String>>(r, "d")?.as_deref().map(date_of).transpose(),
+            )?
+            .flatten();
+            let paid = one(conn, "SELECT MIN(on_day) AS d FROM payments WHERE centre = ?", [centre], |r| {
+                col::<Option<String>>(r, "d")?.as_deref().map(date_of).transpose()
+            })?
+            .flatten();
+            let day = [day, accepted, paid].into_iter().flatten().min();
             let rated = one(conn, "SELECT MIN(at) AS a FROM ratings WHERE centre = ?", [centre], |r| {
                 col::<Option<String>>(r, "a")?.as_deref().map(onestop_store::parse_timestamp).transpose()
             })?

@@ -25,8 +25,10 @@ use onestop_store::{AuditFilter, NewSession, NewStaff, Store, StoreError};
 use std::path::Path;
 use std::sync::Arc;
 
+mod cases;
 mod feedback;
 mod monitoring;
+pub use cases::*;
 pub use feedback::*;
 pub use monitoring::*;
 

@@ -4,6 +4,11 @@
 
 onestop_store_tests::contract_tests!(
     migrations_are_applied,
+    an_application_is_billed_paid_and_delivered,
+    rejections_cancel_bills_and_refunds_stay_within_the_payment,
+    online_payments_pay_their_bill_once,
+    racing_payments_of_one_bill_take_it_once,
+    reconciliation_balances_over_random_days,
     idempotency_keys_replay_the_first_answer,
     idempotency_keys_expire_release_and_purge,
     idempotency_key_races_have_one_winner,

@@ -7,6 +7,7 @@
 
 pub mod audit;
 pub mod booking;
+pub mod cases;
 pub mod complaints;
 pub mod dump;
 pub mod feedback;
@@ -155,6 +156,7 @@ pub trait Store:
     + BookingStore
     + OutboxStore
     + MonitoringStore
+    + CaseStore
 {
 }
 
@@ -171,13 +173,15 @@ impl<
         + SurveyStore
         + BookingStore
         + OutboxStore
-        + MonitoringStore,
+        + MonitoringStore
+        + CaseStore,
 > Store for T
 {
 }
 
 pub use audit::{AuditFilter, AuditStore};
 pub use booking::BookingStore;
+pub use cases::CaseStore;
 pub use complaints::ComplaintStore;
 pub use feedback::FeedbackStore;
 pub use ideas::IdeaStore;

@@ -407,7 +407,7 @@ pub async fn statistics(
 }
 
 /// The integer columns of a stored cell, in the order of [`tally_counts`].
-pub const COUNT_COLUMNS: [&str; 17] = [
+pub const COUNT_COLUMNS: [&str; 23] = [
     "tickets",
     "visits",
     "called",
@@ -425,6 +425,12 @@ pub const COUNT_COLUMNS: [&str; 17] = [
     "ratings",
     "rating_sum",
     "satisfied",
+    "accepted",
+    "finished",
+    "on_time",
+    "payments",
+    "paid",
+    "refunded",
 ];
 
 /// The dimension columns of a stored cell, in the order of [`key_values`].
@@ -439,7 +445,7 @@ fn count(n: i64) -> u64 {
 }
 
 /// A tally's integer columns (see [`COUNT_COLUMNS`]).
-pub fn tally_counts(t: &Tally) -> [i64; 17] {
+pub fn tally_counts(t: &Tally) -> [i64; 23] {
     [
         int(t.tickets),
         int(t.visits),
@@ -458,11 +464,17 @@ pub fn tally_counts(t: &Tally) -> [i64; 17] {
         int(t.ratings),
         int(t.rating_sum),
         int(t.satisfied),
+        int(t.accepted),
+        int(t.finished),
+        int(t.on_time),
+        int(t.payments),
+        t.paid,
+        t.refunded,
     ]
 }
 
 /// The tally stored as `counts` (see [`COUNT_COLUMNS`]) and the two histograms' texts.
-pub fn tally_from(counts: [i64; 17], wait_hist: &str, service_hist: &str) -> Result<Tally, StoreError> {
+pub fn tally_from(counts: [i64; 23], wait_hist: &str, service_hist: &str) -> Result<Tally, StoreError> {
     let c = counts;
     let hist = |text: &str, n: i64, sum: i64| {
         onestop_domain::monitoring::Histogram::decode(text, count(n), sum)
@@ -484,6 +496,12 @@ pub fn tally_from(counts: [i64; 17], wait_hist: &str, service_hist: &str) -> Res
         ratings: count(c[14]),
         rating_sum: count(c[15]),
         satisfied: count(c[16]),
+        accepted: count(c[17]),
+        finished: count(c[18]),
+        on_time: count(c[19]),
+        payments: count(c[20]),
+        paid: c[21],
+        refunded: c[22],
     })
 }
 

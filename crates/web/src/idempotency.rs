@@ -55,6 +55,38 @@ pub async fn once<F>(
 where
     F: Future<Output = Result<Created, ApiError>>,
 {
+    run(state, caller, headers, (path, body), location_of, StatusCode::UNPROCESSABLE_ENTITY, create).await
+}
+
+/// [`once`] for money (payments, as GOV.UK Pay does): a key used for a different request is a
+/// conflict, 409.
+pub async fn once_for_money<F>(
+    state: &AppState,
+    caller: &Caller,
+    headers: &HeaderMap,
+    path: &str,
+    body: &[u8],
+    location_of: fn(&[u8]) -> String,
+    create: F,
+) -> Result<Response, ApiError>
+where
+    F: Future<Output = Result<Created, ApiError>>,
+{
+    run(state, caller, headers, (path, body), location_of, StatusCode::CONFLICT, create).await
+}
+
+async fn run<F>(
+    state: &AppState,
+    caller: &Caller,
+    headers: &HeaderMap,
+    (path, body): (&str, &[u8]),
+    location_of: fn(&[u8]) -> String,
+    mismatch: StatusCode,
+    create: F,
+) -> Result<Response, ApiError>
+where
+    F: Future<Output = Result<Created, ApiError>>,
+{
     let Some(raw) = headers.get(HEADER) else {
         return create.await.map(IntoResponse::into_response);
     };
@@ -89,9 +121,12 @@ where
         Claim::InFlight => Err(ApiError::conflict(
             "a request with this Idempotency-Key is still being processed; retry in a moment",
         )),
-        Claim::Mismatch => Err(ApiError::unprocessable(
+        Claim::Mismatch if mismatch == StatusCode::UNPROCESSABLE_ENTITY => Err(ApiError::unprocessable(
             "Idempotency-Key",
             "this Idempotency-Key was already used for a different request",
         )),
+        Claim::Mismatch => {
+            Err(ApiError::new(mismatch, "this Idempotency-Key was already used for a different request"))
+        }
     }
 }

@@ -4,10 +4,12 @@
 //! Handlers parse and check input, call the store and the domain, and shape answers; rules live in
 //! `onestop-domain` and SQL in the store crates.
 
+pub mod acquirer;
 pub mod api;
 pub mod assets;
 pub mod auth;
 pub mod booking;
+pub mod cases;
 pub mod complaints;
 pub mod health;
 pub mod i18n;
@@ -19,6 +21,7 @@ pub mod metrics;
 pub mod monitoring;
 pub mod open311;
 pub mod pages;
+pub mod payments;
 pub mod problem;
 pub mod queue;
 pub mod ratings;
@@ -78,6 +81,8 @@ pub struct AppState {
     pub booking: Arc<booking::Booking>,
     /// Monitoring's settings: fold grace, appraisal weights, the Index's weights and targets.
     pub monitoring: monitoring::MonitoringSettings,
+    /// Applications' workflows, the delivery fee and the acquirer of online payments.
+    pub cases: cases::Cases,
 }
 
 /// Settings of ratings, complaints and Open311 (config `[feedback]`).
@@ -110,6 +115,7 @@ impl AppState {
             feedback: FeedbackSettings::default(),
             booking: Arc::new(booking::Booking::new(booking::Settings::default(), random_secret())),
             monitoring: monitoring::MonitoringSettings::default(),
+            cases: cases::Cases::default(),
         }
     }
 
@@ -165,6 +171,8 @@ impl Default for HttpLimits {
         (name = "feedback", description = "Ratings, satisfaction rates, complaints and suggestions"),
         (name = "booking", description = "Online appointments: slots, holds, confirmation, cancellation, check-in"),
         (name = "monitoring", description = "Statistics, dashboards, officers' appraisals, reports and the ASAN Service Index"),
+        (name = "cases", description = "Applications accepted at windows: tracking, deadlines, workflow actions, delivery"),
+        (name = "payments", description = "Bills, payments at the bank section, terminals and online, refunds, reconciliation"),
     ),
     modifiers(&SecuritySchemes),
 )]
@@ -196,7 +204,7 @@ fn table() -> Table {
     use axum::routing::post;
     use onestop_domain::identity::Permission as P;
     use pages::{
-        account, audit, booking, complaints, feedback, home, ideas, monitoring, queue, registry,
+        account, audit, booking, cases, complaints, feedback, home, ideas, monitoring, queue, registry,
         registry_admin, staff, surveys,
     };
     Table::new(OpenApiRouter::with_openapi(ApiDoc::openapi()))
@@ -281,6 +289,27 @@ fn table() -> Table {
         .api(Requires(P::ReadStatistics), routes!(api::monitoring::list_reports))
         .api(Requires(P::ReadStatistics), routes!(api::monitoring::stored_report))
         .api(Requires(P::ReadStatistics), routes!(api::monitoring::report))
+        .api(Requires(P::AcceptApplication), routes!(api::cases::accept))
+        .api(Requires(P::ReadApplications), routes!(api::cases::list))
+        .api(Requires(P::ReadApplications), routes!(api::cases::get))
+        .api(Requires(P::ActOnApplication), routes!(api::cases::act))
+        .api(Public, routes!(api::cases::track))
+        .api(Public, routes!(api::cases::delivery))
+        .api(Requires(P::IssueTicket), routes!(api::cases::collection_ticket))
+        .api(Public, routes!(api::payments::get_bill))
+        .api(Public, routes!(api::payments::bill_qr))
+        .api(Requires(P::TakePayment), routes!(api::payments::pay_bill))
+        .api(Requires(P::RequestRefund), routes!(api::payments::request_refund))
+        .api(Requires(P::DecideRefund), routes!(api::payments::approve_refund))
+        .api(Requires(P::DecideRefund), routes!(api::payments::decline_refund))
+        .api(Requires(P::ExecuteRefund), routes!(api::payments::execute_refund))
+        .api(Requires(P::ReadPayments), routes!(api::payments::refunds))
+        .api(Requires(P::ReadPayments), routes!(api::payments::reconciliation))
+        .api(Public, routes!(api::payments::create_payment))
+        .api(Public, routes!(api::payments::get_payment))
+        .api(Public, routes!(api::payments::submit_payment))
+        .api(Public, routes!(api::payments::confirm_payment))
+        .api(Public, routes!(api::payments::cancel_payment))
         .page(Method::GET, "/metrics", Public, get(metrics::render))
         .page(Method::GET, "/", Public, get(home::home))
         .page(Method::GET, "/assets/{*path}", Public, get(assets::serve))
@@ -385,6 +414,55 @@ fn table() -> Table {
             Requires(P::ManageMonitoring),
             post(monitoring::training),
         )
+        .page(Method::GET, "/track", Public, get(cases::track_form))
+        .page(Method::POST, "/track", Public, post(cases::track))
+        .page(Method::GET, "/bills/{reference}", Public, get(cases::bill))
+        .page(Method::POST, "/bills/{reference}/pay", Public, post(cases::bill_pay))
+        .page(Method::GET, "/pay/{id}", Public, get(cases::pay_form))
+        .page(Method::POST, "/pay/{id}", Public, post(cases::pay_submit))
+        .page(Method::GET, "/staff/window/accept", Requires(P::AcceptApplication), get(cases::accept_form))
+        .page(Method::POST, "/staff/window/accept", Requires(P::AcceptApplication), post(cases::accept))
+        .page(Method::GET, "/staff/applications", Requires(P::ReadApplications), get(cases::staff_list))
+        .page(
+            Method::GET,
+            "/staff/applications/{tracking}",
+            Requires(P::ReadApplications),
+            get(cases::staff_application),
+        )
+        .page(
+            Method::POST,
+            "/staff/applications/{tracking}/act",
+            Requires(P::ActOnApplication),
+            post(cases::staff_act),
+        )
+        .page(
+            Method::POST,
+            "/staff/applications/{tracking}/collect",
+            Requires(P::IssueTicket),
+            post(cases::staff_collect),
+        )
+        .page(
+            Method::POST,
+            "/staff/bills/{reference}/refund",
+            Requires(P::RequestRefund),
+            post(cases::staff_refund),
+        )
+        .page(Method::GET, "/staff/bank", Requires(P::TakePayment), get(cases::bank))
+        .page(Method::POST, "/staff/bank/pay", Requires(P::TakePayment), post(cases::bank_pay))
+        .page(
+            Method::POST,
+            "/staff/refunds/{id}/execute",
+            Requires(P::ExecuteRefund),
+            post(cases::refund_execute),
+        )
+        .page(Method::GET, "/staff/refunds", Requires(P::DecideRefund), get(cases::refunds))
+        .page(
+            Method::POST,
+            "/staff/refunds/{id}/decide",
+            Requires(P::DecideRefund),
+            post(cases::refund_decide),
+        )
+        .page(Method::GET, "/staff/reconciliation", Requires(P::ReadPayments), get(cases::reconciliation))
         .page(Method::GET, "/ideas", Public, get(ideas::list))
         .page(Method::POST, "/ideas", Public, post(ideas::submit))
         .page(Method::GET, "/surveys/{survey}", Public, get(surveys::form))

@@ -633,6 +633,32 @@ pub async fn issue(
             ));
         }
     }
+    let holder = match &card {
+        CardRead::Typed(fin) => Some(Holder { fin: fin.clone(), name: None }),
+        CardRead::Swiped(td1) => td1.fin.clone().map(|fin| Holder {
+            fin,
+            name: Some(format!("{} {}", td1.given_names, td1.surname).trim().to_owned()),
+        }),
+    };
+    let origin = if device { Origin::Kiosk } else { Origin::InfoDesk };
+    let priority = request.priority.map(PriorityGroup::from);
+    let record = issue_new(state, caller, c, centre, service, (origin, priority, holder)).await?;
+    let viewer = Viewer { state, caller, lang, catalogue: c };
+    viewer.view_read(&record, now).await
+}
+
+/// Issues a ticket of `service` at `centre` (checked to be open now) with its origin, priority
+/// group and holder: the prefix letter of its group, the centre's local day, the audit entry.
+pub async fn issue_new(
+    state: &AppState,
+    caller: &Caller,
+    c: &Catalogue,
+    centre: &Centre,
+    service: &Service,
+    (origin, priority, holder): (Origin, Option<PriorityGroup>, Option<Holder>),
+) -> Result<TicketRecord, ApiError> {
+    let now = state.now();
+    let code = centre.code.as_str();
     check_open(c, centre, now)?;
     let prefixes = prefixes_at(c, centre).map_err(|e| {
         tracing::error!(centre = code, error = %e, "the centre's groups cannot all have a prefix letter");
@@ -642,14 +668,12 @@ pub async fn issue(
         tracing::error!(group = service.group.as_str(), "a service's group has no prefix letter");
         ApiError::internal()
     })?;
-    let holder = match &card {
-        CardRead::Typed(fin) => Some(Holder { fin: fin.clone(), name: None }),
-        CardRead::Swiped(td1) => td1.fin.clone().map(|fin| Holder {
-            fin,
-            name: Some(format!("{} {}", td1.given_names, td1.surname).trim().to_owned()),
-        }),
+    let how = match origin {
+        Origin::Kiosk => "kiosk",
+        Origin::Collection => "collection",
+        Origin::Appointment { .. } => "appointment",
+        Origin::InfoDesk => "info desk",
     };
-    let origin = if device { Origin::Kiosk } else { Origin::InfoDesk };
     let new = NewTicket {
         centre: centre.code.clone(),
         service: service.code.clone(),
@@ -657,16 +681,13 @@ pub async fn issue(
         prefix,
         day: local_day(c, centre, now)?,
         origin,
-        priority: request.priority.map(PriorityGroup::from),
+        priority,
         holder,
     };
-    let how = if device { "kiosk" } else { "info desk" };
     let audit = caller
         .event(now, "ticket.issue", format!("issued a {} ticket at {code} ({how})", service.code.as_str()))
         .with_record(format!("centre:{code}"));
-    let record = state.store.issue_ticket(new, now, audit).await?;
-    let viewer = Viewer { state, caller, lang, catalogue: c };
-    viewer.view_read(&record, now).await
+    Ok(state.store.issue_ticket(new, now, audit).await?)
 }
 
 /// A ticket, for anyone with its id.

@@ -28,7 +28,7 @@ impl Default for Templates {
 }
 
 /// Every template, by name. Tests read these to check each `t("…")` key exists.
-pub const SOURCES: [(&str, &str); 54] = [
+pub const SOURCES: [(&str, &str); 64] = [
     ("base.html", include_str!("../templates/base.html")),
     ("errors.html", include_str!("../templates/errors.html")),
     ("home.html", include_str!("../templates/home.html")),
@@ -83,6 +83,16 @@ pub const SOURCES: [(&str, &str); 54] = [
     ("appraisal.html", include_str!("../templates/appraisal.html")),
     ("reports.html", include_str!("../templates/reports.html")),
     ("asan_index.html", include_str!("../templates/asan_index.html")),
+    ("application_fields.html", include_str!("../templates/application_fields.html")),
+    ("track.html", include_str!("../templates/track.html")),
+    ("bill.html", include_str!("../templates/bill.html")),
+    ("pay.html", include_str!("../templates/pay.html")),
+    ("accept.html", include_str!("../templates/accept.html")),
+    ("staff_applications.html", include_str!("../templates/staff_applications.html")),
+    ("staff_application.html", include_str!("../templates/staff_application.html")),
+    ("bank.html", include_str!("../templates/bank.html")),
+    ("refunds.html", include_str!("../templates/refunds.html")),
+    ("reconciliation.html", include_str!("../templates/reconciliation.html")),
 ];
 
 fn fluent_args(kwargs: &Kwargs) -> Result<Vec<(String, FluentValue<'static>)>, minijinja::Error> {
@@ -224,6 +234,18 @@ fn navigation(caller: &Caller, here: &str) -> Vec<serde_json::Value> {
         if allowed(Permission::RegisterComplaint) {
             items.push(("nav-complaint-new", "/staff/complaints/new"));
         }
+        if allowed(Permission::ReadApplications) {
+            items.push(("nav-applications", "/staff/applications"));
+        }
+        if allowed(Permission::TakePayment) {
+            items.push(("nav-bank", "/staff/bank"));
+        }
+        if allowed(Permission::DecideRefund) {
+            items.push(("nav-refunds", "/staff/refunds"));
+        }
+        if allowed(Permission::ReadPayments) {
+            items.push(("nav-reconciliation", "/staff/reconciliation"));
+        }
         items.push(("nav-password", "/account/password"));
     } else {
         items.push(("nav-home", "/"));
@@ -234,6 +256,7 @@ fn navigation(caller: &Caller, here: &str) -> Vec<serde_json::Value> {
         items.push(("nav-complaints", "/complaints"));
         items.push(("nav-ideas", "/ideas"));
         items.push(("nav-book", "/book"));
+        items.push(("nav-track", "/track"));
         items.push(("nav-sign-in", "/sign-in"));
     }
     items

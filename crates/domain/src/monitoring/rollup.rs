@@ -19,7 +19,12 @@
 //! - **officer**: the one signed in at the window of the ticket's last step taken at a window
 //!   (the day's close aside);
 //! - **hour**: the local hour (in the centre's time zone) the ticket was issued;
-//! - a **rating** counts on the local day it was given; **satisfied** is a score of 4 or 5.
+//! - a **rating** counts on the local day it was given; **satisfied** is a score of 4 or 5;
+//! - an **application** counts as accepted on its day of acceptance and as finished on the day
+//!   it reached a final state (done or rejected): **on time** when that day is not after its
+//!   legal deadline, **late** otherwise; its officer is the one who accepted it;
+//! - a **payment** counts on its day, by channel (bank, terminal, online), with its amount; a
+//!   **refund** on the day it was paid out.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -124,19 +129,63 @@ pub struct ObservedRating {
     pub score: u8,
 }
 
-/// The raw events of one local day of a centre: its tickets and the ratings given that day.
+/// An application accepted or finished on the day read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObservedApplication {
+    /// The centre.
+    pub centre: String,
+    /// The service.
+    pub service: String,
+    /// Its provider.
+    pub provider: String,
+    /// The accepting officer's login.
+    pub officer: String,
+    /// The day it was accepted.
+    pub accepted_on: Date,
+    /// Its legal deadline.
+    pub deadline_on: Date,
+    /// The day it reached a final state, if it has.
+    pub done_on: Option<Date>,
+}
+
+/// A payment taken, or a refund paid out, on the day read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObservedMoney {
+    /// The centre.
+    pub centre: String,
+    /// The bill's service.
+    pub service: String,
+    /// Its provider.
+    pub provider: String,
+    /// `bank`, `terminal` or `online` for a payment; `refund` for a refund.
+    pub channel: String,
+    /// Minor units.
+    pub amount: i64,
+}
+
+/// The raw events of one local day of a centre: its tickets, the ratings given that day, the
+/// applications accepted or finished that day and the payments and refunds of that day.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DayActivity {
+    /// The day.
+    pub day: Option<Date>,
     /// The tickets of the queue day, with their steps.
     pub tickets: Vec<ObservedTicket>,
     /// The ratings given at the centre that local day.
     pub ratings: Vec<ObservedRating>,
+    /// Applications accepted or finished that day.
+    pub applications: Vec<ObservedApplication>,
+    /// Payments taken and refunds paid out that day.
+    pub money: Vec<ObservedMoney>,
 }
 
 impl DayActivity {
     /// Whether the day has no event at all.
     pub fn is_empty(&self) -> bool {
-        self.tickets.is_empty() && self.ratings.is_empty()
+        self.tickets.is_empty()
+            && self.ratings.is_empty()
+            && self.applications.is_empty()
+            && self.money.is_empty()
     }
 }
 
@@ -203,11 +252,22 @@ pub enum Cuboid {
     Officers,
     /// Ratings by centre, service (and provider) and channel.
     Ratings,
+    /// Applications by centre, service (and provider) and accepting officer.
+    Applications,
+    /// Payments and refunds by centre, service (and provider) and channel.
+    Payments,
 }
 
 impl Cuboid {
     /// Every cuboid.
-    pub const ALL: [Cuboid; 4] = [Cuboid::Flow, Cuboid::Hours, Cuboid::Officers, Cuboid::Ratings];
+    pub const ALL: [Cuboid; 6] = [
+        Cuboid::Flow,
+        Cuboid::Hours,
+        Cuboid::Officers,
+        Cuboid::Ratings,
+        Cuboid::Applications,
+        Cuboid::Payments,
+    ];
 
     /// Its name in storage.
     pub fn as_str(self) -> &'static str {
@@ -216,6 +276,8 @@ impl Cuboid {
             Cuboid::Hours => "hours",
             Cuboid::Officers => "officers",
             Cuboid::Ratings => "ratings",
+            Cuboid::Applications => "applications",
+            Cuboid::Payments => "payments",
         }
     }
 
@@ -236,8 +298,10 @@ impl Cuboid {
             | GroupBy::Month => true,
             GroupBy::Origin | GroupBy::ServiceOrigin => self == Cuboid::Flow,
             GroupBy::Hour | GroupBy::WeekdayHour => self == Cuboid::Hours,
-            GroupBy::Officer | GroupBy::OfficerService => self == Cuboid::Officers,
-            GroupBy::Channel => self == Cuboid::Ratings,
+            GroupBy::Officer | GroupBy::OfficerService => {
+                matches!(self, Cuboid::Officers | Cuboid::Applications)
+            }
+            GroupBy::Channel => matches!(self, Cuboid::Ratings | Cuboid::Payments),
         }
     }
 }
@@ -306,6 +370,18 @@ pub struct Tally {
     pub rating_sum: u64,
     /// Ratings of 4 or 5.
     pub satisfied: u64,
+    /// Applications accepted.
+    pub accepted: u64,
+    /// Applications finished (done or rejected).
+    pub finished: u64,
+    /// …of which by the legal deadline.
+    pub on_time: u64,
+    /// Payments taken.
+    pub payments: u64,
+    /// Their amount, minor units.
+    pub paid: i64,
+    /// Refunds paid out, minor units.
+    pub refunded: i64,
 }
 
 impl Tally {
@@ -326,6 +402,17 @@ impl Tally {
         self.ratings += other.ratings;
         self.rating_sum += other.rating_sum;
         self.satisfied += other.satisfied;
+        self.accepted += other.accepted;
+        self.finished += other.finished;
+        self.on_time += other.on_time;
+        self.payments += other.payments;
+        self.paid += other.paid;
+        self.refunded += other.refunded;
+    }
+
+    /// Applications finished by their legal deadline, in per mille.
+    pub fn deadline_compliance(&self) -> Option<u64> {
+        Tally::per_mille(self.on_time, self.finished)
     }
 
     /// Counts one ticket.
@@ -380,7 +467,12 @@ impl Tally {
 
     /// Whether nothing was counted.
     pub fn is_empty(&self) -> bool {
-        self.tickets == 0 && self.ratings == 0
+        self.tickets == 0
+            && self.ratings == 0
+            && self.accepted == 0
+            && self.finished == 0
+            && self.payments == 0
+            && self.refunded == 0
     }
 }
 
@@ -414,6 +506,27 @@ pub fn cells_of_day(activity: &DayActivity, ctx: &Context) -> Cells {
         if let Some(officer) = &r.officer {
             let key = CellKey { officer: officer.clone(), ..base };
             cells.entry((Cuboid::Officers, key)).or_default().add_rating(r.score);
+        }
+    }
+    for a in &activity.applications {
+        let key = CellKey { officer: a.officer.clone(), ..CellKey::base(&a.centre, &a.service, &a.provider) };
+        let t = cells.entry((Cuboid::Applications, key)).or_default();
+        if Some(a.accepted_on) == activity.day {
+            t.accepted += 1;
+        }
+        if a.done_on.is_some() && a.done_on == activity.day {
+            t.finished += 1;
+            t.on_time += u64::from(a.done_on <= Some(a.deadline_on));
+        }
+    }
+    for m in &activity.money {
+        let key = CellKey { channel: m.channel.clone(), ..CellKey::base(&m.centre, &m.service, &m.provider) };
+        let t = cells.entry((Cuboid::Payments, key)).or_default();
+        if m.channel == "refund" {
+            t.refunded += m.amount;
+        } else {
+            t.payments += 1;
+            t.paid += m.amount;
         }
     }
     cells
@@ -662,6 +775,7 @@ mod tests {
                     score: 2,
                 },
             ],
+            ..DayActivity::default()
         };
         let cells = cells_of_day(&activity, &ctx());
         let mut total = Grouped::new();

@@ -95,15 +95,19 @@ pub enum Origin {
         /// The booked time.
         at: Timestamp,
     },
+    /// To collect a ready document (an application's collection ticket, issued by the info desk).
+    Collection,
 }
 
 impl Origin {
-    /// The origin's kind as stored: `info_desk`, `kiosk` or `appointment` (whose time is kept apart).
+    /// The origin's kind as stored: `info_desk`, `kiosk`, `appointment` (whose time is kept apart)
+    /// or `collection`.
     pub fn kind(&self) -> &'static str {
         match self {
             Origin::InfoDesk => "info_desk",
             Origin::Kiosk => "kiosk",
             Origin::Appointment { .. } => "appointment",
+            Origin::Collection => "collection",
         }
     }
 
@@ -111,7 +115,7 @@ impl Origin {
     pub fn booked_at(&self) -> Option<Timestamp> {
         match self {
             Origin::Appointment { at } => Some(*at),
-            Origin::InfoDesk | Origin::Kiosk => None,
+            Origin::InfoDesk | Origin::Kiosk | Origin::Collection => None,
         }
     }
 
@@ -120,6 +124,7 @@ impl Origin {
         match (kind, at) {
             ("info_desk", _) => Some(Origin::InfoDesk),
             ("kiosk", _) => Some(Origin::Kiosk),
+            ("collection", _) => Some(Origin::Collection),
             ("appointment", Some(at)) => Some(Origin::Appointment { at }),
             _ => None,
         }
@@ -930,7 +935,8 @@ mod tests {
         assert_eq!(StateName::parse("Waiting"), None);
         assert_eq!(PriorityGroup::parse(""), None);
 
-        for origin in [Origin::InfoDesk, Origin::Kiosk, Origin::Appointment { at: t0() }] {
+        for origin in [Origin::InfoDesk, Origin::Kiosk, Origin::Appointment { at: t0() }, Origin::Collection]
+        {
             assert_eq!(Origin::from_kind(origin.kind(), origin.booked_at()), Some(origin));
         }
         assert_eq!(Origin::from_kind("appointment", None), None);

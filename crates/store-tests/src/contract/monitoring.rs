@@ -6,15 +6,18 @@ use crate::TestDb;
 use jiff::civil::{Date, date};
 use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp};
+use onestop_domain::cases::workflow::Workflows;
 use onestop_domain::catalogue::{CentreCode, GroupCode, ServiceCode};
 use onestop_domain::feedback::rating::Verdict;
 use onestop_domain::identity::Role;
 use onestop_domain::monitoring::hist::brute_percentile;
 use onestop_domain::monitoring::{Cells, Context, Cuboid, Filter, GroupBy, Tally};
+use onestop_domain::payments::{PaymentChannel, Purpose, payment_reference};
 use onestop_domain::queue::calling::{CallingRules, WindowContext};
 use onestop_domain::queue::ticket::{
     Action, ActionName, Origin, ParkReason, ServiceResult, TicketRules, TransferTarget,
 };
+use onestop_store::cases::{ApplicationChange, NewApplication, NewBill, NewPayment};
 use onestop_store::feedback::{RatingFilter, TicketRating};
 use onestop_store::monitoring::{StatQuery, catch_up, statistics};
 use onestop_store::queue::{NewTicket, TicketRecord};
@@ -72,14 +75,178 @@ fn verdict(score: i64) -> Verdict {
     Verdict::parse(score, &[], None).unwrap()
 }
 
+/// An application the simulation made, as it stands.
+struct RawApplication {
+    tracking: String,
+    centre: String,
+    service: String,
+    provider: String,
+    officer: String,
+    accepted_on: Date,
+    deadline_on: Date,
+    done_on: Option<Date>,
+}
+
+/// A payment the simulation made.
+struct RawPayment {
+    centre: String,
+    service: String,
+    provider: String,
+    channel: String,
+    amount: i64,
+    day: Date,
+}
+
+/// The applications and payments made so far.
+#[derive(Default)]
+struct Cases {
+    applications: Vec<RawApplication>,
+    payments: Vec<RawPayment>,
+}
+
+fn reject(today: Date) -> ApplicationChange {
+    ApplicationChange {
+        workflow: Workflows::builtin().for_service("S1").clone(),
+        action: "reject".into(),
+        actor: "staff:manager".into(),
+        role: Role::CentreManager,
+        reason: Some("documents forged".into()),
+        key: None,
+        today,
+        due_on: None,
+        message: None,
+    }
+}
+
+impl Cases {
+    /// The officer at the window accepts the documents of ticket `id`: an application and its
+    /// fee bill, paid at once half the time and rejected the same day a third of the time.
+    #[allow(clippy::too_many_arguments)]
+    async fn accept(
+        &mut self,
+        store: &Arc<dyn Store>,
+        rng: &mut Rng,
+        ticket: onestop_domain::queue::ticket::TicketId,
+        (centre, service, officer): (&str, &str, String),
+        day: Date,
+        t: Timestamp,
+    ) {
+        let n = self.applications.len() + 1;
+        let tracking = format!("AS-2026-{n:06}");
+        let reference = payment_reference(&(n as u64 * 7919).to_le_bytes());
+        let deadline_on =
+            day.checked_add(jiff::Span::new().days(i64::try_from(rng.below(2)).unwrap())).unwrap();
+        let provider = context().provider(service);
+        let fee = 500 + i64::try_from(rng.below(3000)).unwrap();
+        let bill = NewBill {
+            reference: reference.clone(),
+            purpose: Purpose::Fees,
+            state_fee: fee,
+            service_fee: 0,
+            currency: "AZN".into(),
+            waivers: Vec::new(),
+            issued_on: day,
+        };
+        let new = NewApplication {
+            tracking: tracking.clone(),
+            centre: centre.into(),
+            provider: provider.clone(),
+            service: service.into(),
+            workflow: Workflows::builtin().for_service("S1").name.clone(),
+            initial: ("accepted".into(), Some(day)),
+            billed: Some(("awaiting_payment".into(), Some(day))),
+            ticket: Some(ticket),
+            officer: format!("staff:{officer}"),
+            role: Role::Officer,
+            applicant_fin: "5ZXC7RT".into(),
+            applicant_name: None,
+            contact_email: None,
+            contact_phone: None,
+            lang: "az".into(),
+            documents: vec!["ID card".into()],
+            accepted_on: day,
+            deadline_on,
+            bill,
+            key: None,
+            message: None,
+        };
+        store.create_application(new, t, event("application.accept")).await.unwrap();
+        let mut raw = RawApplication {
+            tracking: tracking.clone(),
+            centre: centre.into(),
+            service: service.into(),
+            provider: provider.clone(),
+            officer,
+            accepted_on: day,
+            deadline_on,
+            done_on: None,
+        };
+        if rng.below(2) == 0 {
+            let channel = PaymentChannel::ALL[usize::try_from(rng.below(3)).unwrap()];
+            let payment = NewPayment {
+                amount: fee,
+                currency: "AZN".into(),
+                channel,
+                centre: centre.into(),
+                taken_by: "staff:teller".into(),
+                on_day: day,
+                message: None,
+            };
+            store.pay_bill(&reference, payment, t, event("bill.pay")).await.unwrap();
+            self.payments.push(RawPayment {
+                centre: centre.into(),
+                service: service.into(),
+                provider,
+                channel: channel.as_str().into(),
+                amount: fee,
+                day,
+            });
+        }
+        if rng.below(3) == 0 {
+            store.act_on_application(&tracking, reject(day), t, event("application.reject")).await.unwrap();
+            raw.done_on = Some(day);
+        }
+        self.applications.push(raw);
+    }
+
+    /// Rejects about half the applications of `centre` still open, on `day` (some after their
+    /// deadline).
+    async fn close_some(
+        &mut self,
+        store: &Arc<dyn Store>,
+        rng: &mut Rng,
+        centre: &str,
+        day: Date,
+        t: Timestamp,
+    ) {
+        for a in self.applications.iter_mut().filter(|a| a.centre == centre && a.done_on.is_none()) {
+            if rng.below(2) == 0 {
+                store
+                    .act_on_application(&a.tracking, reject(day), t, event("application.reject"))
+                    .await
+                    .unwrap();
+                a.done_on = Some(day);
+            }
+        }
+    }
+}
+
 /// One centre's queue day, driven at random through the store: issues, calls, no-shows,
 /// transfers, parking and returns, services, ratings, exit polls and officers changing windows;
 /// then the day's close.
-async fn simulate_day(store: &Arc<dyn Store>, rng: &mut Rng, code: &str, day: Date, staff: &mut Staff) {
+async fn simulate_day(
+    store: &Arc<dyn Store>,
+    rng: &mut Rng,
+    code: &str,
+    day: Date,
+    staff: &mut Staff,
+    cases: &mut Cases,
+) {
     let centre = CentreCode::new(code);
     let rules = TicketRules::default();
     let all: Vec<ServiceCode> = SERVICES.iter().map(|s| ServiceCode::new(s.0)).collect();
     let mut t = day.at(9, 0, 0, 0).to_zoned(zone(code)).unwrap().timestamp();
+    cases.close_some(store, rng, code, day, t).await;
     for _ in 0..34 {
         t += rng.secs(30, 300);
         match rng.below(100) {
@@ -146,7 +313,14 @@ async fn simulate_day(store: &Arc<dyn Store>, rng: &mut Rng, code: &str, day: Da
                         } else {
                             ServiceResult::Served
                         };
+                        let served = result == ServiceResult::Served;
                         act(Action::Finish { result }, t, Some(number)).await;
+                        if served && rng.below(2) == 0 {
+                            t += rng.secs(1, 10);
+                            let officer = officer_at(&staff.log, code, number, t).unwrap();
+                            let service = called.ticket.ticket.service.as_str().to_owned();
+                            cases.accept(store, rng, id, (code, &service, officer), day, t).await;
+                        }
                         if rng.below(2) == 0 {
                             t += rng.secs(2, 30);
                             let provider = context().provider(called.ticket.ticket.service.as_str());
@@ -303,6 +477,12 @@ fn figures_of(t: &Tally) -> Figures {
             t.ratings,
             t.rating_sum,
             t.satisfied,
+            t.accepted,
+            t.finished,
+            t.on_time,
+            t.payments,
+            u64::try_from(t.paid).unwrap(),
+            u64::try_from(t.refunded).unwrap(),
         ],
         waits: (t.wait.n, t.wait.sum_secs, t.wait.percentile(50), t.wait.percentile(90)),
         services: (t.service.n, t.service.sum_secs, t.service.percentile(50), t.service.percentile(90)),
@@ -311,7 +491,7 @@ fn figures_of(t: &Tally) -> Figures {
 
 #[derive(Default)]
 struct Brute {
-    counts: [u64; 13],
+    counts: [u64; 19],
     waits: Vec<i64>,
     services: Vec<i64>,
 }
@@ -366,7 +546,12 @@ fn group_of(
     }
 }
 
-fn brute_force(q: &StatQuery, tickets: &[RawTicket], ratings: &[RawRating]) -> BTreeMap<String, Figures> {
+fn brute_force(
+    q: &StatQuery,
+    tickets: &[RawTicket],
+    ratings: &[RawRating],
+    cases: &Cases,
+) -> BTreeMap<String, Figures> {
     let f = &q.filter;
     let admits = |centre: &str, provider: &str, service: &str, officer: &str| {
         f.centre.as_deref().is_none_or(|x| x == centre)
@@ -375,7 +560,36 @@ fn brute_force(q: &StatQuery, tickets: &[RawTicket], ratings: &[RawRating]) -> B
             && f.officer.as_deref().is_none_or(|x| x == officer)
     };
     let mut out: BTreeMap<String, Brute> = BTreeMap::new();
-    if q.cuboid != Cuboid::Ratings {
+    if q.cuboid == Cuboid::Applications {
+        for a in &cases.applications {
+            if !admits(&a.centre, &a.provider, &a.service, &a.officer) {
+                continue;
+            }
+            let dims = ("", -1, a.officer.as_str(), "");
+            if q.from <= a.accepted_on && a.accepted_on <= q.to {
+                let key = group_of(q.by, a.accepted_on, &a.centre, &a.service, &a.provider, dims);
+                out.entry(key).or_default().counts[13] += 1;
+            }
+            if let Some(done) = a.done_on.filter(|d| q.from <= *d && *d <= q.to) {
+                let key = group_of(q.by, done, &a.centre, &a.service, &a.provider, dims);
+                let b = out.entry(key).or_default();
+                b.counts[14] += 1;
+                b.counts[15] += u64::from(done <= a.deadline_on);
+            }
+        }
+    }
+    if q.cuboid == Cuboid::Payments {
+        for p in cases.payments.iter().filter(|p| q.from <= p.day && p.day <= q.to) {
+            if !admits(&p.centre, &p.provider, &p.service, "") {
+                continue;
+            }
+            let key = group_of(q.by, p.day, &p.centre, &p.service, &p.provider, ("", -1, "", &p.channel));
+            let b = out.entry(key).or_default();
+            b.counts[16] += 1;
+            b.counts[17] += u64::try_from(p.amount).unwrap();
+        }
+    }
+    if matches!(q.cuboid, Cuboid::Flow | Cuboid::Hours | Cuboid::Officers) {
         for t in tickets.iter().filter(|t| q.from <= t.day && t.day <= q.to) {
             let officer = t.officer.clone().unwrap_or_default();
             if q.cuboid == Cuboid::Officers && t.officer.is_none() {
@@ -454,7 +668,7 @@ fn queries() -> Vec<StatQuery> {
     for cuboid in Cuboid::ALL {
         for by in GroupBy::ALL.into_iter().filter(|b| cuboid.groups_by(*b)) {
             for (i, filter) in filters.iter().enumerate() {
-                if filter.officer.is_some() && cuboid != Cuboid::Officers {
+                if filter.officer.is_some() && !matches!(cuboid, Cuboid::Officers | Cuboid::Applications) {
                     continue;
                 }
                 let (from, to) = ranges[(i + by as usize) % ranges.len()];
@@ -465,7 +679,13 @@ fn queries() -> Vec<StatQuery> {
     out
 }
 
-async fn check_all(store: &Arc<dyn Store>, tickets: &[RawTicket], ratings: &[RawRating], stage: &str) {
+async fn check_all(
+    store: &Arc<dyn Store>,
+    tickets: &[RawTicket],
+    ratings: &[RawRating],
+    cases: &Cases,
+    stage: &str,
+) {
     let ctx = context();
     let centres = vec!["C1".to_owned(), "C2".to_owned()];
     let today = date(2026, 4, 2);
@@ -473,7 +693,7 @@ async fn check_all(store: &Arc<dyn Store>, tickets: &[RawTicket], ratings: &[Raw
     for q in queries() {
         let got = statistics(store.as_ref(), &ctx, &centres, &q, today).await.unwrap();
         let got: BTreeMap<String, Figures> = got.iter().map(|(k, t)| (k.clone(), figures_of(t))).collect();
-        let want = brute_force(&q, tickets, ratings);
+        let want = brute_force(&q, tickets, ratings, cases);
         assert_eq!(got, want, "{stage}: {q:?}");
         groups += want.len();
     }
@@ -486,10 +706,11 @@ async fn check_all(store: &Arc<dyn Store>, tickets: &[RawTicket], ratings: &[Raw
 pub async fn statistics_equal_a_brute_force_recomputation(db: &TestDb) {
     let store = db.store().await;
     let mut staff = Staff::hire(&store).await;
+    let mut cases = Cases::default();
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ u64::from(db.url.len() as u32));
     for day in DAYS {
         for centre in ["C1", "C2"] {
-            simulate_day(&store, &mut rng, centre, day, &mut staff).await;
+            simulate_day(&store, &mut rng, centre, day, &mut staff, &mut cases).await;
         }
     }
     let mut tickets = Vec::new();
@@ -524,8 +745,13 @@ pub async fn statistics_equal_a_brute_force_recomputation(db: &TestDb) {
         assert!(outcomes(name) > 0, "no ticket ended {name}");
     }
     assert!(tickets.iter().any(|t| t.officer.as_deref() == Some("relief.c1")), "no relief officer served");
+    let done = |late: bool| {
+        cases.applications.iter().filter(|a| a.done_on.is_some_and(|d| (d > a.deadline_on) == late)).count()
+    };
+    assert!(done(false) > 0 && done(true) > 0, "applications finished on time and late");
+    assert!(cases.payments.len() > 3, "{} payments", cases.payments.len());
 
-    check_all(&store, &tickets, &ratings, "nothing folded").await;
+    check_all(&store, &tickets, &ratings, &cases, "nothing folded").await;
 
     let ctx = context();
     let centres = vec!["C1".to_owned(), "C2".to_owned()];
@@ -535,7 +761,7 @@ pub async fn statistics_equal_a_brute_force_recomputation(db: &TestDb) {
     let report = catch_up(store.as_ref(), &ctx, &centres, early, grace, 100).await.unwrap();
     assert_eq!(report.days, 1, "{report:?}");
     assert_eq!(store.fold_watermarks().await.unwrap(), [("C1".to_owned(), DAYS[0])].into());
-    check_all(&store, &tickets, &ratings, "one day folded").await;
+    check_all(&store, &tickets, &ratings, &cases, "one day folded").await;
 
     // A day is folded once: again refused, and the rollups unchanged.
     let again = store.fold_day("C1", DAYS[0], &Cells::new(), early).await;
@@ -547,7 +773,7 @@ pub async fn statistics_equal_a_brute_force_recomputation(db: &TestDb) {
     assert!(report.waiting.is_empty());
     let folded = store.fold_watermarks().await.unwrap();
     assert_eq!(folded, [("C1".to_owned(), DAYS[2]), ("C2".to_owned(), DAYS[2])].into());
-    check_all(&store, &tickets, &ratings, "all folded").await;
+    check_all(&store, &tickets, &ratings, &cases, "all folded").await;
     // Nothing more to fold.
     let report = catch_up(store.as_ref(), &ctx, &centres, late, grace, 100).await.unwrap();
     assert_eq!(report.days, 0);

@@ -32,6 +32,9 @@
     $('recall').disabled = !t || t.state !== 'called';
     $('no-show').disabled = !t || t.state !== 'called';
     $('call-next').disabled = Boolean(t);
+    // Documents are accepted while the ticket is being served (a server-rendered form).
+    $('accept-link').hidden = !t || t.state !== 'serving';
+    if (t) $('accept-link').href = `/staff/window/accept?ticket=${encodeURIComponent(t.id)}`;
     tick();
     renderWaiting();
   }

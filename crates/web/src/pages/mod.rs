@@ -3,6 +3,7 @@
 pub mod account;
 pub mod audit;
 pub mod booking;
+pub mod cases;
 pub mod complaints;
 pub mod feedback;
 pub mod home;
