@@ -59,60 +59,56 @@ fn stat_row(r: &PgRow) -> Result<StatRow, StoreError> {
     })
 }
 
-async fn put_cell(
+/// Writes `rows` (cuboid, grain, period, key, tally) in multi-row statements; existing cells are
+/// replaced.
+async fn put_cells(
     conn: &mut PgConnection,
-    cuboid: Cuboid,
-    grain: Grain,
-    period: Date,
-    key: &CellKey,
-    tally: &Tally,
+    rows: &[(Cuboid, Grain, Date, &CellKey, &Tally)],
 ) -> Result<(), StoreError> {
-    let columns = cell_columns();
-    let mut b = QueryBuilder::<Postgres>::new(format!("INSERT INTO stat_cells ({columns}) VALUES ("));
-    let mut values = b.separated(", ");
-    values.push_bind(cuboid.as_str()).push_bind(grain.as_str()).push_bind(date(period));
-    let [centre, service, provider, origin, officer, channel] = key_texts(key);
-    for text in [centre, service, provider, origin] {
-        values.push_bind(text.to_owned());
+    // PostgreSQL takes at most 65,535 parameters a statement; a cell has 35.
+    for chunk in rows.chunks(1500) {
+        let mut b = QueryBuilder::<Postgres>::new(format!("INSERT INTO stat_cells ({}) ", cell_columns()));
+        b.push_values(chunk, |mut values, (cuboid, grain, period, key, tally)| {
+            values.push_bind(cuboid.as_str()).push_bind(grain.as_str()).push_bind(date(*period));
+            let [centre, service, provider, origin, officer, channel] = key_texts(key);
+            for text in [centre, service, provider, origin] {
+                values.push_bind(text.to_owned());
+            }
+            values.push_bind(key.hour).push_bind(officer.to_owned()).push_bind(channel.to_owned());
+            for n in tally_counts(tally) {
+                values.push_bind(n);
+            }
+            values.push_bind(tally.wait.encode()).push_bind(tally.service.encode());
+        });
+        b.push(
+            " ON CONFLICT (cuboid, grain, period, centre, service, provider, origin, hour, officer, channel) DO UPDATE SET ",
+        );
+        let mut sets = b.separated(", ");
+        for name in COUNT_COLUMNS.iter().chain(&["wait_hist", "service_hist"]) {
+            sets.push(format!("{name} = EXCLUDED.{name}"));
+        }
+        b.build().execute(&mut *conn).await.map_err(db)?;
     }
-    values.push_bind(key.hour).push_bind(officer.to_owned()).push_bind(channel.to_owned());
-    for n in tally_counts(tally) {
-        values.push_bind(n);
-    }
-    values.push_bind(tally.wait.encode()).push_bind(tally.service.encode());
-    b.push(") ON CONFLICT (cuboid, grain, period, centre, service, provider, origin, hour, officer, channel) DO UPDATE SET ");
-    let mut sets = b.separated(", ");
-    for name in COUNT_COLUMNS.iter().chain(&["wait_hist", "service_hist"]) {
-        sets.push(format!("{name} = EXCLUDED.{name}"));
-    }
-    b.build().execute(&mut *conn).await.map_err(db)?;
     Ok(())
 }
 
-async fn month_cell(
+/// The month cells of `centre` in `cuboid` for `month`.
+async fn month_cells(
     conn: &mut PgConnection,
     cuboid: Cuboid,
     month: Date,
-    key: &CellKey,
-) -> Result<Option<Tally>, StoreError> {
-    let [centre, service, provider, origin, officer, channel] = key_texts(key);
-    let row = sqlx::query(
-        "SELECT * FROM stat_cells WHERE cuboid = $1 AND grain = 'm' AND period = $2 AND centre = $3
-             AND service = $4 AND provider = $5 AND origin = $6 AND hour = $7 AND officer = $8 AND channel = $9",
+    centre: &str,
+) -> Result<Vec<StatRow>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT * FROM stat_cells WHERE cuboid = $1 AND grain = 'm' AND period = $2 AND centre = $3",
     )
     .bind(cuboid.as_str())
     .bind(date(month))
     .bind(centre)
-    .bind(service)
-    .bind(provider)
-    .bind(origin)
-    .bind(key.hour)
-    .bind(officer)
-    .bind(channel)
-    .fetch_optional(&mut *conn)
+    .fetch_all(&mut *conn)
     .await
     .map_err(db)?;
-    row.map(|r| stat_row(&r).map(|row| row.tally)).transpose()
+    rows.iter().map(stat_row).collect()
 }
 
 fn filtered(b: &mut QueryBuilder<'_, Postgres>, filter: &Filter) {
@@ -299,12 +295,23 @@ impl MonitoringStore for PgStore {
             return Err(StoreError::Conflict(format!("{centre} is folded through {through} already")));
         }
         let month = day.first_of_month();
-        for ((cuboid, key), tally) in cells {
-            put_cell(&mut tx, *cuboid, Grain::Day, day, key, tally).await?;
-            let mut sum = month_cell(&mut tx, *cuboid, month, key).await?.unwrap_or_default();
-            sum.merge(tally);
-            put_cell(&mut tx, *cuboid, Grain::Month, month, key, &sum).await?;
+        // The month's cells of the cuboids the day touches, read once, then added to.
+        let mut sums: HashMap<(Cuboid, CellKey), Tally> = HashMap::new();
+        for cuboid in Cuboid::ALL.into_iter().filter(|c| cells.keys().any(|(k, _)| k == c)) {
+            for row in month_cells(&mut tx, cuboid, month, centre).await? {
+                sums.insert((row.cuboid, row.key), row.tally);
+            }
         }
+        for ((cuboid, key), tally) in cells {
+            sums.entry((*cuboid, key.clone())).or_default().merge(tally);
+        }
+        let day_rows: Vec<_> = cells.iter().map(|((c, k), t)| (*c, Grain::Day, day, k, t)).collect();
+        put_cells(&mut tx, &day_rows).await?;
+        let month_rows: Vec<_> = cells
+            .keys()
+            .filter_map(|(c, k)| sums.get(&(*c, k.clone())).map(|t| (*c, Grain::Month, month, k, t)))
+            .collect();
+        put_cells(&mut tx, &month_rows).await?;
         sqlx::query(
             "INSERT INTO stat_folds (centre, through, folded_at) VALUES ($1, $2, $3)
              ON CONFLICT (centre) DO UPDATE SET through = $2, folded_at = $3",

@@ -89,19 +89,18 @@ fn put_cell(
     Ok(())
 }
 
-fn month_cell(
+/// The month cells of `centre` in `cuboid` for `month`.
+fn month_cells(
     conn: &Connection,
     cuboid: Cuboid,
     month: Date,
-    key: &CellKey,
-) -> Result<Option<Tally>, StoreError> {
-    let [centre, service, provider, origin, officer, channel] = key_texts(key);
-    one(
+    centre: &str,
+) -> Result<Vec<StatRow>, StoreError> {
+    all(
         conn,
-        "SELECT * FROM stat_cells WHERE cuboid = ? AND grain = 'm' AND period = ? AND centre = ? AND service = ?
-             AND provider = ? AND origin = ? AND hour = ? AND officer = ? AND channel = ?",
-        params![cuboid.as_str(), month.to_string(), centre, service, provider, origin, key.hour, officer, channel],
-        |r| stat_row(r).map(|row| row.tally),
+        "SELECT * FROM stat_cells WHERE cuboid = ? AND grain = 'm' AND period = ? AND centre = ?",
+        params![cuboid.as_str(), month.to_string(), centre],
+        stat_row,
     )
 }
 
@@ -113,11 +112,18 @@ fn fold(conn: &Connection, centre: &str, day: Date, cells: &Cells, now: Timestam
         return Err(StoreError::Conflict(format!("{centre} is folded through {through} already")));
     }
     let month = day.first_of_month();
+    // The month's cells of the cuboids the day touches, read once, then added to.
+    let mut sums: HashMap<(Cuboid, CellKey), Tally> = HashMap::new();
+    for cuboid in Cuboid::ALL.into_iter().filter(|c| cells.keys().any(|(k, _)| k == c)) {
+        for row in month_cells(conn, cuboid, month, centre)? {
+            sums.insert((row.cuboid, row.key), row.tally);
+        }
+    }
     for ((cuboid, key), tally) in cells {
         put_cell(conn, *cuboid, Grain::Day, day, key, tally)?;
-        let mut sum = month_cell(conn, *cuboid, month, key)?.unwrap_or_default();
+        let sum = sums.entry((*cuboid, key.clone())).or_default();
         sum.merge(tally);
-        put_cell(conn, *cuboid, Grain::Month, month, key, &sum)?;
+        put_cell(conn, *cuboid, Grain::Month, month, key, sum)?;
     }
     exec(
         conn,

@@ -228,9 +228,6 @@ fn navigation(caller: &Caller, here: &str) -> Vec<serde_json::Value> {
         if allowed(Permission::ReadComplaints) {
             items.push(("nav-complaints-staff", "/staff/complaints"));
         }
-        if allowed(Permission::ReadStatistics) {
-            items.push(("nav-monitoring", "/monitoring"));
-        }
         if allowed(Permission::RegisterComplaint) {
             items.push(("nav-complaint-new", "/staff/complaints/new"));
         }
@@ -245,6 +242,9 @@ fn navigation(caller: &Caller, here: &str) -> Vec<serde_json::Value> {
         }
         if allowed(Permission::ReadPayments) {
             items.push(("nav-reconciliation", "/staff/reconciliation"));
+        }
+        if allowed(Permission::ReadStatistics) {
+            items.push(("nav-monitoring", "/monitoring"));
         }
         items.push(("nav-password", "/account/password"));
     } else {
