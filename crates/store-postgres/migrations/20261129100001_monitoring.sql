@@ -5,7 +5,8 @@
 ALTER TABLE ticket_steps ADD COLUMN officer TEXT;
 
 -- One row per cell of a cuboid (flow, hours, officers, ratings, applications, payments) per day (grain 'd') or month
--- (grain 'm', period = its first day). Dimensions a cuboid lacks are '' (hour -1). Histograms are
+-- (grain 'm', period = its first day). Dimensions a cuboid lacks are '' (hour -1); the hours
+-- cuboid's `hour` is the weekday × 100 plus the local hour (109: Monday 09). Histograms are
 -- `bucket:count` pairs (onestop_domain::monitoring::hist).
 CREATE TABLE stat_cells (
     cuboid       TEXT    NOT NULL,

@@ -104,6 +104,7 @@ pub mod plan {
             let p = plan(date(2026, 2, 2), date(2026, 2, 27), GroupBy::Total);
             assert_eq!((p.months, p.days), (vec![], vec![(date(2026, 2, 2), date(2026, 2, 27))]));
             let p = plan(date(2026, 1, 1), date(2026, 3, 31), GroupBy::Day);
+            assert!(!GroupBy::WeekdayHour.needs_days(), "the hours cuboid keeps the weekday");
             assert_eq!((p.months, p.days), (vec![], vec![(date(2026, 1, 1), date(2026, 3, 31))]));
             assert_eq!(plan(date(2026, 3, 2), date(2026, 3, 1), GroupBy::Total), Plan::default());
         }

@@ -317,7 +317,8 @@ pub struct CellKey {
     pub provider: String,
     /// How the ticket was issued: `info_desk`, `kiosk`, `appointment` (flow).
     pub origin: String,
-    /// The local hour of issue, 0–23 (hours), else -1.
+    /// In the hours cuboid, the weekday of the queue day (1 = Monday) × 100 plus the local hour
+    /// of issue (0–23): `109` is Monday 09:00–09:59, so month cells answer the heat map; else -1.
     pub hour: i64,
     /// The officer's login (officers).
     pub officer: String,
@@ -490,7 +491,8 @@ pub fn cells_of_day(activity: &DayActivity, ctx: &Context) -> Cells {
         let base = CellKey::base(ticket.centre.as_str(), service, &provider);
         let flow = CellKey { origin: ticket.origin.kind().to_owned(), ..base.clone() };
         cells.entry((Cuboid::Flow, flow)).or_default().add_ticket(&f);
-        let hours = CellKey { hour: i64::from(f.hour), ..base.clone() };
+        let weekday = i64::from(t.day.weekday().to_monday_one_offset());
+        let hours = CellKey { hour: weekday * 100 + i64::from(f.hour), ..base.clone() };
         cells.entry((Cuboid::Hours, hours)).or_default().add_ticket(&f);
         if let Some(officer) = &f.officer {
             let key = CellKey { officer: officer.clone(), ..base };
@@ -610,9 +612,10 @@ impl GroupBy {
         GroupBy::ALL.into_iter().find(|g| g.as_str() == name)
     }
 
-    /// Whether the grouping needs each day apart (month rollups cannot answer it).
+    /// Whether the grouping needs each day apart (month rollups cannot answer it). The heat map
+    /// does not: the hours cuboid keeps the weekday in its key.
     pub fn needs_days(self) -> bool {
-        matches!(self, GroupBy::Day | GroupBy::Weekday | GroupBy::WeekdayHour)
+        matches!(self, GroupBy::Day | GroupBy::Weekday)
     }
 
     /// The group of a cell of `key` counted in `period` (a day; the first day of a month for a
@@ -624,12 +627,12 @@ impl GroupBy {
             GroupBy::Service => key.service.clone(),
             GroupBy::Provider => key.provider.clone(),
             GroupBy::Origin => key.origin.clone(),
-            GroupBy::Hour => format!("{:02}", key.hour),
+            GroupBy::Hour => format!("{:02}", key.hour.rem_euclid(100)),
             GroupBy::Officer => key.officer.clone(),
             GroupBy::Channel => key.channel.clone(),
             GroupBy::Day => period.to_string(),
             GroupBy::Weekday => period.weekday().to_monday_one_offset().to_string(),
-            GroupBy::WeekdayHour => format!("{}-{:02}", period.weekday().to_monday_one_offset(), key.hour),
+            GroupBy::WeekdayHour => format!("{}-{:02}", key.hour.div_euclid(100), key.hour.rem_euclid(100)),
             GroupBy::Month => format!("{:04}-{:02}", period.year(), period.month()),
             GroupBy::OfficerService => format!("{}|{}", key.officer, key.service),
             GroupBy::ServiceOrigin => format!("{}|{}", key.service, key.origin),
