@@ -71,7 +71,8 @@ pub struct AppraisalRow {
     pub complaints: u64,
     /// Of which upheld.
     pub upheld: u64,
-    /// Applications finished after their legal deadline (`null` until applications exist).
+    /// Applications they accepted that finished after their legal deadline (`null` without any
+    /// finished in the period).
     pub deadline_breaches: Option<u64>,
     /// Refused actions in the audit trail.
     pub audit_violations: u64,
@@ -168,6 +169,7 @@ async fn rows(
     let span = (period.first_day(), period.last_day());
     let filter = Filter { centre: centre.clone(), officer: only.map(str::to_owned), ..Filter::default() };
     let officers = grouped(state, c, Cuboid::Officers, GroupBy::Officer, span, &filter).await?;
+    let applications = grouped(state, c, Cuboid::Applications, GroupBy::Officer, span, &filter).await?;
     let per_service = grouped(state, c, Cuboid::Officers, GroupBy::OfficerService, span, &filter).await?;
     let (ctx, _) = context(c);
     let mut norms: BTreeMap<&str, (i64, i64)> = BTreeMap::new();
@@ -209,7 +211,10 @@ async fn rows(
                 norm_secs: norms.get(login.as_str()).and_then(|(sum, n)| sum.checked_div(*n)),
                 complaints: received,
                 upheld,
-                applications: None,
+                applications: applications
+                    .get(login)
+                    .filter(|a| a.finished > 0)
+                    .map(|a| (a.finished, a.finished - a.on_time)),
                 audit_violations: refusals.get(&format!("staff:{login}")).copied().unwrap_or(0),
             };
             let a = appraise(&figures, peer, &weights);
@@ -229,7 +234,7 @@ async fn rows(
                 satisfaction_percent: percent(tally.satisfaction()),
                 complaints: received,
                 upheld,
-                deadline_breaches: None,
+                deadline_breaches: figures.applications.map(|(_, late)| late),
                 audit_violations: figures.audit_violations,
                 components: a
                     .components

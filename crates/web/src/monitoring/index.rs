@@ -155,6 +155,7 @@ async fn scores(state: &AppState, c: &Catalogue, quarter: Period) -> Result<Vec<
     let flow = grouped(state, c, Cuboid::Flow, GroupBy::Service, span, &all).await?;
     let origins = grouped(state, c, Cuboid::Flow, GroupBy::ServiceOrigin, span, &all).await?;
     let ratings = grouped(state, c, Cuboid::Ratings, GroupBy::Service, span, &all).await?;
+    let applications = grouped(state, c, Cuboid::Applications, GroupBy::Service, span, &all).await?;
     let zone = super::country_zone(c);
     let start = |d: jiff::civil::Date| {
         d.to_zoned(zone.clone())
@@ -196,7 +197,7 @@ async fn scores(state: &AppState, c: &Catalogue, quarter: Period) -> Result<Vec<
             booked_visits: booked,
             complaints_answered: answered,
             complaints_on_time: on_time,
-            applications: None,
+            applications: applications.get(code).filter(|a| a.finished > 0).map(|a| (a.finished, a.on_time)),
             training_tenths: training.get(s.provider.as_str()).copied(),
         };
         let (scores, breakdown) = score(&inputs, &settings);

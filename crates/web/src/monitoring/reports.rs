@@ -126,6 +126,22 @@ pub async fn build(
         ]
     };
     let total = &d.total;
+    let unit = 10f64.powi(i32::from(c.country.currency.minor_units));
+    let complaints: Vec<&super::stats::DeadlineRow> =
+        d.deadlines.iter().filter(|r| r.category != "applications").collect();
+    let applications = d.deadlines.iter().find(|r| r.category == "applications");
+    let money_filter = onestop_domain::monitoring::Filter { centre: d.centre.clone(), ..Default::default() };
+    let money = super::stats::grouped(
+        state,
+        c,
+        onestop_domain::monitoring::Cuboid::Payments,
+        onestop_domain::monitoring::GroupBy::Total,
+        (period.first_day(), period.last_day()),
+        &money_filter,
+    )
+    .await?
+    .remove("")
+    .unwrap_or_default();
     let summary = vec![
         ("report-col-visits", int(total.visits)),
         ("report-col-tickets", int(total.tickets)),
@@ -143,10 +159,17 @@ pub async fn build(
         ("report-col-over-norm", int(total.over_norm)),
         ("report-col-ratings", int(total.ratings)),
         ("report-col-satisfaction", num(total.satisfaction_percent)),
-        ("report-col-complaints", int(d.deadlines.iter().map(|r| r.received).sum())),
-        ("report-col-on-time", int(d.deadlines.iter().map(|r| r.on_time).sum())),
-        ("report-col-late", int(d.deadlines.iter().map(|r| r.late).sum())),
-        ("report-col-overdue", int(d.deadlines.iter().map(|r| r.overdue).sum())),
+        ("report-col-complaints", int(complaints.iter().map(|r| r.received).sum())),
+        ("report-col-on-time", int(complaints.iter().map(|r| r.on_time).sum())),
+        ("report-col-late", int(complaints.iter().map(|r| r.late).sum())),
+        ("report-col-overdue", int(complaints.iter().map(|r| r.overdue).sum())),
+        ("report-col-applications", int(applications.map_or(0, |r| r.received))),
+        ("report-col-applications-on-time", int(applications.map_or(0, |r| r.on_time))),
+        ("report-col-applications-late", int(applications.map_or(0, |r| r.late))),
+        ("report-col-applications-overdue", int(applications.map_or(0, |r| r.overdue))),
+        ("report-col-payments", int(money.payments)),
+        ("report-col-paid", Cell::Num(money.paid as f64 / unit)),
+        ("report-col-refunded", Cell::Num(money.refunded as f64 / unit)),
     ];
     let mut sections = vec![Section {
         title: t("report-summary"),

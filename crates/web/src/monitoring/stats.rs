@@ -426,6 +426,36 @@ pub async fn deadlines(
         _ => filter.centre.is_none() && filter.service.is_none() && filter.provider.is_none(),
     };
     let mut rows: std::collections::BTreeMap<String, DeadlineRow> = Default::default();
+    // Applications against their legal deadline: finished on time or late in the period, and
+    // those still open past it now.
+    let apps = grouped(state, c, Cuboid::Applications, GroupBy::Total, (from, to), filter).await?;
+    let open = state
+        .store
+        .applications(
+            &onestop_store::cases::ApplicationFilter {
+                centre: filter.centre.clone(),
+                provider: filter.provider.clone(),
+                open: true,
+                deadline_before: Some(today(state, c)),
+                ..Default::default()
+            },
+            100_000,
+        )
+        .await?;
+    let overdue = open.iter().filter(|a| filter.service.as_deref().is_none_or(|s| a.service == s)).count();
+    let a = apps.get("").cloned().unwrap_or_default();
+    if a.finished > 0 || overdue > 0 {
+        rows.insert(
+            "applications".into(),
+            DeadlineRow {
+                category: "applications".into(),
+                received: a.accepted,
+                on_time: a.on_time,
+                late: a.finished - a.on_time,
+                overdue: u64::try_from(overdue).unwrap_or(u64::MAX),
+            },
+        );
+    }
     for t in tallies.iter().filter(|t| admitted(t)) {
         let row = rows
             .entry(t.category.clone())
