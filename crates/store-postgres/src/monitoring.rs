@@ -397,6 +397,32 @@ impl MonitoringStore for PgStore {
             .collect()
     }
 
+    async fn overdue_applications(
+        &self,
+        today: Date,
+    ) -> Result<Vec<(String, String, String, u64)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT centre, service, provider, COUNT(*) AS n FROM applications
+             WHERE done_at IS NULL AND deadline_on < $1 GROUP BY centre, service, provider
+             ORDER BY centre, service, provider",
+        )
+        .bind(date(today))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?;
+        Ok(rows
+            .iter()
+            .map(|r| {
+                (
+                    r.get("centre"),
+                    r.get("service"),
+                    r.get("provider"),
+                    u64::try_from(r.get::<i64, _>("n")).unwrap_or(0),
+                )
+            })
+            .collect())
+    }
+
     async fn refusals_by_actor(
         &self,
         from: Timestamp,

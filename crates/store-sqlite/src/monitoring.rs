@@ -386,6 +386,31 @@ impl MonitoringStore for SqliteStore {
             .await
     }
 
+    async fn overdue_applications(
+        &self,
+        today: Date,
+    ) -> Result<Vec<(String, String, String, u64)>, StoreError> {
+        self.engine
+            .read_apart(move |conn| {
+                all(
+                    conn,
+                    "SELECT centre, service, provider, COUNT(*) AS n FROM applications
+                     WHERE done_at IS NULL AND deadline_on < ? GROUP BY centre, service, provider
+                     ORDER BY centre, service, provider",
+                    [today.to_string()],
+                    |r| {
+                        Ok((
+                            col(r, "centre")?,
+                            col(r, "service")?,
+                            col(r, "provider")?,
+                            u64::try_from(col::<i64>(r, "n")?).unwrap_or(0),
+                        ))
+                    },
+                )
+            })
+            .await
+    }
+
     async fn refusals_by_actor(
         &self,
         from: Timestamp,

@@ -102,6 +102,13 @@ pub trait MonitoringStore: Send + Sync {
         today: Date,
     ) -> Result<Vec<ComplaintTally>, StoreError>;
 
+    /// Applications still open after their legal deadline on `today`: (centre, service, provider,
+    /// how many).
+    async fn overdue_applications(
+        &self,
+        today: Date,
+    ) -> Result<Vec<(String, String, String, u64)>, StoreError>;
+
     /// Refused actions (audit entries with the outcome `refused`) in `[from, to)` per actor.
     async fn refusals_by_actor(
         &self,

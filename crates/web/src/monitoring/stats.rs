@@ -429,20 +429,18 @@ pub async fn deadlines(
     // Applications against their legal deadline: finished on time or late in the period, and
     // those still open past it now.
     let apps = grouped(state, c, Cuboid::Applications, GroupBy::Total, (from, to), filter).await?;
-    let open = state
+    let overdue: u64 = state
         .store
-        .applications(
-            &onestop_store::cases::ApplicationFilter {
-                centre: filter.centre.clone(),
-                provider: filter.provider.clone(),
-                open: true,
-                deadline_before: Some(today(state, c)),
-                ..Default::default()
-            },
-            100_000,
-        )
-        .await?;
-    let overdue = open.iter().filter(|a| filter.service.as_deref().is_none_or(|s| a.service == s)).count();
+        .overdue_applications(today(state, c))
+        .await?
+        .iter()
+        .filter(|(centre, service, provider, _)| {
+            filter.centre.as_deref().is_none_or(|x| x == centre)
+                && filter.service.as_deref().is_none_or(|x| x == service)
+                && filter.provider.as_deref().is_none_or(|x| x == provider)
+        })
+        .map(|(_, _, _, n)| n)
+        .sum();
     let a = apps.get("").cloned().unwrap_or_default();
     if a.finished > 0 || overdue > 0 {
         rows.insert(
@@ -452,7 +450,7 @@ pub async fn deadlines(
                 received: a.accepted,
                 on_time: a.on_time,
                 late: a.finished - a.on_time,
-                overdue: u64::try_from(overdue).unwrap_or(u64::MAX),
+                overdue,
             },
         );
     }
