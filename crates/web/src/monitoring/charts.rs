@@ -31,7 +31,9 @@ pub fn heat_map(
     let last = cells.iter().filter(|c| c.2 > 0).map(|c| c.1).max().unwrap_or(19).max(19);
     let hours = u32::try_from(last - first + 1).unwrap_or(12);
     let max = cells.iter().map(|c| c.2).max().unwrap_or(0).max(1);
-    let (cell, left, top) = (28u32, 90u32, 20u32);
+    // Room for the longest weekday name (about 7 units a letter at this size).
+    let longest = weekdays.iter().map(|w| w.chars().count()).max().unwrap_or(8);
+    let (cell, left, top) = (28u32, 16 + 7 * u32::try_from(longest).unwrap_or(12), 20u32);
     let mut svg = open(id, title, desc, left + hours * cell + 10, top + 7 * cell + 10);
     for h in 0..hours {
         let _ = write!(
