@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The DuckDB side of `onestop-bench monitoring`: loads the CSV files the benchmark exported from
+"""The DuckDB side of `onestop-bench monitoring`: loads the gzipped CSV files the benchmark exported from
 the SQLite database into Parquet, then computes the monthly network report's figures and one
 centre's dashboard with SQL equivalent to onestop's definitions (waits from issue to first call of
 visits, service time over every spell of service, nearest-rank percentiles of durations rounded
@@ -23,9 +23,9 @@ con.execute("SET threads TO 2")
 
 started = time.perf_counter()
 for name, select in {
-    "tickets": "SELECT id, centre, service, CAST(day AS DATE) AS day, origin, CAST(issued_at AS TIMESTAMP) AS issued_at, follows, outcome FROM read_csv('{f}/tickets.csv', header=true, all_varchar=true, nullstr='')",
-    "steps": "SELECT CAST(ticket_id AS BIGINT) AS ticket_id, CAST(seq AS INTEGER) AS seq, CAST(\"at\" AS TIMESTAMP) AS ts, action, to_state FROM read_csv('{f}/steps.csv', header=true, all_varchar=true, nullstr='')",
-    "ratings": "SELECT centre, service, provider, CAST(\"at\" AS TIMESTAMP) AS ts, CAST(score AS INTEGER) AS score FROM read_csv('{f}/ratings.csv', header=true, all_varchar=true, nullstr='')",
+    "tickets": "SELECT id, centre, service, CAST(day AS DATE) AS day, origin, CAST(issued_at AS TIMESTAMP) AS issued_at, follows, outcome FROM read_csv('{f}/tickets.csv.gz', header=true, all_varchar=true, nullstr='')",
+    "steps": "SELECT CAST(ticket_id AS BIGINT) AS ticket_id, CAST(seq AS INTEGER) AS seq, CAST(\"at\" AS TIMESTAMP) AS ts, action, to_state FROM read_csv('{f}/steps.csv.gz', header=true, all_varchar=true, nullstr='')",
+    "ratings": "SELECT centre, service, provider, CAST(\"at\" AS TIMESTAMP) AS ts, CAST(score AS INTEGER) AS score FROM read_csv('{f}/ratings.csv.gz', header=true, all_varchar=true, nullstr='')",
     "providers": "SELECT service, provider FROM read_csv('{f}/providers.csv', header=true, all_varchar=true)",
 }.items():
     con.execute(f"COPY ({select.format(f=folder)}) TO '{folder}/{name}.parquet' (FORMAT parquet)")

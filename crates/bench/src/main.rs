@@ -389,6 +389,10 @@ async fn monitoring(
     let url = format!("sqlite://{}", file.display());
     progress(&format!("SQLite at {}", file.display()));
     let sqlite = measure(&url, tickets, first, days, runs, month, centre).await?;
+    progress(&format!(
+        "SQLite: fold {:.1} s ({} days), network figures {:.3} s, whole report {:.3} s, rendering {:.3} s, dashboard {:.3} s",
+        sqlite.fold_secs, sqlite.fold_days, sqlite.network_secs, sqlite.report_secs, sqlite.render_secs, sqlite.dashboard_secs
+    ));
     let duck: Option<serde_json::Value> = if duckdb {
         progress("exporting to CSV for DuckDB");
         onestop_bench::monitoring::export(&file, &dir)?;
@@ -406,8 +410,8 @@ async fn monitoring(
         if !output.status.success() {
             return Err(format!("DuckDB failed: {}", String::from_utf8_lossy(&output.stderr)));
         }
-        for name in ["tickets", "steps", "ratings", "providers"] {
-            let _ = std::fs::remove_file(dir.join(format!("{name}.csv")));
+        for name in ["tickets.csv.gz", "steps.csv.gz", "ratings.csv.gz", "providers.csv"] {
+            let _ = std::fs::remove_file(dir.join(name));
         }
         Some(serde_json::from_slice(&output.stdout).map_err(|e| e.to_string())?)
     } else {
