@@ -384,6 +384,12 @@ fn table() -> Table {
         )
         .page(
             Method::POST,
+            "/staff/applications/{tracking}/collect",
+            Requires(P::IssueTicket),
+            post(cases::staff_collect),
+        )
+        .page(
+            Method::POST,
             "/staff/bills/{reference}/refund",
             Requires(P::RequestRefund),
             post(cases::staff_refund),
