@@ -18,5 +18,6 @@ pub mod password;
 pub mod pii;
 pub mod queue;
 pub mod session;
+pub mod staffing;
 pub mod throttle;
 pub mod token;
