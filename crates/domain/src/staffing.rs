@@ -25,6 +25,14 @@
 //! The series `A` is summed in logarithms (term by term, scaled by the largest), so large loads
 //! neither overflow nor lose precision. [`windows_for`] finds the fewest windows that meet a
 //! target such as "80 % served within 15 minutes". Times are in seconds.
+//!
+//! For a centre, [`window_groups`] pools the windows that render the same services (one line
+//! each), [`typical_arrivals`] is the assumed demand when no history says otherwise, and
+//! [`advise`] gives one hour's windows by both models.
+
+use jiff::civil::Weekday;
+
+use crate::catalogue::{Catalogue, Centre, ProviderCode, ServiceCode, Window};
 
 /// A flow of visitors to a pool of windows.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -301,6 +309,159 @@ pub fn windows_for(model: Model, load: Load, target: Target, max: usize) -> Opti
     (start..=max).find(|&n| service_level(model, n, load, target.within) >= target.share)
 }
 
+/// Windows of a centre that render the same services: one pool serving one shared line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WindowGroup {
+    /// The windows' numbers, ascending.
+    pub windows: Vec<u32>,
+    /// The services they render.
+    pub services: Vec<ServiceCode>,
+    /// Their provider.
+    pub provider: ProviderCode,
+}
+
+impl WindowGroup {
+    /// The windows as text, ranges joined: `1-4`, `7, 9-10`.
+    pub fn label(&self) -> String {
+        let mut parts: Vec<String> = Vec::new();
+        let mut i = 0;
+        while i < self.windows.len() {
+            let mut j = i;
+            while j + 1 < self.windows.len() && self.windows[j + 1] == self.windows[j] + 1 {
+                j += 1;
+            }
+            parts.push(if i == j {
+                self.windows[i].to_string()
+            } else {
+                format!("{}-{}", self.windows[i], self.windows[j])
+            });
+            i = j + 1;
+        }
+        parts.join(", ")
+    }
+}
+
+/// The centre's windows grouped by the services they render, in window order.
+pub fn window_groups(centre: &Centre) -> Vec<WindowGroup> {
+    let mut groups: Vec<WindowGroup> = Vec::new();
+    let mut windows: Vec<&Window> = centre.windows.iter().collect();
+    windows.sort_by_key(|w| w.number);
+    for w in windows {
+        match groups.iter_mut().find(|g| g.services == w.services && g.provider == w.provider) {
+            Some(group) => group.windows.push(w.number),
+            None => groups.push(WindowGroup {
+                windows: vec![w.number],
+                services: w.services.clone(),
+                provider: w.provider.clone(),
+            }),
+        }
+    }
+    groups
+}
+
+/// The assumed shape of a day's demand when no history says otherwise: the share of the peak
+/// hour's arrivals that come in the hour starting at `hour` (local), a morning and an afternoon
+/// peak as ASAN centres report, and the weekday's factor (Monday busiest, Sunday quietest). The
+/// case study gives no such figures; these are assumed, and a plan file overrides them.
+pub fn typical_hour_share(hour: i8) -> f64 {
+    match hour {
+        9 => 0.5,
+        10 => 0.75,
+        11 | 12 => 1.0,
+        13 => 0.8,
+        14 => 0.85,
+        15 => 0.95,
+        16 => 0.9,
+        17 => 0.75,
+        18 => 0.6,
+        19 => 0.45,
+        8 | 20 => 0.3,
+        _ => 0.0,
+    }
+}
+
+/// The weekday's demand factor of the assumed profile (see [`typical_hour_share`]).
+pub fn typical_weekday_factor(day: Weekday) -> f64 {
+    match day {
+        Weekday::Monday => 1.1,
+        Weekday::Tuesday | Weekday::Wednesday | Weekday::Thursday => 1.0,
+        Weekday::Friday => 0.95,
+        Weekday::Saturday => 0.8,
+        Weekday::Sunday => 0.6,
+    }
+}
+
+/// The assumed hourly walk-in and appointment arrivals of `group` in the hour starting at `hour`
+/// on `day`: at the peak hour of an average weekday, `load` × the arrivals its windows can
+/// serve (`windows × 60 / mean handling minutes`), shaped by [`typical_hour_share`] and
+/// [`typical_weekday_factor`], split evenly over its services. Answers per service.
+pub fn typical_arrivals(
+    group: &WindowGroup,
+    catalogue: &Catalogue,
+    load: f64,
+    hour: i8,
+    day: Weekday,
+) -> Vec<(ServiceCode, f64)> {
+    let mean_minutes = mean_handling_minutes(group, catalogue);
+    let peak = load * group.windows.len() as f64 * 60.0 / mean_minutes;
+    let total = peak * typical_hour_share(hour) * typical_weekday_factor(day);
+    let share = total / group.services.len().max(1) as f64;
+    group.services.iter().map(|s| (s.clone(), share)).collect()
+}
+
+/// The mean catalogue handling time of a group's services, minutes (at least 1).
+pub fn mean_handling_minutes(group: &WindowGroup, catalogue: &Catalogue) -> f64 {
+    let minutes: Vec<f64> = group
+        .services
+        .iter()
+        .filter_map(|s| catalogue.service(s.as_str()))
+        .map(|s| f64::from(s.handling_minutes))
+        .collect();
+    (minutes.iter().sum::<f64>() / minutes.len().max(1) as f64).max(1.0)
+}
+
+/// One hour of a window group's recommended staffing.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HourAdvice {
+    /// The hour (local, its start).
+    pub hour: i8,
+    /// Expected arrivals in the hour.
+    pub arrivals: f64,
+    /// Mean service time, seconds.
+    pub mean_service: f64,
+    /// Windows Erlang C asks for; `None` when more than the cap.
+    pub erlang_c: Option<usize>,
+    /// Windows Erlang A asks for; `None` when more than the cap.
+    pub erlang_a: Option<usize>,
+    /// Erlang A's service level with those windows (or with the cap when more are needed).
+    pub service_level: f64,
+}
+
+/// The windows a group needs in one hour of `arrivals` visitors with mean service time
+/// `mean_service` seconds, for `target`, with visitors' mean patience `mean_patience` seconds
+/// (Erlang A) and without (Erlang C); at most `cap` (e.g. four times the group's windows).
+pub fn advise(
+    hour: i8,
+    arrivals: f64,
+    mean_service: f64,
+    target: Target,
+    mean_patience: f64,
+    cap: usize,
+) -> HourAdvice {
+    let load = Load::per_period(arrivals, 3600.0, mean_service);
+    let model = Model::ErlangA { mean_patience };
+    let erlang_a = windows_for(model, load, target, cap);
+    let service_level = service_level(model, erlang_a.unwrap_or(cap).max(1), load, target.within);
+    HourAdvice {
+        hour,
+        arrivals,
+        mean_service,
+        erlang_c: windows_for(Model::ErlangC, load, target, cap),
+        erlang_a,
+        service_level: if arrivals > 0.0 { service_level } else { 1.0 },
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -312,6 +473,28 @@ mod tests {
 
     fn close(actual: f64, expected: f64, tolerance: f64) {
         assert!((actual - expected).abs() <= tolerance, "{actual} is not {expected} ± {tolerance}");
+    }
+
+    #[test]
+    fn windows_are_grouped_by_their_services() {
+        let text =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../catalogue/asan-demo.yaml"))
+                .unwrap();
+        let catalogue = crate::catalogue::parse_catalogue(&text).unwrap();
+        let centre = catalogue.centre("BAKU-1").unwrap();
+        let groups = window_groups(centre);
+        assert_eq!(groups[0].windows, vec![1, 2, 3, 4]);
+        assert_eq!(groups[0].label(), "1-4");
+        assert_eq!(groups.iter().map(|g| g.windows.len()).sum::<usize>(), centre.windows.len());
+        // The peak hour of a Tuesday at load 0.85: arrivals are 0.85 × what windows 1-4 serve.
+        let per_service = typical_arrivals(&groups[0], &catalogue, 0.85, 11, Weekday::Tuesday);
+        let total: f64 = per_service.iter().map(|(_, a)| a).sum();
+        let capacity = 4.0 * 60.0 / mean_handling_minutes(&groups[0], &catalogue);
+        assert!((total - 0.85 * capacity).abs() < 1e-9);
+        assert_eq!(typical_arrivals(&groups[0], &catalogue, 0.85, 3, Weekday::Tuesday)[0].1, 0.0);
+        let label =
+            WindowGroup { windows: vec![7, 9, 10, 11], services: vec![], provider: ProviderCode::new("X") };
+        assert_eq!(label.label(), "7, 9-11");
     }
 
     #[test]
@@ -452,6 +635,11 @@ mod tests {
         assert_eq!(windows_for(Model::ErlangC, Load::per_period(0.0, 3600.0, 600.0), target, 5), Some(0));
         // Unstable loads are never offered.
         assert!(!ErlangC::new(10, fixture()).is_stable());
+        // One hour's advice: 200 arrivals of 180 s = 10 Erlangs, as the fixture.
+        let advice = advise(11, 200.0, 180.0, target, 300.0, 40);
+        assert_eq!(advice.erlang_c, Some(14));
+        assert!(advice.erlang_a.is_some_and(|n| n <= 14) && advice.service_level >= 0.8);
+        assert_eq!(advise(11, 0.0, 180.0, target, 300.0, 40).erlang_a, Some(0));
         assert_eq!(ErlangC::new(10, fixture()).service_level(20.0), 0.0);
     }
 }
