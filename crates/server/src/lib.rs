@@ -10,4 +10,5 @@ pub mod db;
 pub mod outbox_worker;
 pub mod queue_day;
 pub mod serve;
+pub mod simulate;
 pub mod telemetry;

@@ -5,7 +5,7 @@
 use clap::{Parser, Subcommand};
 use onestop_server::config::{self, Config, Flags, LogFormat};
 use onestop_server::db::{self, Open};
-use onestop_server::{admin, audit_key, serve, telemetry};
+use onestop_server::{admin, audit_key, serve, simulate, telemetry};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -77,6 +77,27 @@ enum Command {
         /// The file to write (default: standard output).
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
+    },
+    /// Simulate a centre's day: waits and utilisation per hour, service and window group.
+    Simulate {
+        /// The centre's code, e.g. BAKU-1.
+        #[arg(long, value_name = "CODE")]
+        centre: String,
+        /// The date (YYYY-MM-DD): its weekday, opening hours and holidays.
+        #[arg(long, value_name = "DATE")]
+        date: String,
+        /// A plan file (TOML: demand, service times, windows open per hour; see the README).
+        #[arg(long, value_name = "FILE")]
+        plan: Option<PathBuf>,
+        /// A catalogue file to read the centre from instead of the database's registry.
+        #[arg(long, value_name = "FILE")]
+        catalogue: Option<PathBuf>,
+        /// Days to simulate (overrides the plan's `days`).
+        #[arg(long)]
+        days: Option<u64>,
+        /// Also recommend windows per hour for the plan's target, as plan-file entries.
+        #[arg(long)]
+        recommend: bool,
     },
     /// Check and sign the audit trail.
     Audit {
@@ -219,6 +240,17 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Config::load(cli.config.as_deref(), std::env::vars(), &flags).map_err(|e| e.to_string())?;
     if matches!(cli.command, Command::Demo { .. }) && config.database.url == config::DEFAULT_DATABASE_URL {
         config.database.url = config::DEMO_DATABASE_URL.into();
+    }
+    if let Command::Simulate { centre, date, plan, catalogue, days, recommend } = &cli.command
+        && let Some(file) = catalogue
+    {
+        // A catalogue file needs no database.
+        let text =
+            std::fs::read_to_string(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+        let parsed = onestop_domain::catalogue::parse_catalogue(&text)
+            .map_err(|e| format!("{} is not a valid catalogue: {e}", file.display()))?;
+        print!("{}", simulate::run(&parsed, centre, date, plan.as_deref(), *days, *recommend)?);
+        return Ok(());
     }
     if let Command::Config { action: ConfigAction::Print } = cli.command {
         print!("{}", config.redacted_toml());
@@ -365,6 +397,27 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 };
                 store.close().await;
                 println!("{}", result?);
+                Ok(())
+            }
+            Command::Simulate { centre, date, plan, days, recommend, .. } => {
+                // The registry in force, else (no database, or nothing imported) the demo network.
+                let stored = match db::open(&config.database, Open::Existing).await {
+                    Ok(store) => {
+                        let catalogue = admin::catalogue_in_force(store.as_ref()).await;
+                        store.close().await;
+                        catalogue?
+                    }
+                    Err(_) => None,
+                };
+                let catalogue = match stored {
+                    Some(c) => c,
+                    None => {
+                        eprintln!("note: no registry in the database; simulating the demo network");
+                        onestop_domain::catalogue::parse_catalogue(admin::DEMO_CATALOGUE)
+                            .map_err(|e| format!("the demo catalogue does not parse: {e}"))?
+                    }
+                };
+                print!("{}", simulate::run(&catalogue, &centre, &date, plan.as_deref(), days, recommend)?);
                 Ok(())
             }
             Command::ImportCatalogue { file } => {

@@ -54,6 +54,25 @@ impl Rng {
         (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * v).cos()
     }
 
+    /// A Poisson variate of mean `mean` (by multiplying uniforms below 30, else from the normal
+    /// approximation, rounded, at least 0).
+    pub fn poisson(&mut self, mean: f64) -> u64 {
+        if mean <= 0.0 {
+            return 0;
+        }
+        if mean < 30.0 {
+            let limit = (-mean).exp();
+            let mut product = self.uniform();
+            let mut count = 0;
+            while product > limit {
+                product *= self.uniform();
+                count += 1;
+            }
+            return count;
+        }
+        (mean + mean.sqrt() * self.normal()).round().max(0.0) as u64
+    }
+
     /// A log-normal variate of mean `mean` and coefficient of variation `cv`.
     pub fn log_normal(&mut self, mean: f64, cv: f64) -> f64 {
         let sigma2 = (1.0 + cv * cv).ln();
@@ -99,5 +118,9 @@ mod tests {
         assert!(u.iter().all(|x| *x > 0.0 && *x < 1.0));
         assert!(u.iter().filter(|x| **x < 0.25).count().abs_diff(25_000) < 600);
         assert!((0..1000).all(|_| r.below(3) < 3));
+        for mean in [2.5, 80.0] {
+            let total: u64 = (0..20_000).map(|_| r.poisson(mean)).sum();
+            assert!((total as f64 / 20_000.0 - mean).abs() < 0.03 * mean, "{mean}");
+        }
     }
 }
