@@ -7,6 +7,7 @@ pub mod booking_sweep;
 pub mod clock;
 pub mod config;
 pub mod db;
+pub mod demo_driver;
 pub mod outbox_worker;
 pub mod queue_day;
 pub mod serve;

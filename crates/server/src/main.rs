@@ -5,7 +5,7 @@
 use clap::{Parser, Subcommand};
 use onestop_server::config::{self, Config, Flags, LogFormat};
 use onestop_server::db::{self, Open};
-use onestop_server::{admin, audit_key, serve, simulate, telemetry};
+use onestop_server::{admin, audit_key, demo_driver, serve, simulate, telemetry};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -33,11 +33,21 @@ enum Command {
         #[arg(long, value_name = "ADDR")]
         listen: Option<String>,
     },
-    /// Run the server with the demo network (on ./data/demo.db unless a database is configured).
+    /// Run the server with the demo network (on ./data/demo.db unless a database is configured),
+    /// driven live by simulated citizens and officers.
     Demo {
         /// The address to listen on (default 127.0.0.1:8080).
         #[arg(long, value_name = "ADDR")]
         listen: Option<String>,
+        /// Serve the demo network without the simulated citizens and officers.
+        #[arg(long)]
+        no_drive: bool,
+        /// The centre the simulated people visit.
+        #[arg(long, value_name = "CODE", default_value = "BAKU-1")]
+        drive_centre: String,
+        /// How much faster than life services go (30: a 15-minute service takes 30 seconds).
+        #[arg(long, value_name = "FACTOR", default_value_t = 30.0)]
+        drive_speed: f64,
     },
     /// Create the database if needed and apply pending migrations, then exit.
     Migrate,
@@ -232,7 +242,7 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> Result<(), Failure> {
     let listen = match &cli.command {
-        Command::Serve { listen } | Command::Demo { listen } => listen.clone(),
+        Command::Serve { listen } | Command::Demo { listen, .. } => listen.clone(),
         _ => None,
     };
     let flags = Flags { listen, database_url: cli.database_url.clone(), log_format: cli.log_format };
@@ -269,7 +279,39 @@ fn run(cli: Cli) -> Result<(), Failure> {
                     tracing::info!("demo: {imported}");
                 }
                 let listener = serve::bind(&config).await?;
-                Ok(serve::run(&config, listener, store, serve::shutdown_signal()).await?)
+                let driver = match &cli.command {
+                    Command::Demo { no_drive: false, drive_centre, drive_speed, .. } => {
+                        let addr = listener.local_addr().map_err(|e| e.to_string())?;
+                        let host = if addr.ip().is_unspecified() {
+                            "127.0.0.1".to_owned()
+                        } else {
+                            addr.ip().to_string()
+                        };
+                        let base = if addr.is_ipv6() && !addr.ip().is_unspecified() {
+                            format!("http://[{host}]:{}", addr.port())
+                        } else {
+                            format!("http://{host}:{}", addr.port())
+                        };
+                        let settings = demo_driver::DemoSettings {
+                            centre: drive_centre.clone(),
+                            speed: *drive_speed,
+                            ..demo_driver::DemoSettings::default()
+                        };
+                        Some(demo_driver::Handle::start_when_ready(
+                            std::sync::Arc::clone(&store),
+                            base,
+                            settings,
+                        ))
+                    }
+                    _ => None,
+                };
+                let shutdown = async move {
+                    serve::shutdown_signal().await;
+                    if let Some(driver) = driver {
+                        driver.stop().await;
+                    }
+                };
+                Ok(serve::run(&config, listener, store, shutdown).await?)
             }
             Command::Migrate => {
                 let store =
