@@ -134,6 +134,7 @@ impl Role {
             P::CheckInAppointment => {
                 matches!(self, Role::AgencyAdmin | Role::CentreManager | Role::InfoDesk)
             }
+            P::PlanStaffing => matches!(self, Role::AgencyAdmin | Role::CentreManager),
         }
     }
 }
@@ -383,6 +384,8 @@ pub enum Permission {
     BookForCitizen,
     /// Check an appointment in at a kiosk or the info desk, turning it into a queue ticket.
     CheckInAppointment,
+    /// See a centre's recommended staffing against its current one: centre managers.
+    PlanStaffing,
 }
 
 /// Who is asking.

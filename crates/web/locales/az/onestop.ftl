@@ -681,3 +681,21 @@ booth-sending = Göndərilir…
 booth-failed = Göndərmək alınmadı.
 booth-thanks = Təşəkkür edirik. Qeydə alındı.
 booth-reference = Saytda izləmək üçün müraciətinizin nömrəsini yazın:
+
+## Staffing
+nav-staffing = Pəncərə planı
+staffing-title = Pəncərə planı
+staffing-intro = Hər saat işləmiş pəncərələr hədəf üçün hesablamaların tövsiyə etdiyi pəncərələrlə müqayisədə (ziyarətçilərin səbri nəzərə alınmaqla Erlang A; yanında Erlang C). Hər sətir eyni xidmətləri göstərən pəncərələr qrupudur.
+staffing-date = Gün
+staffing-share = Hədəf: çağırılan ziyarətçilərin payı (%)
+staffing-minutes = ərzində (dəqiqə)
+staffing-patience = Ziyarətçilərin orta səbri (dəqiqə)
+staffing-show = Göstər
+staffing-closed = Mərkəz { $date } tarixində bağlıdır.
+staffing-demand-observed = Tələb: bu günün { $count } talonu.
+staffing-demand-assumed = Tələb: bu gün talon azdır, ona görə oxşar günün fərz edilən profili istifadə olunur.
+staffing-legend = Hər xana: işləmiş pəncərələr → tövsiyə olunan pəncərələr; altında saat ərzində gözlənilən ziyarətçilər, Erlang C-nin pəncərələri və tövsiyə olunan pəncərələrlə hədəf müddətində çağırılanların payı. "–": məlum deyil.
+staffing-short = ⚠ qrupda olduğundan çox pəncərə tələb edən saatları göstərir.
+staffing-caption = { $date } tarixində { $minutes } dəqiqə ərzində { $share } % çağırılma üçün saatlıq pəncərələr
+staffing-windows = Pəncərələr
+staffing-cell = { $arrivals } ziyarətçi · Erlang C { $erlangc } · { $sl } %

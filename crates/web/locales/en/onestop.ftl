@@ -691,3 +691,21 @@ booth-sending = Sending…
 booth-failed = It could not be sent.
 booth-thanks = Thank you. It has been registered.
 booth-reference = Write down your reference to follow it on the website:
+
+## Staffing
+nav-staffing = Staffing
+staffing-title = Staffing plan
+staffing-intro = Windows that worked each hour against the windows the staffing formulas recommend for the target (Erlang A with the visitors' patience; Erlang C beside it). Each line is a group of windows that render the same services.
+staffing-date = Day
+staffing-share = Target: share of visitors called (%)
+staffing-minutes = within (minutes)
+staffing-patience = Visitors' mean patience (minutes)
+staffing-show = Show
+staffing-closed = The centre is closed on { $date }.
+staffing-demand-observed = Demand: the { $count } tickets of this day.
+staffing-demand-assumed = Demand: too few tickets this day, so the assumed profile of a day like it is used.
+staffing-legend = Each cell: windows that worked → windows recommended; below, visitors expected in the hour, Erlang C's windows and the share called within the target with the recommended windows. "–": not known.
+staffing-short = ⚠ marks hours that need more windows than the group has.
+staffing-caption = Windows per hour on { $date } for { $share } % called within { $minutes } minutes
+staffing-windows = Windows
+staffing-cell = { $arrivals } visitors · Erlang C { $erlangc } · { $sl } %
