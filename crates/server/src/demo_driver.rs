@@ -585,16 +585,18 @@ fn six_digits(text: &str) -> Option<String> {
 }
 
 /// A driver started once the server answers, and stopped at shutdown.
-#[derive(Clone, Default)]
-pub struct Handle(Arc<Mutex<Option<Driver>>>);
+pub struct Handle {
+    slot: Arc<Mutex<Option<Driver>>>,
+    starter: Mutex<Option<JoinHandle<()>>>,
+}
 
 impl Handle {
     /// Starts a driver on `base` as soon as its `/readyz` answers (within 60 s), in the
     /// background; a driver that cannot start logs why and leaves the server as it is.
     pub fn start_when_ready(store: Arc<dyn Store>, base: String, settings: DemoSettings) -> Handle {
-        let handle = Handle::default();
-        let slot = Arc::clone(&handle.0);
-        tokio::spawn(async move {
+        let slot: Arc<Mutex<Option<Driver>>> = Arc::default();
+        let filled = Arc::clone(&slot);
+        let starter = tokio::spawn(async move {
             let client = reqwest::Client::new();
             for _ in 0..600 {
                 if client.get(format!("{base}/readyz")).send().await.is_ok_and(|r| r.status().is_success()) {
@@ -603,16 +605,21 @@ impl Handle {
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
             match start(store, base, settings).await {
-                Ok(driver) => *slot.lock().await = Some(driver),
+                Ok(driver) => *filled.lock().await = Some(driver),
                 Err(e) => tracing::warn!(error = %e, "demo driver not started"),
             }
         });
-        handle
+        Handle { slot, starter: Mutex::new(Some(starter)) }
     }
 
-    /// Stops the driver, if it started.
+    /// Stops the driver: still starting, it is abandoned; started, it stops.
     pub async fn stop(&self) {
-        if let Some(driver) = self.0.lock().await.take() {
+        if let Some(starter) = self.starter.lock().await.take() {
+            starter.abort();
+            // Wait until it has really ended, so nothing of it runs while the server shuts down.
+            let _ = starter.await;
+        }
+        if let Some(driver) = self.slot.lock().await.take() {
             driver.stop().await;
         }
     }
