@@ -153,7 +153,7 @@ pub async fn page(
     } else {
         BTreeSet::new()
     };
-    let hour_of = |at: jiff::Timestamp| i8::try_from(at.to_zoned(zone.clone()).hour()).unwrap_or(0);
+    let hour_of = |at: jiff::Timestamp| at.to_zoned(zone.clone()).hour();
     let observed = tickets.len() >= OBSERVED_MIN_TICKETS;
     // Issued per (service, hour); windows that called per hour.
     let mut issued: BTreeMap<(String, i8), f64> = BTreeMap::new();
