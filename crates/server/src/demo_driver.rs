@@ -314,6 +314,7 @@ pub async fn start(store: Arc<dyn Store>, base: String, settings: DemoSettings) 
 
     let counters = Arc::new(Counters::default());
     let client = reqwest::Client::builder()
+        .no_proxy()
         .redirect(reqwest::redirect::Policy::none())
         .timeout(Duration::from_secs(15))
         .build()
@@ -597,7 +598,7 @@ impl Handle {
         let slot: Arc<Mutex<Option<Driver>>> = Arc::default();
         let filled = Arc::clone(&slot);
         let starter = tokio::spawn(async move {
-            let client = reqwest::Client::new();
+            let client = reqwest::Client::builder().no_proxy().build().unwrap_or_default();
             for _ in 0..600 {
                 if client.get(format!("{base}/readyz")).send().await.is_ok_and(|r| r.status().is_success()) {
                     break;
