@@ -20,5 +20,6 @@ pub mod payments;
 pub mod pii;
 pub mod queue;
 pub mod session;
+pub mod staffing;
 pub mod throttle;
 pub mod token;
