@@ -11,7 +11,7 @@ use crate::AppState;
 use crate::acquirer::{Acquirer, Sandbox};
 use crate::auth::{Caller, random_bytes};
 use crate::complaints::clockwork;
-use crate::i18n::{format_date, format_money};
+use crate::i18n::{format_date, format_datetime, format_money};
 use crate::problem::ApiError;
 use axum::http::StatusCode;
 use fluent_bundle::FluentValue;
@@ -122,6 +122,8 @@ pub struct BillView {
 pub struct ActionView {
     /// When.
     pub at: String,
+    /// When, written for people in the country's time zone.
+    pub at_text: String,
     /// The action.
     pub action: String,
     /// The state after it.
@@ -159,10 +161,14 @@ pub struct ApplicationView {
     pub accepted_at: String,
     /// The legal deadline.
     pub deadline_on: String,
+    /// The legal deadline, written for people in the caller's language.
+    pub deadline_text: String,
     /// Whether the legal deadline is breached.
     pub breached: bool,
     /// The day the document was ready or handed over.
     pub done_on: Option<String>,
+    /// That day, written for people.
+    pub done_text: Option<String>,
     /// The documents received.
     pub documents: Vec<String>,
     /// What the applicant should do or bring now, in their language.
@@ -404,6 +410,8 @@ pub fn view(
     staff: bool,
 ) -> ApplicationView {
     let fallback = c.country.default_language();
+    let zone =
+        jiff::tz::TimeZone::get(&c.country.time_zone).unwrap_or_else(|_| crate::templates::default_zone());
     let service_name =
         c.service(&a.service).map_or_else(|| a.service.clone(), |s| s.name.get_or(lang, fallback).to_owned());
     let workflow = state.cases.workflows.named(&a.workflow);
@@ -437,8 +445,10 @@ pub fn view(
         overdue: overdue(a.state_due_on, today),
         accepted_at: a.accepted_at.to_string(),
         deadline_on: a.deadline_on.to_string(),
+        deadline_text: format_date(lang, a.deadline_on),
         breached: breached(a.deadline_on, a.done_on, rejected, today),
         done_on: a.done_on.map(|d| d.to_string()),
+        done_text: a.done_on.map(|d| format_date(lang, d)),
         documents: a.documents.clone(),
         next_step: state.templates.catalog.text(lang, next_step_key(a), &args),
         delivery_address: if staff { a.delivery_address.clone() } else { None },
@@ -454,6 +464,7 @@ pub fn view(
             .iter()
             .map(|h| ActionView {
                 at: h.at.to_string(),
+                at_text: format_datetime(lang, h.at, &zone),
                 action: h.action.clone(),
                 state: h.to_state.clone(),
                 reason: h.reason.clone(),
