@@ -267,9 +267,11 @@ pub(crate) fn denied(denial: Denial) -> ApiError {
 pub fn case_error(error: CaseError) -> ApiError {
     match error {
         CaseError::NotFound(what) => ApiError::not_found(format!("there is no {what}")),
-        CaseError::Step(StepError::UnknownAction { .. } | StepError::Needs(Need::Reason)) => {
-            let field = if matches!(error_need(&error), Some(Need::Reason)) { "reason" } else { "action" };
-            ApiError::unprocessable(field, error.to_string())
+        CaseError::Step(StepError::Needs(Need::Reason)) => {
+            ApiError::unprocessable("reason", error.to_string())
+        }
+        CaseError::Step(StepError::UnknownAction { .. }) => {
+            ApiError::unprocessable("action", error.to_string())
         }
         CaseError::Step(StepError::Role { .. }) => ApiError::new(StatusCode::FORBIDDEN, error.to_string()),
         CaseError::Step(_) => ApiError::conflict(error.to_string()),
@@ -287,15 +289,7 @@ pub fn case_error(error: CaseError) -> ApiError {
     }
 }
 
-fn error_need(error: &CaseError) -> Option<Need> {
-    match error {
-        CaseError::Step(StepError::Needs(need)) => Some(*need),
-        _ => None,
-    }
-}
-
-pub(crate) fn money(state: &AppState, c: &Catalogue, lang: &str, minor: i64) -> String {
-    let _ = state;
+pub(crate) fn money(c: &Catalogue, lang: &str, minor: i64) -> String {
     format_money(lang, minor, &c.country.currency.code, u32::from(c.country.currency.minor_units))
 }
 
@@ -310,7 +304,7 @@ pub fn state_text(state: &AppState, lang: &str, name: &str) -> String {
     }
 }
 
-pub(crate) fn bill_view(state: &AppState, c: &Catalogue, lang: &str, b: &BillRecord) -> BillView {
+pub(crate) fn bill_view(c: &Catalogue, lang: &str, b: &BillRecord) -> BillView {
     let status = if b.cancelled_at.is_some() {
         "cancelled"
     } else if b.total == 0 {
@@ -330,9 +324,9 @@ pub(crate) fn bill_view(state: &AppState, c: &Catalogue, lang: &str, b: &BillRec
         service_fee: b.service_fee,
         total: b.total,
         currency: b.currency.clone(),
-        total_text: money(state, c, lang, b.total),
-        state_fee_text: money(state, c, lang, b.state_fee),
-        service_fee_text: money(state, c, lang, b.service_fee),
+        total_text: money(c, lang, b.total),
+        state_fee_text: money(c, lang, b.state_fee),
+        service_fee_text: money(c, lang, b.service_fee),
         waivers: b
             .waivers
             .iter()
@@ -429,7 +423,7 @@ pub fn view(
         workflow.is_some_and(|w| delivery_states(w).contains(&a.state)) && a.delivery_address.is_none();
     let mut args: Vec<(&str, FluentValue<'_>)> = vec![("tracking", a.tracking.clone().into())];
     if let Some(b) = a.bills.iter().find(|b| b.due() > 0) {
-        args.push(("amount", money(state, c, lang, b.due()).into()));
+        args.push(("amount", money(c, lang, b.due()).into()));
         args.push(("reference", b.reference.clone().into()));
     }
     ApplicationView {
@@ -458,7 +452,7 @@ pub fn view(
         actions,
         ticket: a.ticket.map(|t| t.0),
         applicant_name: if staff { a.applicant_name.clone() } else { None },
-        bills: a.bills.iter().map(|b| bill_view(state, c, lang, b)).collect(),
+        bills: a.bills.iter().map(|b| bill_view(c, lang, b)).collect(),
         history: a
             .history
             .iter()
@@ -485,7 +479,7 @@ fn status_notice(state: &AppState, c: &Catalogue, a: &Notice<'_>, to_state: &str
         ("link", format!("{}track?tracking={}", state.public_url, a.tracking).into()),
     ];
     if let Some((amount, reference)) = &a.due {
-        args.push(("amount", money(state, c, lang, *amount).into()));
+        args.push(("amount", money(c, lang, *amount).into()));
         args.push(("reference", reference.clone().into()));
     }
     let kind = if a.due.is_some() { "billed" } else { "status" };

@@ -6,8 +6,9 @@
 
 use crate::AppState;
 use crate::auth::Caller;
+use crate::cases::money;
 use crate::cases::{self, AcceptRequest, ActRequest, DeliveryRequest};
-use crate::i18n::{LANGUAGES, Locale, format_money};
+use crate::i18n::{LANGUAGES, Locale};
 use crate::pages::feedback::{field, form_csrf, form_csrf_ok, form_fields, with_cookie};
 use crate::payments::{self, CardRequest, CreatePaymentRequest, PayRequest, RefundRequest};
 use crate::problem::ApiError;
@@ -49,11 +50,6 @@ fn refusable(e: &ApiError) -> bool {
             | StatusCode::NOT_FOUND
             | StatusCode::FORBIDDEN
     )
-}
-
-fn money(state: &AppState, lang: &str, minor: i64, currency: &str) -> String {
-    let _ = state;
-    format_money(lang, minor, currency, 2)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -217,6 +213,7 @@ async fn pay_page(
 ) -> Result<axum::response::Html<String>, ApiError> {
     let record = payments::online(state, id).await?;
     let view = payments::online_view(state, &record);
+    let loaded = state.registry.require(state.store.as_ref()).await?;
     state.templates.page(
         locale,
         caller,
@@ -224,7 +221,7 @@ async fn pay_page(
         json!({
             "csrf": csrf,
             "p": view,
-            "amount": money(state, locale.lang, record.amount, &record.currency),
+            "amount": money(&loaded.catalogue, locale.lang, record.amount),
             "errors": errors,
             "crumbs": [{ "key": "nav-home", "href": "/" }, { "key": "pay-title", "href": format!("/pay/{id}") }],
         }),
@@ -803,8 +800,7 @@ pub async fn reconciliation(
         },
         None => None,
     };
-    let currency = c.country.currency.code.clone();
-    let fmt = |minor: i64| money(&state, locale.lang, minor, &currency);
+    let fmt = |minor: i64| money(c, locale.lang, minor);
     let amounts = view.as_ref().map(|v| {
         json!({
             "opening": fmt(v.opening_outstanding), "issued": fmt(v.issued.amount), "cancelled": fmt(v.cancelled.amount),
