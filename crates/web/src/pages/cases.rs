@@ -580,6 +580,26 @@ pub fn parse_amount(text: &str) -> Option<i64> {
 // ---------------------------------------------------------------------------------------------
 // The bank section, refunds and reconciliation
 
+/// The refunds of the caller's centre in `states`; a centre the registry no longer has is said on
+/// the page (in `errors`) rather than failing it.
+async fn centre_refunds(
+    state: &AppState,
+    caller: &Caller,
+    lang: &str,
+    states: &[RefundState],
+    errors: &mut Vec<FormError>,
+) -> Result<Vec<payments::RefundView>, ApiError> {
+    let Some(centre) = my_centre(caller) else { return Ok(Vec::new()) };
+    match payments::refunds(state, caller, lang, &centre, states).await {
+        Ok(list) => Ok(list),
+        Err(e) if e.status() == StatusCode::NOT_FOUND => {
+            errors.push(FormError::general(e.problem().detail.unwrap_or_default()));
+            Ok(Vec::new())
+        }
+        Err(e) => Err(e),
+    }
+}
+
 fn my_centre(caller: &Caller) -> Option<String> {
     caller.principal.as_ref().map(Principal::scope).and_then(|s| s.centre.clone())
 }
@@ -601,7 +621,6 @@ async fn bank_page(
     paid: bool,
     errors: Vec<FormError>,
 ) -> Result<Response, ApiError> {
-    let centre = my_centre(caller);
     let mut errors = errors;
     let bill = match reference {
         Some(r) => match payments::bill(state, locale.lang, r).await {
@@ -614,17 +633,7 @@ async fn bank_page(
         },
         None => None,
     };
-    let refunds = match &centre {
-        Some(c) => match payments::refunds(state, caller, locale.lang, c, &[RefundState::Approved]).await {
-            Ok(list) => list,
-            Err(e) if e.status() == StatusCode::NOT_FOUND => {
-                errors.push(FormError::general(e.problem().detail.unwrap_or_default()));
-                Vec::new()
-            }
-            Err(e) => return Err(e),
-        },
-        None => Vec::new(),
-    };
+    let refunds = centre_refunds(state, caller, locale.lang, &[RefundState::Approved], &mut errors).await?;
     let page = state.templates.page(
         locale,
         caller,
@@ -703,18 +712,7 @@ async fn refunds_page(
     errors: Vec<FormError>,
 ) -> Result<Response, ApiError> {
     let mut errors = errors;
-    let refunds = match my_centre(caller) {
-        Some(c) => match payments::refunds(state, caller, locale.lang, &c, &[]).await {
-            Ok(list) => list,
-            // A centre the registry no longer has: say so on the page.
-            Err(e) if e.status() == StatusCode::NOT_FOUND => {
-                errors.push(FormError::general(e.problem().detail.unwrap_or_default()));
-                Vec::new()
-            }
-            Err(e) => return Err(e),
-        },
-        None => Vec::new(),
-    };
+    let refunds = centre_refunds(state, caller, locale.lang, &[], &mut errors).await?;
     let page = state.templates.page(
         locale,
         caller,
