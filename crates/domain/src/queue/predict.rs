@@ -63,6 +63,8 @@
 
 use jiff::{SignedDuration, Timestamp};
 
+use super::ticket::{ActionName, Outcome, Ticket};
+
 /// Recent service times needed before the history is trusted over the catalogue, by default.
 pub const DEFAULT_MIN_SAMPLES: usize = 10;
 
@@ -137,6 +139,24 @@ pub struct RecentCall {
 }
 
 impl RecentCall {
+    /// The call a finished ticket adds to its service's history: served or not served, with its
+    /// [`Ticket::service_time`]; a no-show, with the time from its last call to the no-show.
+    /// `None` for other outcomes (transferred, centre closed) and open tickets. The wait is
+    /// [`Ticket::waited`], except for a follow-on ticket of a transfer (`None`).
+    pub fn of(ticket: &Ticket) -> Option<RecentCall> {
+        let end = match ticket.outcome()? {
+            Outcome::Served | Outcome::NotServed { .. } => CallEnd::Served(ticket.service_time()?),
+            Outcome::NoShow => {
+                let called = ticket.steps.iter().rev().find(|s| s.action == ActionName::Call)?;
+                let gone = ticket.steps.last()?;
+                CallEnd::NoShow(gone.at.duration_since(called.at))
+            }
+            Outcome::Transferred { .. } | Outcome::CentreClosed => return None,
+        };
+        let waited = if ticket.follows.is_some() { None } else { ticket.waited() };
+        Some(RecentCall { waited, end })
+    }
+
     /// The service time, for a call whose holder came.
     pub fn service_time(&self) -> Option<SignedDuration> {
         match self.end {
@@ -162,7 +182,8 @@ pub struct GiveUps {
 
 impl GiveUps {
     /// Nobody leaves.
-    pub const NONE: GiveUps = GiveUps { rate: 0.0, no_show_cost: SignedDuration::ZERO, calls: 0, no_shows: 0 };
+    pub const NONE: GiveUps =
+        GiveUps { rate: 0.0, no_show_cost: SignedDuration::ZERO, calls: 0, no_shows: 0 };
 
     /// The chance that someone who will have waited `secs` seconds when called is still there.
     pub fn still_there(&self, secs: f64) -> f64 {
@@ -292,12 +313,7 @@ pub fn predict_wait(
         joining = due;
         (departures, wait) = line_wait(busy, joining, ahead, open_windows, model);
     }
-    Prediction {
-        wait: Some(wait),
-        ahead: ahead.len() + joining,
-        appointments_joining: joining,
-        departures,
-    }
+    Prediction { wait: Some(wait), ahead: ahead.len() + joining, appointments_joining: joining, departures }
 }
 
 /// The departures a newcomer waits for and the mean wait, behind `joining` appointments (first,
@@ -392,7 +408,10 @@ mod tests {
     fn a_free_window_means_no_wait() {
         let p = predict_wait(&line(0), 2, &staying(10), &context(1, &[]));
         assert_eq!((p.wait, p.departures), (Some(SignedDuration::ZERO), 0));
-        assert_eq!(predict_wait(&line(2), 3, &staying(10), &context(0, &[])).wait, Some(SignedDuration::ZERO));
+        assert_eq!(
+            predict_wait(&line(2), 3, &staying(10), &context(0, &[])).wait,
+            Some(SignedDuration::ZERO)
+        );
     }
 
     #[test]
@@ -607,6 +626,63 @@ mod tests {
         let old = vec![Ahead::waiting(mins(40)); 6];
         let stale = predict_wait(&old, 3, &leaving(1e-3), &context(3, &[])).wait.unwrap();
         assert!(stale < fresh, "{stale} against {fresh}");
+    }
+
+    #[test]
+    fn a_finished_ticket_makes_a_recent_call() {
+        use crate::catalogue::{CentreCode, ServiceCode};
+        use crate::queue::number::TicketNumber;
+        use crate::queue::ticket::{Action, Origin, ServiceResult, TicketId, TransferTarget, apply};
+        let at = |m: i64| now() + mins(m);
+        let issued = Ticket::issue(
+            TicketId(1),
+            TicketNumber::new('J', 1).unwrap(),
+            CentreCode::new("BAKU-1"),
+            ServiceCode::new("ID"),
+            Origin::Kiosk,
+            None,
+            at(0),
+        );
+        let run = |steps: &[(i64, Action)]| {
+            steps.iter().fold(issued.clone(), |t, (m, action)| apply(&t, action.clone(), at(*m)).unwrap())
+        };
+        let served = run(&[
+            (4, Action::Call { window: 1 }),
+            (5, Action::Start),
+            (17, Action::Finish { result: ServiceResult::Served }),
+        ]);
+        assert_eq!(
+            RecentCall::of(&served),
+            Some(RecentCall { waited: Some(mins(4)), end: CallEnd::Served(mins(12)) })
+        );
+        // A no-show: the window's time from the last call (the recalls included) to the no-show.
+        let gone = run(&[
+            (9, Action::Call { window: 1 }),
+            (10, Action::Recall),
+            (11, Action::Recall),
+            (12, Action::NoShow),
+        ]);
+        assert_eq!(
+            RecentCall::of(&gone),
+            Some(RecentCall { waited: Some(mins(9)), end: CallEnd::NoShow(mins(3)) })
+        );
+        // Transferred, closed and open tickets make none; a follow-on's wait is not this line's.
+        let moved = run(&[
+            (2, Action::Call { window: 1 }),
+            (3, Action::Transfer { to: TransferTarget::Service(ServiceCode::new("PASSPORT")) }),
+        ]);
+        assert_eq!(RecentCall::of(&moved), None);
+        assert_eq!(RecentCall::of(&run(&[(30, Action::CloseDay)])), None);
+        assert_eq!(RecentCall::of(&run(&[(2, Action::Call { window: 1 })])), None);
+        let follow = moved.follow_on(TicketId(2)).unwrap();
+        let follow = [
+            (20, Action::Call { window: 2 }),
+            (21, Action::Start),
+            (25, Action::Finish { result: ServiceResult::Served }),
+        ]
+        .into_iter()
+        .fold(follow, |t, (m, action)| apply(&t, action, at(m)).unwrap());
+        assert_eq!(RecentCall::of(&follow), Some(RecentCall { waited: None, end: CallEnd::Served(mins(4)) }));
     }
 
     #[test]

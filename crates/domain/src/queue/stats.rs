@@ -114,7 +114,12 @@ impl CentreDay<'_> {
             .collect()
     }
 
-    fn predict(&self, service: &ServiceCode, ahead: &[Ahead], model: &ServiceModel) -> Option<SignedDuration> {
+    fn predict(
+        &self,
+        service: &ServiceCode,
+        ahead: &[Ahead],
+        model: &ServiceModel,
+    ) -> Option<SignedDuration> {
         let context = WaitContext {
             busy_windows: self.busy_windows_for(service),
             appointments: &[],
@@ -316,6 +321,45 @@ mod tests {
         let day =
             CentreDay { tickets: &tickets, open_windows: &[], rules: CallingRules::default(), now: at(31) };
         assert_eq!(day.service(&id(), &staying(10)).median_wait, Some(mins(2)));
+    }
+
+    #[test]
+    fn people_ahead_are_discounted_by_their_wait_unless_known_to_be_there() {
+        use crate::queue::predict::{Ahead, GiveUps, WaitContext, predict_wait};
+        // Waiting since 0; handed on from the passport windows (issued at 5, so behind); serving.
+        let handed_on = run(
+            issue(2, "PASSPORT", 5),
+            &[
+                (6, Action::Call { window: 2 }),
+                (7, Action::Transfer { to: crate::queue::ticket::TransferTarget::Service(id()) }),
+            ],
+        )
+        .follow_on(TicketId(3))
+        .unwrap();
+        let tickets = vec![
+            issue(1, "ID", 0),
+            handed_on,
+            run(issue(4, "ID", 30), &[(31, Action::Call { window: 1 }), (32, Action::Start)]),
+        ];
+        let open = [window(1, &["ID"])];
+        let day =
+            CentreDay { tickets: &tickets, open_windows: &open, rules: CallingRules::default(), now: at(40) };
+        let model = ServiceModel {
+            mean: mins(10),
+            give_ups: GiveUps { rate: 1.0 / 1800.0, no_show_cost: mins(1), calls: 50, no_shows: 10 },
+        };
+        let context = WaitContext { busy_windows: 1, appointments: &[], grace: mins(10), now: at(40) };
+        let line = [Ahead::waiting(mins(40)), Ahead::PRESENT];
+        let expected = predict_wait(&line, 1, &model, &context).wait;
+        let stats = day.service(&id(), &model);
+        assert_eq!(stats.predicted_wait, expected);
+        // Shorter than if both were surely there (3 × 10 minutes), as the first may have left.
+        assert!(expected.unwrap() < mins(30));
+        assert_eq!(day.service(&id(), &staying(10)).predicted_wait, Some(mins(30)));
+        // The handed-on ticket's own wait: the walk-in ahead of it, discounted the same way.
+        let wait = day.ticket(&tickets[1], &model).unwrap();
+        let alone = predict_wait(&line[..1], 1, &model, &context).wait;
+        assert_eq!((wait.ahead, wait.predicted_wait), (1, alone));
     }
 
     #[test]

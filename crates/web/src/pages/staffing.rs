@@ -196,10 +196,13 @@ pub async fn page(
                             assumed
                         };
                         let handling = c.service(service.as_str()).map_or(10, |s| s.handling_minutes);
-                        let recent =
-                            times.iter().find(|t| t.service == service).map_or(&[][..], |t| &t.recent[..]);
+                        let recent = times
+                            .iter()
+                            .find(|t| t.service == service)
+                            .map(|t| t.service_times())
+                            .unwrap_or_default();
                         let mean =
-                            mean_service_time(recent, handling, DEFAULT_MIN_SAMPLES).mean.as_secs_f64();
+                            mean_service_time(&recent, handling, DEFAULT_MIN_SAMPLES).mean.as_secs_f64();
                         arrivals += demand;
                         weighted += demand * mean;
                     }
