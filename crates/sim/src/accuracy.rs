@@ -208,7 +208,13 @@ pub struct Comparison {
 impl Comparison {
     /// Scores `visit` if its holder was there when called and every predictor predicted.
     pub fn add(&mut self, visit: &Visit) {
-        let Some(wait) = visit.wait() else { return };
+        if let Some(wait) = visit.wait() {
+            self.add_wait(visit, wait);
+        }
+    }
+
+    /// Scores `visit`'s predictions against `wait`, if every predictor predicted.
+    pub fn add_wait(&mut self, visit: &Visit, wait: f64) {
         let all = [
             Predictor::Onestop,
             Predictor::OnestopTrueModel,

@@ -102,6 +102,12 @@ impl Visit {
         }
         self.called.map(|c| c - self.arrived)
     }
+
+    /// The wait from issue to call, whether or not the holder was still there: for one who had
+    /// left, the wait they would have had (their ticket was called in its turn).
+    pub fn wait_in_line(&self) -> Option<f64> {
+        self.called.map(|c| c - self.arrived)
+    }
 }
 
 /// Busy and open time per window per hour of the run.

@@ -6,7 +6,7 @@
 //! with an officer signed in (and the services each serves) and the service's model from its recent
 //! calls — mean service time and give-ups (see [`ServiceModel`]). The wait is predicted by
 //! [`predict_wait`] with the people ahead in calling order
-//! ([`line_ahead`](super::calling::line_ahead)), each with how long they have waited (tickets
+//! ([`calling::line_ahead`](super::calling::line_ahead)), each with how long they have waited (tickets
 //! returning to a window or handed on by another window count as present), and the busy windows:
 //! open windows serving the service that have a ticket called to them or being served there. No
 //! personal data is read.

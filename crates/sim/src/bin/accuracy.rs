@@ -7,7 +7,8 @@
 //! - `day`: a realistic day of a centre (plan file) with priorities, appointments and visitors
 //!   giving up: onestop's error against the naive estimate and ZMS's. The simulated days run in a
 //!   row, each service's recent calls carried over as the server's store keeps them, after an
-//!   unscored day; `--fresh` starts every day with no history instead.
+//!   unscored day; `--fresh` starts every day with no history instead. `--score-leavers` also
+//!   scores the visitors who left, on the wait they would have had (their ticket's call).
 //! - `mmc`: the mean wait of an M/M/c queue over independent replications, for the cross-check
 //!   with the ciw simulator (`crates/sim/ciw/crosscheck.py`).
 
@@ -102,6 +103,8 @@ fn day(args: &[String]) -> Result<(), String> {
     // The server's store keeps each service's recent calls from one day to the next: the days are
     // run in a row, after an unscored day before the first, unless --fresh.
     let fresh = args.iter().any(|a| a == "--fresh");
+    // Visitors who left are scored too, on the wait they would have had (a diagnostic).
+    let leavers = args.iter().any(|a| a == "--score-leavers");
     let mut history = History::default();
     if !fresh {
         let seed = plan.seed().wrapping_sub(1);
@@ -119,10 +122,13 @@ fn day(args: &[String]) -> Result<(), String> {
             appointments +=
                 u64::from(matches!(v.origin, onestop_sim::engine::VisitOrigin::Appointment { .. }));
             priority += u64::from(v.priority);
-            all.add(v);
-            today.add(v);
-            if v.wait().is_some_and(|w| w > 0.0) {
-                delayed.add(v);
+            let wait = if leavers { v.wait_in_line() } else { v.wait() };
+            if let Some(wait) = wait {
+                all.add_wait(v, wait);
+                today.add_wait(v, wait);
+                if wait > 0.0 {
+                    delayed.add_wait(v, wait);
+                }
             }
         });
         per_day.push(today);
@@ -142,6 +148,9 @@ fn day(args: &[String]) -> Result<(), String> {
         100.0 * priority as f64 / tickets as f64,
         100.0 * gave_up as f64 / tickets as f64
     );
+    if leavers {
+        println!("scored: every ticket called, those who had left on the wait they would have had");
+    }
     println!(
         "{}\n",
         if fresh {
