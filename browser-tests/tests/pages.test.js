@@ -157,6 +157,7 @@ for (const lang of LANGUAGES) {
       if (role === 'bank_teller') expected.push('/staff/bank');
       if (role === 'centre_manager') expected.push('/staff/refunds');
       if (['agency_admin', 'centre_manager', 'bank_teller', 'monitoring_analyst'].includes(role)) expected.push('/staff/reconciliation');
+      if (['agency_admin', 'centre_manager', 'monitoring_analyst'].includes(role)) expected.push('/monitoring');
       expected.push('/account/password');
       assert.deepEqual(links, expected, `navigation of ${role}`);
       if (role === 'agency_admin') links.push('/staff/centres/BAKU-1/staffing');

@@ -14,6 +14,7 @@ pub mod booking;
 pub mod catalogue;
 pub mod client;
 pub mod load;
+pub mod monitoring;
 pub mod raw;
 pub mod screens;
 pub mod server;

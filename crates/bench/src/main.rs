@@ -58,6 +58,34 @@ enum Command {
         #[arg(long, default_value_t = 50)]
         calls: usize,
     },
+    /// Monitoring at scale: millions of tickets generated over two years, the fold, the monthly
+    /// network report and a one-centre dashboard on SQLite and PostgreSQL, beside DuckDB.
+    Monitoring {
+        /// Tickets to generate.
+        #[arg(long, default_value_t = 10_000_000)]
+        tickets: u64,
+        /// Days they span, from 2024-12-01.
+        #[arg(long, default_value_t = 730)]
+        days: u32,
+        /// Timed runs of each query (after one warm-up run); their medians are reported.
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+        /// The month reported (default: the last whole month of the data).
+        #[arg(long)]
+        month: Option<String>,
+        /// The centre of the dashboard.
+        #[arg(long, default_value = "BAKU-1")]
+        centre: String,
+        /// Keep the SQLite database and the exports here (and reuse a database found there).
+        #[arg(long)]
+        dir: Option<std::path::PathBuf>,
+        /// Skip PostgreSQL.
+        #[arg(long)]
+        no_postgres: bool,
+        /// Skip DuckDB.
+        #[arg(long)]
+        no_duckdb: bool,
+    },
     /// A booking storm: many clients racing for one day's places released at once.
     Booking {
         /// The database to run on (PostgreSQL: `ONESTOP_TEST_POSTGRES_URL`, or a throwaway cluster).
@@ -131,6 +159,9 @@ async fn run(cli: Cli) -> Result<(), String> {
         }
         Command::Booking { backend, windows, clients, attempts, difficulty } => {
             booking_storm(backend, windows, clients, attempts, difficulty).await
+        }
+        Command::Monitoring { tickets, days, runs, month, centre, dir, no_postgres, no_duckdb } => {
+            monitoring(tickets, days, runs, month, &centre, dir, !no_postgres, !no_duckdb).await
         }
     }
 }
@@ -327,4 +358,196 @@ async fn queue(
     println!("\nOpen loop by operation:\n");
     print!("{}", op_table(&open));
     Ok(())
+}
+
+#[allow(clippy::too_many_arguments)] // the command's options
+async fn monitoring(
+    tickets: u64,
+    days: u32,
+    runs: usize,
+    month: Option<String>,
+    centre: &str,
+    dir: Option<std::path::PathBuf>,
+    postgres: bool,
+    duckdb: bool,
+) -> Result<(), String> {
+    use onestop_bench::monitoring::measure;
+    use onestop_domain::monitoring::Period;
+    let first = jiff::civil::date(2024, 12, 1);
+    let last = first.checked_add(jiff::Span::new().days(i64::from(days) - 1)).map_err(|e| e.to_string())?;
+    let month = match month {
+        Some(m) => Period::parse(&m).ok_or("--month must be like 2026-10")?,
+        None => {
+            let m = Period::month_of(last);
+            if m.last_day() == last { m } else { m.previous() }
+        }
+    };
+    let temp = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let dir = dir.unwrap_or_else(|| temp.path().to_owned());
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let file = dir.join("monitoring.db");
+    let url = format!("sqlite://{}", file.display());
+    progress(&format!("SQLite at {}", file.display()));
+    let sqlite = measure(&url, tickets, first, days, runs, month, centre).await?;
+    let duck: Option<serde_json::Value> = if duckdb {
+        progress("exporting to CSV for DuckDB");
+        onestop_bench::monitoring::export(&file, &dir)?;
+        let output = std::process::Command::new("python3")
+            .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/bench-duckdb.py"))
+            .args([
+                dir.display().to_string(),
+                month.first_day().to_string(),
+                month.last_day().to_string(),
+                centre.to_owned(),
+                runs.to_string(),
+            ])
+            .output()
+            .map_err(|e| format!("cannot run python3: {e}"))?;
+        if !output.status.success() {
+            return Err(format!("DuckDB failed: {}", String::from_utf8_lossy(&output.stderr)));
+        }
+        for name in ["tickets", "steps", "ratings", "providers"] {
+            let _ = std::fs::remove_file(dir.join(format!("{name}.csv")));
+        }
+        Some(serde_json::from_slice(&output.stdout).map_err(|e| e.to_string())?)
+    } else {
+        None
+    };
+    let pg = if postgres {
+        progress("PostgreSQL");
+        onestop_store_tests::durable_postgres();
+        let db = onestop_store_tests::TestDb::postgres().await.ok_or("PostgreSQL is not available")?;
+        Some(measure(&db.url, tickets, first, days, runs, month, centre).await?)
+    } else {
+        None
+    };
+    let agree = duck.as_ref().map(|d| figures_agree(&sqlite.figures, d));
+    if pg.as_ref().is_some_and(|p| p.figures != sqlite.figures) {
+        return Err("PostgreSQL and SQLite disagree on the figures".into());
+    }
+    let w = &sqlite.written;
+    println!("## Monitoring — {tickets} tickets over {days} days, month {month}, dashboard of {centre}");
+    println!();
+    println!(
+        "Rows generated: {} tickets, {} steps, {} ratings, {} applications.",
+        w.tickets, w.steps, w.ratings, w.applications
+    );
+    println!();
+    println!("| | SQLite | PostgreSQL | DuckDB (Parquet) |\n|---|---:|---:|---:|");
+    let pgv = |f: fn(&onestop_bench::monitoring::Measured) -> f64| {
+        pg.as_ref().map_or("—".to_owned(), |p| format!("{:.3}", f(p)))
+    };
+    let dv = |key: &str| duck.as_ref().and_then(|d| d[key].as_f64());
+    let dd = |key: &str| dv(key).map_or("—".to_owned(), |v| format!("{v:.3}"));
+    println!(
+        "| generate and load, s | {:.1} | {} | {} |",
+        sqlite.load_secs,
+        pgv(|m| m.load_secs),
+        dd("load_secs")
+    );
+    println!(
+        "| fold of every day ({} centre-days), s | {:.1} | {} | — |",
+        sqlite.fold_days,
+        sqlite.fold_secs,
+        pgv(|m| m.fold_secs)
+    );
+    println!(
+        "| monthly network report, figures (median), s | {:.3} | {} | {} |",
+        sqlite.network_secs,
+        pgv(|m| m.network_secs),
+        dd("network_secs")
+    );
+    println!(
+        "| monthly network report, whole (median), s | {:.3} | {} | — |",
+        sqlite.report_secs,
+        pgv(|m| m.report_secs)
+    );
+    println!(
+        "| …rendered as XLSX and PDF (median), s | {:.3} | {} | — |",
+        sqlite.render_secs,
+        pgv(|m| m.render_secs)
+    );
+    println!(
+        "| one-centre dashboard (median), s | {:.3} | {} | {} |",
+        sqlite.dashboard_secs,
+        pgv(|m| m.dashboard_secs),
+        dd("dashboard_secs")
+    );
+    if let (Some(n), Some(d)) = (dv("network_secs"), dv("dashboard_secs")) {
+        let ratio = |a: f64, b: f64| if b > 0.0 { a / b } else { f64::NAN };
+        println!();
+        println!(
+            "Ratio to DuckDB (onestop ÷ DuckDB; under 2 meets the target): network report SQLite {:.2}, dashboard SQLite {:.2}",
+            ratio(sqlite.network_secs, n),
+            ratio(sqlite.dashboard_secs, d)
+        );
+        if let Some(p) = &pg {
+            println!(
+                "PostgreSQL: network report {:.2}, dashboard {:.2}",
+                ratio(p.network_secs, n),
+                ratio(p.dashboard_secs, d)
+            );
+        }
+    }
+    if let Some(agree) = agree {
+        println!();
+        println!("Figures equal to DuckDB's: {agree}");
+        if !agree.starts_with("yes") {
+            return Err(format!("onestop and DuckDB disagree: {agree}"));
+        }
+    }
+    if let Some(d) = &duck {
+        println!("DuckDB {}", d["duckdb"].as_str().unwrap_or("?"));
+    }
+    Ok(())
+}
+
+/// Compares onestop's figures with DuckDB's: "yes (n rows)" or the first difference.
+fn figures_agree(ours: &[(String, String, Vec<i64>)], duck: &serde_json::Value) -> String {
+    let theirs = |query: &str, section: &str| -> std::collections::BTreeMap<String, Vec<i64>> {
+        duck[section][query]
+            .as_array()
+            .map(|rows| {
+                rows.iter()
+                    .filter_map(|r| {
+                        let r = r.as_array()?;
+                        let key = r
+                            .first()?
+                            .as_str()
+                            .map(str::to_owned)
+                            .or_else(|| r.first().map(|v| v.to_string()))?;
+                        Some((key, r[1..].iter().map(|v| v.as_i64().unwrap_or(-1)).collect()))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let mut compared = 0;
+    for (name, section, query) in [
+        ("network-centre", "network", "centre"),
+        ("network-service", "network", "service"),
+        ("network-provider", "network", "provider"),
+        ("network-total", "network", "total"),
+        ("network-ratings", "network", "ratings"),
+        ("dashboard-day", "dashboard", "day"),
+        ("dashboard-heat", "dashboard", "heat"),
+    ] {
+        let want = theirs(query, section);
+        let got: std::collections::BTreeMap<String, Vec<i64>> =
+            ours.iter().filter(|(q, _, _)| q == name).map(|(_, k, v)| (k.clone(), v.clone())).collect();
+        if got != want {
+            let diff = got
+                .iter()
+                .find(|(k, v)| want.get(*k) != Some(v))
+                .map(|(k, v)| format!("{k}: {v:?} vs {:?}", want.get(k)));
+            return format!(
+                "no, {name} differs ({} vs {} rows; {})",
+                got.len(),
+                want.len(),
+                diff.unwrap_or_default()
+            );
+        }
+        compared += got.len();
+    }
+    format!("yes ({compared} rows compared)")
 }

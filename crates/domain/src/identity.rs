@@ -134,6 +134,11 @@ impl Role {
             P::CheckInAppointment => {
                 matches!(self, Role::AgencyAdmin | Role::CentreManager | Role::InfoDesk)
             }
+            P::ReadStatistics => {
+                matches!(self, Role::AgencyAdmin | Role::MonitoringAnalyst | Role::CentreManager)
+            }
+            P::AppraiseOfficers => matches!(self, Role::AgencyAdmin | Role::CentreManager),
+            P::ManageMonitoring => matches!(self, Role::AgencyAdmin | Role::MonitoringAnalyst),
             P::AcceptApplication => matches!(self, Role::Officer),
             P::ActOnApplication => matches!(self, Role::Officer | Role::CentreManager | Role::InfoDesk),
             P::ReadApplications => !matches!(self, Role::Volunteer | Role::CommissionMember),
@@ -400,6 +405,14 @@ pub enum Permission {
     BookForCitizen,
     /// Check an appointment in at a kiosk or the info desk, turning it into a queue ticket.
     CheckInAppointment,
+    /// Read statistics, dashboards, officers' appraisals, reports and the Index (centre managers:
+    /// their centre's).
+    ReadStatistics,
+    /// Comment on officers' appraisals (centre managers: their centre's officers).
+    AppraiseOfficers,
+    /// Run the monitoring department's work: fold statistics now, give complaint verdicts, enter
+    /// the Index's manual inputs, compute the Index and produce reports.
+    ManageMonitoring,
     /// Accept a ticket's documents at a window, creating an application and its bill.
     AcceptApplication,
     /// Take a workflow action on an application (the workflow decides which role may take which).

@@ -14,6 +14,7 @@ pub mod feedback;
 pub mod fees;
 pub mod idempotency;
 pub mod identity;
+pub mod monitoring;
 pub mod notify;
 pub mod password;
 pub mod payments;

@@ -35,8 +35,53 @@ pub struct Config {
     pub booking: BookingConfig,
     /// The notification outbox's delivery.
     pub notify: NotifyConfig,
+    /// Monitoring: the fold, reports, appraisal weights and the Index.
+    pub monitoring: MonitoringConfig,
     /// Applications and payments.
     pub cases: CasesConfig,
+}
+
+/// `[monitoring]`: statistics, reports, officers' appraisal and the ASAN Service Index.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MonitoringConfig {
+    /// Seconds between folds of the days that are over into the rollups.
+    pub fold_interval_secs: u64,
+    /// Minutes after a centre's local midnight before its day is folded (ratings given late).
+    pub fold_grace_minutes: i64,
+    /// Seconds between runs of the report job (reports of closed periods, the Index).
+    pub report_interval_secs: u64,
+    /// Waits under this many minutes count as within target (the Index).
+    pub wait_target_minutes: i64,
+    /// Training hours per officer per quarter that score full marks (the Index).
+    pub index_training_hours: i64,
+    /// The Index's weights: information, duration, electronization, training, feedback,
+    /// satisfaction.
+    pub index_weight_information: u32,
+    /// See `index_weight_information`.
+    pub index_weight_duration: u32,
+    /// See `index_weight_information`.
+    pub index_weight_electronic: u32,
+    /// See `index_weight_information`.
+    pub index_weight_training: u32,
+    /// See `index_weight_information`.
+    pub index_weight_feedback: u32,
+    /// See `index_weight_information`.
+    pub index_weight_satisfaction: u32,
+    /// Appraisal weights: tickets served.
+    pub appraisal_weight_volume: u32,
+    /// Service time against the norm.
+    pub appraisal_weight_speed: u32,
+    /// Satisfaction rate.
+    pub appraisal_weight_satisfaction: u32,
+    /// Upheld complaints.
+    pub appraisal_weight_complaints: u32,
+    /// No-shows.
+    pub appraisal_weight_no_shows: u32,
+    /// Deadline breaches.
+    pub appraisal_weight_deadlines: u32,
+    /// Audit violations.
+    pub appraisal_weight_audit: u32,
 }
 
 /// `[cases]`: applications and payments.
@@ -251,6 +296,26 @@ impl Default for Config {
                 retry_max_secs: 1800,
                 max_attempts: 8,
             },
+            monitoring: MonitoringConfig {
+                fold_interval_secs: 300,
+                fold_grace_minutes: 30,
+                report_interval_secs: 3600,
+                wait_target_minutes: 15,
+                index_training_hours: 10,
+                index_weight_information: 20,
+                index_weight_duration: 20,
+                index_weight_electronic: 15,
+                index_weight_training: 10,
+                index_weight_feedback: 15,
+                index_weight_satisfaction: 20,
+                appraisal_weight_volume: 20,
+                appraisal_weight_speed: 20,
+                appraisal_weight_satisfaction: 25,
+                appraisal_weight_complaints: 15,
+                appraisal_weight_no_shows: 10,
+                appraisal_weight_deadlines: 5,
+                appraisal_weight_audit: 5,
+            },
         }
     }
 }
@@ -444,6 +509,20 @@ impl Config {
                 "attempts, poll interval and retry wait need at least 1".into(),
             ));
         }
+        let m = &self.monitoring;
+        if m.fold_interval_secs == 0 || m.report_interval_secs == 0 || m.fold_grace_minutes < 0 {
+            return Err(bad(
+                "monitoring.fold_interval_secs",
+                "the fold and report intervals need at least 1 and the grace at least 0".into(),
+            ));
+        }
+        let index = self.monitoring_settings().index;
+        if index.weights.iter().sum::<u32>() == 0 || m.index_training_hours < 1 || m.wait_target_minutes < 1 {
+            return Err(bad(
+                "monitoring.index_weight_information",
+                "the Index needs a weight above 0, a training target and a wait target of at least 1".into(),
+            ));
+        }
         tracing_subscriber::EnvFilter::try_new(&self.log.level)
             .map_err(|e| bad("log.level", format!("{:?} is not a log filter: {e}", self.log.level)))?;
         Ok(())
@@ -473,6 +552,35 @@ impl Config {
             per_ip_per_minute: b.per_ip_per_minute,
             per_id_per_hour: b.per_id_per_hour,
             dev_mailbox: self.notify.dev_mailbox,
+        }
+    }
+
+    /// The monitoring settings of the web layer.
+    pub fn monitoring_settings(&self) -> onestop_web::monitoring::MonitoringSettings {
+        let m = &self.monitoring;
+        onestop_web::monitoring::MonitoringSettings {
+            fold_grace_minutes: m.fold_grace_minutes,
+            appraisal: onestop_domain::monitoring::appraisal::Weights {
+                volume: m.appraisal_weight_volume,
+                speed: m.appraisal_weight_speed,
+                satisfaction: m.appraisal_weight_satisfaction,
+                complaints: m.appraisal_weight_complaints,
+                no_shows: m.appraisal_weight_no_shows,
+                deadlines: m.appraisal_weight_deadlines,
+                audit: m.appraisal_weight_audit,
+            },
+            index: onestop_domain::monitoring::index::Settings {
+                weights: [
+                    m.index_weight_information,
+                    m.index_weight_duration,
+                    m.index_weight_electronic,
+                    m.index_weight_training,
+                    m.index_weight_feedback,
+                    m.index_weight_satisfaction,
+                ],
+                training_target_tenths: m.index_training_hours * 10,
+                wait_target_secs: m.wait_target_minutes * 60,
+            },
         }
     }
 

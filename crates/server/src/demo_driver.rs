@@ -13,10 +13,11 @@
 //! - citizens take tickets at the kiosk and at the info desk (documents ticked, some with a
 //!   priority group) at a rate that keeps the windows about 90 % busy;
 //! - now and then the info desk books an appointment for tomorrow and confirms it with the code
-//!   the citizen receives (read from the outbox, the citizen's mailbox).
-//!
-//! Payments (issue #7) come in at one seam: [`DemoCitizen::pay_fees`], called when a service is
-//! finished, does nothing until bills exist.
+//!   the citizen receives (read from the outbox, the citizen's mailbox);
+//! - for about a third of the services the officer accepts the documents: an application with its
+//!   bill. A bill to pay parks the ticket; the citizen pays at the bank section (a bank teller),
+//!   the payment terminal or online with the sandbox acquirer's test card; the paid ticket returns
+//!   to its window, which calls it first and proceeds with the application.
 //!
 //! If the centre is closed now (night, weekend evening, holiday), the driver first saves a
 //! registry version with a special day that opens it around the clock today, so the demo moves
@@ -83,6 +84,10 @@ pub struct Counters {
     pub rated: AtomicU64,
     /// Appointments booked and confirmed.
     pub booked: AtomicU64,
+    /// Applications accepted at windows.
+    pub accepted: AtomicU64,
+    /// Bills paid (bank section, terminal or online).
+    pub paid: AtomicU64,
     /// Requests that failed.
     pub failed: AtomicU64,
 }
@@ -283,13 +288,42 @@ async fn open_today(
     Ok(true)
 }
 
-/// A simulated citizen's steps that need other areas.
-pub struct DemoCitizen;
-
-impl DemoCitizen {
-    /// The seam for payments (issue #7): once bills exist, a finished service's state and service
-    /// fees are paid here at the bank section, terminal or online. Until then, nothing to pay.
-    pub async fn pay_fees(_ticket: i64) {}
+/// Pays bill `reference` the way a citizen might: at the bank section (`teller`), at the payment
+/// terminal, or online with the sandbox acquirer's test card. Answers whether it was paid.
+async fn pay_bill(
+    http: &Http,
+    rng: &mut Rng,
+    teller: &Session,
+    terminal: &str,
+    reference: &str,
+    due: i64,
+) -> bool {
+    let path = format!("/api/v1/bills/{reference}/payments");
+    let pick = rng.uniform();
+    if pick < 0.6 {
+        return matches!(
+            http.json(http.post(teller, &path).json(&json!({"amount": due}))).await,
+            Some((201, _))
+        );
+    }
+    if pick < 0.85 {
+        let request = http.client.post(http.url(&path)).bearer_auth(terminal).json(&json!({"amount": due}));
+        return matches!(http.json(request).await, Some((201, _)));
+    }
+    let create =
+        http.client.post(http.url("/api/v1/payments")).json(&json!({"amount": due, "reference": reference}));
+    let Some((201, created)) = http.json(create).await else { return false };
+    let Some(id) = created["payment_id"].as_str() else { return false };
+    let card = json!({
+        "card_number": "4444333322221111", "cardholder_name": "Demo Citizen",
+        "expiry_month": 12, "expiry_year": 2099, "cvc": "123",
+    });
+    let submitted = http.client.post(http.url(&format!("/api/v1/payments/{id}/pay"))).json(&card);
+    if !matches!(http.json(submitted).await, Some((200, _))) {
+        return false;
+    }
+    let confirmed = http.client.post(http.url(&format!("/api/v1/payments/{id}/confirm")));
+    matches!(http.json(confirmed).await, Some((200, body)) if body["state"]["status"] == "success")
 }
 
 /// Starts driving the server at `base` (e.g. `http://127.0.0.1:8080`) over `store`.
@@ -344,6 +378,12 @@ pub async fn start(store: Arc<dyn Store>, base: String, settings: DemoSettings) 
     let desk_password =
         account(store.as_ref(), (settings.clock)(), &desk_login, "info_desk", &code, None).await?;
     let desk = http.sign_in(&desk_login, &desk_password).await?;
+    let teller_login = format!("demo.teller.{slug}");
+    let teller_password =
+        account(store.as_ref(), (settings.clock)(), &teller_login, "bank_teller", &code, None).await?;
+    let teller = http.sign_in(&teller_login, &teller_password).await?;
+    let (terminal_id, terminal) = token("terminal", None).await?;
+    tokens.push(terminal_id);
     let mut officers = Vec::new();
     for w in &windows {
         let login = format!("demo.officer.{slug}.{}", w.number);
@@ -443,32 +483,86 @@ pub async fn start(store: Arc<dyn Store>, base: String, settings: DemoSettings) 
             }
         }));
     }
-    // Officers.
+    // The bank section: citizens sent to pay come here (or to the terminal, or pay online).
+    let (to_bank, mut at_bank) = tokio::sync::mpsc::unbounded_channel::<(String, i64)>();
+    {
+        let (http, teller, terminal) = (http.clone(), teller.clone(), terminal.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut rng = seeded();
+            while let Some((reference, due)) = at_bank.recv().await {
+                // The citizen walks to the bank section.
+                pause(1.0 + rng.uniform() * 3.0).await;
+                if pay_bill(&http, &mut rng, &teller, &terminal, &reference, due).await {
+                    http.counters.paid.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        }));
+    }
+    // Officers. A parked ticket's application waits here until the ticket returns.
+    let waiting_payment: Arc<Mutex<std::collections::HashMap<i64, String>>> = Arc::default();
     for ((session, window), tablet) in officers.iter().cloned().zip(tablets) {
         let (http, services) = (http.clone(), Arc::clone(&services));
+        let (to_bank, waiting_payment) = (to_bank.clone(), Arc::clone(&waiting_payment));
         tasks.push(tokio::spawn(async move {
             let mut rng = seeded();
             loop {
                 let step = |action: &str, body: Value| {
                     http.post(&session, &format!("/api/v1/windows/{window}/{action}")).json(&body)
                 };
+                let act = |tracking: &str, action: &str| {
+                    http.post(&session, &format!("/api/v1/applications/{tracking}/actions"))
+                        .json(&json!({"action": action}))
+                };
                 let called = http.json(step("call-next", json!({}))).await;
                 let ticket = called.as_ref().and_then(|(status, body)| {
-                    (*status == 200)
-                        .then(|| (body["ticket"]["id"].as_i64(), body["ticket"]["service"].clone()))
+                    (*status == 200).then(|| {
+                        (
+                            body["ticket"]["id"].as_i64(),
+                            body["ticket"]["service"].clone(),
+                            body["rule"] == "returning",
+                        )
+                    })
                 });
-                let Some((Some(id), service)) = ticket else {
+                let Some((Some(id), service, returning)) = ticket else {
                     pause(1.5 + rng.uniform()).await;
                     continue;
                 };
                 http.counters.called.fetch_add(1, Ordering::Relaxed);
                 // The citizen walks to the window.
                 pause(1.0 + rng.uniform() * 2.0).await;
-                if rng.chance(0.04) {
+                if !returning && rng.chance(0.04) {
                     http.json(step("no-show", json!({"ticket": id}))).await;
                     continue;
                 }
                 http.json(step("start", json!({"ticket": id}))).await;
+                let paid_for = waiting_payment.lock().await.remove(&id);
+                if let Some(tracking) = paid_for {
+                    // Back from the bank section with the bill paid: the application proceeds.
+                    http.json(act(&tracking, "proceed")).await;
+                } else if rng.chance(0.35) {
+                    let n = rng.below(1_000_000);
+                    let body = json!({"documents": ["1"], "email": format!("demo.citizen.{n}@example.org")});
+                    let accepted =
+                        http.post(&session, &format!("/api/v1/tickets/{id}/application")).json(&body);
+                    if let Some((201, a)) = http.json(accepted).await {
+                        http.counters.accepted.fetch_add(1, Ordering::Relaxed);
+                        let tracking = a["tracking"].as_str().unwrap_or_default().to_owned();
+                        let bill = &a["bills"][0];
+                        let due = bill["due"].as_i64().unwrap_or(0);
+                        if due > 0 {
+                            // To the bank section: the ticket waits, parked, until the bill is paid.
+                            let parked = step("park", json!({"ticket": id, "reason": "payment"}));
+                            if let Some((200, _)) = http.json(parked).await {
+                                waiting_payment.lock().await.insert(id, tracking);
+                                let reference = bill["reference"].as_str().unwrap_or_default().to_owned();
+                                let _ = to_bank.send((reference, due));
+                                continue;
+                            }
+                        } else {
+                            http.json(act(&tracking, "proceed")).await;
+                        }
+                    }
+                }
                 let mean = services
                     .iter()
                     .find(|(c, _, _)| Some(c.as_str()) == service.as_str())
@@ -477,7 +571,6 @@ pub async fn start(store: Arc<dyn Store>, base: String, settings: DemoSettings) 
                 let finished = http.json(step("finish", json!({"ticket": id, "outcome": "served"}))).await;
                 if matches!(finished, Some((200, _))) {
                     http.counters.served.fetch_add(1, Ordering::Relaxed);
-                    DemoCitizen::pay_fees(id).await;
                     if rng.chance(0.7) {
                         let score = [5, 5, 5, 4, 4, 3, 2][rng.below(7)];
                         let rating = http
@@ -561,6 +654,8 @@ pub async fn start(store: Arc<dyn Store>, base: String, settings: DemoSettings) 
                     served = c(&counters.served),
                     rated = c(&counters.rated),
                     booked = c(&counters.booked),
+                    accepted = c(&counters.accepted),
+                    paid = c(&counters.paid),
                     "demo driver"
                 );
             }

@@ -8,6 +8,7 @@ pub mod clock;
 pub mod config;
 pub mod db;
 pub mod demo_driver;
+pub mod monitoring_jobs;
 pub mod outbox_worker;
 pub mod queue_day;
 pub mod serve;

@@ -38,6 +38,7 @@ pub async fn run(
     let mut state = AppState::new(Arc::clone(&store), Arc::new(crate::clock::now))
         .with_booking(config.booking_settings());
     state.secure_cookies = config.server.secure_cookies;
+    state.monitoring = config.monitoring_settings();
     state.feedback = onestop_web::FeedbackSettings {
         reopen_days: config.feedback.reopen_days,
         open311_jurisdiction: config.feedback.open311_jurisdiction.clone(),
@@ -54,6 +55,7 @@ pub async fn run(
     let live =
         onestop_web::live::start(&state).await.map_err(|e| format!("cannot follow queue changes: {e}"))?;
     let hub = Arc::clone(&state.live);
+    let state_for_jobs = state.clone();
     let app = onestop_web::app(state, limits).into_make_service_with_connect_info::<SocketAddr>();
     let key = crate::audit_key::load_or_create(std::path::Path::new(&config.audit.signing_key_file))?;
     let addr: SocketAddr = listener.local_addr().map_err(|e| e.to_string())?;
@@ -78,6 +80,14 @@ pub async fn run(
         catalog,
         config.booking_settings().rules,
         Duration::from_secs(config.booking.sweep_interval_secs),
+    ));
+    let folder = tokio::spawn(fold_periodically(
+        state_for_jobs.clone(),
+        Duration::from_secs(config.monitoring.fold_interval_secs),
+    ));
+    let reporter = tokio::spawn(report_periodically(
+        state_for_jobs,
+        Duration::from_secs(config.monitoring.report_interval_secs),
     ));
     let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
     let server = axum::serve(listener, app)
@@ -107,6 +117,8 @@ pub async fn run(
     day_closer.abort();
     outbox.abort();
     sweeper.abort();
+    folder.abort();
+    reporter.abort();
     live.abort();
     if let Err(e) = crate::admin::sign_audit_head(store.as_ref(), &key, crate::clock::now()).await {
         tracing::warn!(error = %e, "could not sign the audit trail at shutdown");
@@ -191,6 +203,35 @@ async fn sweep_bookings_periodically(
             }
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "the booking sweep failed"),
+        }
+    }
+}
+
+/// Folds the days that are over into the monitoring rollups, every `every`.
+async fn fold_periodically(state: AppState, every: Duration) {
+    let mut ticks = tokio::time::interval(every);
+    loop {
+        ticks.tick().await;
+        match onestop_web::monitoring::fold_now(&state, 31).await {
+            Ok(report) if report.days > 0 => {
+                tracing::info!(days = report.days, cells = report.cells, "statistics folded");
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = ?e, "folding statistics failed"),
+        }
+    }
+}
+
+/// Produces the reports of closed periods and keeps the Index of the current and the previous
+/// quarter computed, every `every`.
+async fn report_periodically(state: AppState, every: Duration) {
+    let mut ticks = tokio::time::interval(every);
+    loop {
+        ticks.tick().await;
+        match crate::monitoring_jobs::run(&state).await {
+            Ok(made) if made > 0 => tracing::info!(reports = made, "monitoring reports produced"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = ?e, "the monitoring report job failed"),
         }
     }
 }

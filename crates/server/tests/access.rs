@@ -45,6 +45,8 @@ const WATCHERS: &[Role] = &[
     CallCentreOperator,
     Volunteer,
 ];
+/// Who read statistics, appraisals, reports: the department and centre managers (their centre).
+const STATS: &[Role] = &[AgencyAdmin, CentreManager, MonitoringAnalyst];
 /// The monitoring department, who handle complaints.
 const MONITORING: &[Role] = &[AgencyAdmin, MonitoringAnalyst];
 /// Who read complaints with their contact details: the department and the call centre.
@@ -278,6 +280,29 @@ const TABLE: &[(&str, &str, Who)] = &[
     ("POST", "/ideas", Who::Public),
     ("GET", "/surveys/{survey}", Who::Public),
     ("POST", "/surveys/{survey}", Who::Public),
+    ("GET", "/api/v1/statistics", Who::Only(STATS)),
+    ("GET", "/api/v1/statistics/live", Who::Only(STATS)),
+    ("POST", "/api/v1/statistics/fold", Who::Only(MONITORING)),
+    ("GET", "/api/v1/appraisals", Who::Only(STATS)),
+    ("GET", "/api/v1/appraisals/{login}", Who::Only(STATS)),
+    ("POST", "/api/v1/appraisals/{login}/comments", Who::Only(MANAGERS)),
+    ("POST", "/api/v1/complaints/{reference}/verdict", Who::Only(MONITORING)),
+    ("GET", "/api/v1/index", Who::Public),
+    ("POST", "/api/v1/index/compute", Who::Only(MONITORING)),
+    ("POST", "/api/v1/index/training", Who::Only(MONITORING)),
+    ("GET", "/api/v1/reports", Who::Only(STATS)),
+    ("GET", "/api/v1/reports/stored/{id}", Who::Only(STATS)),
+    ("GET", "/api/v1/reports/{period}/{report}", Who::Only(STATS)),
+    ("GET", "/monitoring", Who::Only(STATS)),
+    ("GET", "/monitoring/live", Who::Only(STATS)),
+    ("GET", "/monitoring/officers", Who::Only(STATS)),
+    ("GET", "/monitoring/officers/{login}", Who::Only(STATS)),
+    ("POST", "/monitoring/officers/{login}/comments", Who::Only(MANAGERS)),
+    ("GET", "/monitoring/reports", Who::Only(STATS)),
+    ("GET", "/monitoring/reports/download", Who::Only(STATS)),
+    ("GET", "/monitoring/index", Who::Only(STATS)),
+    ("POST", "/monitoring/index/compute", Who::Only(MONITORING)),
+    ("POST", "/monitoring/index/training", Who::Only(MONITORING)),
 ];
 
 fn allowed(who: Who, role: Role) -> bool {
@@ -351,6 +376,8 @@ async fn call(app: &TestApp, session: Option<&Session>, method: &str, path: &str
         .replace("{number}", "1")
         .replace("{survey}", SURVEY)
         .replace("{reference}", COMPLAINT)
+        .replace("{period}", "2026-11")
+        .replace("{report}", "network.pdf")
         .replace("{tracking}", TRACKING)
         .replace("/windows/{id}", "/windows/BAKU-1:1")
         .replace("{id}", "1");
@@ -426,6 +453,14 @@ async fn every_role_meets_every_route(db: &TestDb) {
     };
     let event = onestop_domain::audit::AuditEvent::new(app.now(), "cli:test", "complaint.register", "test");
     app.store.register_complaint(complaint, app.now(), event).await.unwrap();
+    // Report 1, of the managers' centre, for the stored-report route.
+    let report = onestop_store::monitoring::NewReport {
+        period: "2026-10".into(),
+        scope: CENTRE.into(),
+        format: "pdf".into(),
+        body: b"%PDF-1.7".to_vec(),
+    };
+    assert_eq!(app.store.put_report(&report, app.now()).await.unwrap(), 1);
     let application = onestop_store::cases::NewApplication {
         tracking: TRACKING.into(),
         centre: CENTRE.into(),

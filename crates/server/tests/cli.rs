@@ -214,9 +214,9 @@ async fn an_agency_moves_from_sqlite_to_postgres() {
 
     let text =
         stdout(&onestop(cwd.path(), &["export", "--out", "from-sqlite", "--database-url", &sqlite.url]));
-    assert_eq!(text.trim(), format!("exported {rows} rows of 33 tables to from-sqlite"));
+    assert_eq!(text.trim(), format!("exported {rows} rows of 40 tables to from-sqlite"));
     let text = stdout(&onestop(cwd.path(), &["import", "from-sqlite", "--database-url", &pg.url]));
-    assert_eq!(text.trim(), format!("imported {rows} rows of 33 tables from from-sqlite"));
+    assert_eq!(text.trim(), format!("imported {rows} rows of 40 tables from from-sqlite"));
     stdout(&onestop(cwd.path(), &["export", "--out", "from-postgres", "--database-url", &pg.url]));
     assert_same_dump(&cwd.path().join("from-sqlite"), &cwd.path().join("from-postgres"));
 
@@ -274,7 +274,7 @@ async fn bad_dumps_are_refused_and_leave_nothing() {
         "nowhere/manifest.json",
     );
     let text = stdout(&onestop(cwd.path(), &["export", "--out", "after", "--database-url", &target.url]));
-    assert_eq!(text.trim(), "exported 0 rows of 33 tables to after");
+    assert_eq!(text.trim(), "exported 0 rows of 40 tables to after");
 }
 
 fn with_password(cwd: &Path, args: &[&str], password: &str) -> Output {

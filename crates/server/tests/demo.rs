@@ -43,7 +43,10 @@ async fn the_driver_moves_the_queue_through_the_api(db: &onestop_store_tests::Te
             let served = served_today(&app).await;
             let rated = app.store.ratings(&RatingFilter::default(), 100).await.unwrap().len();
             let booked = driver.counters.booked.load(std::sync::atomic::Ordering::Relaxed);
-            if served >= 5 && rated >= 1 && booked >= 1 {
+            // Bills paid, from the records: at the bank section, the terminal or online.
+            let today = now.to_zoned(jiff::tz::TimeZone::get("Asia/Baku").unwrap()).date();
+            let paid = app.store.reconciliation("BAKU-1", today).await.unwrap().paid.count;
+            if served >= 5 && rated >= 1 && booked >= 1 && paid >= 1 {
                 return (served, rated, booked);
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
@@ -51,7 +54,10 @@ async fn the_driver_moves_the_queue_through_the_api(db: &onestop_store_tests::Te
     };
     let reached = tokio::time::timeout(Duration::from_secs(60), progress).await;
     let counters = &driver.counters;
-    assert!(reached.is_ok(), "within 60 s the demo did not serve 5, rate 1 and book 1: {counters:?}");
+    assert!(
+        reached.is_ok(),
+        "within 60 s the demo did not serve 5, rate 1, book 1 and take a payment: {counters:?}"
+    );
     // The officers signed in through the API: four windows open.
     let body: Value = app.get("/api/v1/centres/BAKU-1/queue").await.json().await.unwrap();
     assert_eq!(body["open_windows"], 4);

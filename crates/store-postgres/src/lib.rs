@@ -12,6 +12,7 @@ mod feedback;
 mod ideas;
 mod idempotency;
 mod identity;
+mod monitoring;
 mod outbox;
 mod queue;
 mod registry;

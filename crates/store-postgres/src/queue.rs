@@ -76,7 +76,7 @@ pub(crate) async fn notify(conn: &mut PgConnection, centre: &CentreCode) -> Resu
 const RECONNECT_PAUSE: Duration = Duration::from_secs(1);
 
 /// A date as this backend binds it.
-fn date(day: Date) -> jiff_sqlx::Date {
+pub(crate) fn date(day: Date) -> jiff_sqlx::Date {
     jiff_sqlx::Date::from(day)
 }
 
@@ -86,7 +86,7 @@ fn window_of(value: Option<i64>) -> Result<Option<WindowNumber>, StoreError> {
         .transpose()
 }
 
-fn step(row: &PgRow) -> Result<Step, StoreError> {
+pub(crate) fn step(row: &PgRow) -> Result<Step, StoreError> {
     let action: String = row.get("action");
     let from: String = row.get("from_state");
     let to: String = row.get("to_state");
@@ -207,7 +207,7 @@ async fn load(conn: &mut PgConnection, id: TicketId) -> Result<Option<TicketReco
 }
 
 /// The tickets of `centre` on `day` (only the open ones when `open_only`), oldest first, with steps.
-async fn day_records(
+pub(crate) async fn day_records(
     conn: &mut PgConnection,
     centre: &CentreCode,
     day: Date,
@@ -307,8 +307,9 @@ async fn save_step(conn: &mut PgConnection, ticket: &Ticket) -> Result<(), Store
         return Err(StoreError::Other(format!("ticket {} has no step to save", ticket.id)));
     };
     sqlx::query(
-        "INSERT INTO ticket_steps (ticket_id, seq, at, action, from_state, to_state, window_number)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        "INSERT INTO ticket_steps (ticket_id, seq, at, action, from_state, to_state, window_number, officer)
+         VALUES ($1, $2, $3, $4, $5, $6, $7,
+             (SELECT login FROM window_sessions WHERE centre = $8 AND window_number = $7))",
     )
     .bind(ticket.id.0)
     .bind(i64::try_from(ticket.steps.len()).unwrap_or(i64::MAX))
@@ -317,6 +318,7 @@ async fn save_step(conn: &mut PgConnection, ticket: &Ticket) -> Result<(), Store
     .bind(step.from.as_str())
     .bind(step.to.as_str())
     .bind(step.window.map(i64::from))
+    .bind(ticket.centre.as_str())
     .execute(&mut *conn)
     .await
     .map_err(db)?;

@@ -19,6 +19,7 @@ mod ideas;
 mod idempotency;
 mod identity;
 mod memo;
+mod monitoring;
 mod outbox;
 mod queue;
 mod registry;

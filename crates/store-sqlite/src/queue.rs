@@ -52,7 +52,7 @@ fn count(n: i64) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
 }
 
-fn step(row: &Row) -> Result<Step, StoreError> {
+pub(crate) fn step(row: &Row) -> Result<Step, StoreError> {
     let action: String = col(row, "action")?;
     let from: String = col(row, "from_state")?;
     let to: String = col(row, "to_state")?;
@@ -189,7 +189,7 @@ fn load(conn: &Connection, id: TicketId) -> Result<Option<TicketRecord>, StoreEr
 }
 
 /// The tickets of `centre` on `day` (only the open ones when `open_only`), oldest first, with steps.
-fn day_records(
+pub(crate) fn day_records(
     conn: &Connection,
     centre: &CentreCode,
     day: Date,
@@ -299,8 +299,9 @@ fn save_step(conn: &Connection, ticket: &Ticket) -> Result<(), StoreError> {
     };
     exec(
         conn,
-        "INSERT INTO ticket_steps (ticket_id, seq, at, action, from_state, to_state, window_number)
-         VALUES (?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO ticket_steps (ticket_id, seq, at, action, from_state, to_state, window_number, officer)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7,
+             (SELECT login FROM window_sessions WHERE centre = ?8 AND window_number = ?7))",
         params![
             ticket.id.0,
             i64::try_from(ticket.steps.len()).unwrap_or(i64::MAX),
@@ -309,6 +310,7 @@ fn save_step(conn: &Connection, ticket: &Ticket) -> Result<(), StoreError> {
             step.from.as_str(),
             step.to.as_str(),
             step.window.map(i64::from),
+            ticket.centre.as_str(),
         ],
     )?;
     Ok(())

@@ -28,8 +28,10 @@ use std::sync::Arc;
 
 mod cases;
 mod feedback;
+mod monitoring;
 pub use cases::*;
 pub use feedback::*;
+pub use monitoring::*;
 
 fn at(text: &str) -> Timestamp {
     text.parse().expect("a test timestamp")

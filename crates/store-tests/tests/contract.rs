@@ -44,4 +44,6 @@ onestop_store_tests::contract_tests!(
     deadline_breaches_are_detected,
     ideas_are_scored_and_decided,
     surveys_are_published_and_answered,
+    statistics_equal_a_brute_force_recomputation,
+    assessment_records_are_kept,
 );

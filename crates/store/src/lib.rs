@@ -13,6 +13,7 @@ pub mod dump;
 pub mod feedback;
 pub mod ideas;
 pub mod identity;
+pub mod monitoring;
 pub mod outbox;
 pub mod queue;
 pub mod registry;
@@ -154,6 +155,7 @@ pub trait Store:
     + SurveyStore
     + BookingStore
     + OutboxStore
+    + MonitoringStore
     + CaseStore
 {
 }
@@ -171,6 +173,7 @@ impl<
         + SurveyStore
         + BookingStore
         + OutboxStore
+        + MonitoringStore
         + CaseStore,
 > Store for T
 {
@@ -183,6 +186,7 @@ pub use complaints::ComplaintStore;
 pub use feedback::FeedbackStore;
 pub use ideas::IdeaStore;
 pub use identity::{DeviceRecord, IdentityStore, NewSession, NewStaff, SessionRecord, StaffRecord};
+pub use monitoring::MonitoringStore;
 pub use outbox::OutboxStore;
 pub use queue::QueueStore;
 pub use registry::{CatalogueVersion, RegistryStore};

@@ -83,6 +83,21 @@ impl Caller {
         }
     }
 
+    /// The server itself, for its scheduled work (the report job): an agency-wide principal that
+    /// no request can present.
+    pub fn system() -> Caller {
+        Caller {
+            principal: Some(Principal::Staff(onestop_domain::identity::StaffPrincipal {
+                user_id: 0,
+                login: "system".into(),
+                role: onestop_domain::identity::Role::AgencyAdmin,
+                scope: onestop_domain::identity::Scope::default(),
+            })),
+            name: Some("onestop".into()),
+            ..Caller::default()
+        }
+    }
+
     /// The one permission check, with this caller as the principal.
     pub fn authorize(&self, permission: Permission, target: Target<'_>) -> Result<(), Denial> {
         authorize(self.principal.as_ref(), permission, target)

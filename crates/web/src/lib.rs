@@ -18,6 +18,7 @@ pub mod idempotency;
 pub mod live;
 pub mod map;
 pub mod metrics;
+pub mod monitoring;
 pub mod open311;
 pub mod pages;
 pub mod payments;
@@ -78,6 +79,8 @@ pub struct AppState {
     pub feedback: FeedbackSettings,
     /// Online appointments' settings and defences.
     pub booking: Arc<booking::Booking>,
+    /// Monitoring's settings: fold grace, appraisal weights, the Index's weights and targets.
+    pub monitoring: monitoring::MonitoringSettings,
     /// Applications' workflows, the delivery fee and the acquirer of online payments.
     pub cases: cases::Cases,
 }
@@ -111,6 +114,7 @@ impl AppState {
             live: Arc::new(live::LiveHub::default()),
             feedback: FeedbackSettings::default(),
             booking: Arc::new(booking::Booking::new(booking::Settings::default(), random_secret())),
+            monitoring: monitoring::MonitoringSettings::default(),
             cases: cases::Cases::default(),
         }
     }
@@ -166,6 +170,7 @@ impl Default for HttpLimits {
         (name = "queue", description = "Tickets, windows, live screens and public queue statistics"),
         (name = "feedback", description = "Ratings, satisfaction rates, complaints and suggestions"),
         (name = "booking", description = "Online appointments: slots, holds, confirmation, cancellation, check-in"),
+        (name = "monitoring", description = "Statistics, dashboards, officers' appraisals, reports and the ASAN Service Index"),
         (name = "cases", description = "Applications accepted at windows: tracking, deadlines, workflow actions, delivery"),
         (name = "payments", description = "Bills, payments at the bank section, terminals and online, refunds, reconciliation"),
     ),
@@ -199,8 +204,8 @@ fn table() -> Table {
     use axum::routing::post;
     use onestop_domain::identity::Permission as P;
     use pages::{
-        account, audit, booking, cases, complaints, feedback, home, ideas, queue, registry, registry_admin,
-        staff, staffing, surveys,
+        account, audit, booking, cases, complaints, feedback, home, ideas, monitoring, queue, registry,
+        registry_admin, staff, staffing, surveys,
     };
     Table::new(OpenApiRouter::with_openapi(ApiDoc::openapi()))
         .api(Public, routes!(health::healthz))
@@ -271,6 +276,19 @@ fn table() -> Table {
         .api(Requires(P::CheckInAppointment), routes!(api::booking::check_in))
         .api(Public, routes!(api::booking::calendar))
         .api(Public, routes!(api::booking::qr))
+        .api(Requires(P::ReadStatistics), routes!(api::monitoring::statistics))
+        .api(Requires(P::ReadStatistics), routes!(api::monitoring::live))
+        .api(Requires(P::ManageMonitoring), routes!(api::monitoring::fold))
+        .api(Requires(P::ReadStatistics), routes!(api::monitoring::appraisals))
+        .api(Requires(P::ReadStatistics), routes!(api::monitoring::appraisal_detail))
+        .api(Requires(P::AppraiseOfficers), routes!(api::monitoring::comment))
+        .api(Requires(P::HandleComplaints), routes!(api::monitoring::verdict))
+        .api(Public, routes!(api::monitoring::index))
+        .api(Requires(P::ManageMonitoring), routes!(api::monitoring::compute_index))
+        .api(Requires(P::ManageMonitoring), routes!(api::monitoring::training))
+        .api(Requires(P::ReadStatistics), routes!(api::monitoring::list_reports))
+        .api(Requires(P::ReadStatistics), routes!(api::monitoring::stored_report))
+        .api(Requires(P::ReadStatistics), routes!(api::monitoring::report))
         .api(Requires(P::AcceptApplication), routes!(api::cases::accept))
         .api(Requires(P::ReadApplications), routes!(api::cases::list))
         .api(Requires(P::ReadApplications), routes!(api::cases::get))
@@ -362,6 +380,41 @@ fn table() -> Table {
             "/staff/complaints/{reference}/{step}",
             Requires(P::HandleComplaints),
             post(complaints::staff_step),
+        )
+        .page(Method::GET, "/monitoring", Requires(P::ReadStatistics), get(monitoring::dashboard))
+        .page(Method::GET, "/monitoring/live", Requires(P::ReadStatistics), get(monitoring::live))
+        .page(Method::GET, "/monitoring/officers", Requires(P::ReadStatistics), get(monitoring::officers))
+        .page(
+            Method::GET,
+            "/monitoring/officers/{login}",
+            Requires(P::ReadStatistics),
+            get(monitoring::officer),
+        )
+        .page(
+            Method::POST,
+            "/monitoring/officers/{login}/comments",
+            Requires(P::AppraiseOfficers),
+            post(monitoring::comment),
+        )
+        .page(Method::GET, "/monitoring/reports", Requires(P::ReadStatistics), get(monitoring::reports))
+        .page(
+            Method::GET,
+            "/monitoring/reports/download",
+            Requires(P::ReadStatistics),
+            get(monitoring::report_download),
+        )
+        .page(Method::GET, "/monitoring/index", Requires(P::ReadStatistics), get(monitoring::index))
+        .page(
+            Method::POST,
+            "/monitoring/index/compute",
+            Requires(P::ManageMonitoring),
+            post(monitoring::compute),
+        )
+        .page(
+            Method::POST,
+            "/monitoring/index/training",
+            Requires(P::ManageMonitoring),
+            post(monitoring::training),
         )
         .page(Method::GET, "/track", Public, get(cases::track_form))
         .page(Method::POST, "/track", Public, post(cases::track))

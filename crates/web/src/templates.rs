@@ -28,7 +28,7 @@ impl Default for Templates {
 }
 
 /// Every template, by name. Tests read these to check each `t("…")` key exists.
-pub const SOURCES: [(&str, &str); 58] = [
+pub const SOURCES: [(&str, &str); 65] = [
     ("base.html", include_str!("../templates/base.html")),
     ("errors.html", include_str!("../templates/errors.html")),
     ("home.html", include_str!("../templates/home.html")),
@@ -77,6 +77,13 @@ pub const SOURCES: [(&str, &str); 58] = [
     ("booking_confirm.html", include_str!("../templates/booking_confirm.html")),
     ("booking_view.html", include_str!("../templates/booking_view.html")),
     ("dev_mailbox.html", include_str!("../templates/dev_mailbox.html")),
+    ("monitoring.html", include_str!("../templates/monitoring.html")),
+    ("monitoring_figures.html", include_str!("../templates/monitoring_figures.html")),
+    ("monitoring_live.html", include_str!("../templates/monitoring_live.html")),
+    ("appraisals.html", include_str!("../templates/appraisals.html")),
+    ("appraisal.html", include_str!("../templates/appraisal.html")),
+    ("reports.html", include_str!("../templates/reports.html")),
+    ("asan_index.html", include_str!("../templates/asan_index.html")),
     ("application_fields.html", include_str!("../templates/application_fields.html")),
     ("track.html", include_str!("../templates/track.html")),
     ("bill.html", include_str!("../templates/bill.html")),
@@ -240,6 +247,9 @@ fn navigation(caller: &Caller, here: &str) -> Vec<serde_json::Value> {
         if allowed(Permission::ReadPayments) {
             items.push(("nav-reconciliation", "/staff/reconciliation"));
         }
+        if allowed(Permission::ReadStatistics) {
+            items.push(("nav-monitoring", "/monitoring"));
+        }
         items.push(("nav-password", "/account/password"));
     } else {
         items.push(("nav-home", "/"));
@@ -341,7 +351,15 @@ mod tests {
                 ["centre", "mobile_bus", "home_service", "online", "call_centre"]
                     .map(|c| format!("channel-{c}")),
             )
-            .chain(["state", "service", "both"].map(|w| format!("waives-{w}")));
+            .chain(["state", "service", "both"].map(|w| format!("waives-{w}")))
+            .chain(["info_desk", "kiosk", "appointment"].map(|o| format!("origin-{o}")))
+            .chain(
+                ["volume", "speed", "satisfaction", "complaints", "no_shows", "deadlines", "audit"]
+                    .map(|c| format!("appraisal-component-{c}")),
+            )
+            .chain(onestop_domain::monitoring::index::PARAMETERS.map(|p| format!("index-param-{p}")))
+            .chain(onestop_domain::monitoring::index::PARAMETERS.map(|p| format!("index-explain-{p}")))
+            .chain(["month", "quarter", "year"].map(|k| format!("report-title-{k}")));
         for key in dynamic {
             for lang in LANGUAGES {
                 assert!(catalog.has(lang, &key), "{lang} lacks {key}");
@@ -365,6 +383,7 @@ mod tests {
             include_str!("pages/audit.rs"),
             include_str!("pages/registry_admin.rs"),
             include_str!("pages/queue.rs"),
+            include_str!("pages/monitoring.rs"),
             include_str!("screens.rs"),
             include_str!("templates.rs"),
         ];

@@ -7,6 +7,7 @@ pub mod complaints;
 pub mod feedback;
 pub mod ideas;
 pub mod me;
+pub mod monitoring;
 pub mod payments;
 pub mod queue;
 pub mod registry;

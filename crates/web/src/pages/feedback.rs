@@ -194,15 +194,57 @@ pub async fn transparency(
         q.by = None;
     }
     let view = ratings::satisfaction(&state, &caller, locale.lang, &q).await?;
+    let network = network_figures(&state, locale.lang, &view.from, &view.to).await?;
+    let index = crate::monitoring::index::view(&state, locale.lang, None).await?;
     let view: Value = serde_json::to_value(&view).map_err(|_| ApiError::internal())?;
     let page = state.templates.page(
         &locale,
         &caller,
         "transparency.html",
-        json!({ "view": view, "crumbs": [
-            { "key": "nav-home", "href": "/" },
-            { "key": "transparency-title", "href": "/transparency" },
-        ]}),
+        json!({
+            "view": view,
+            "network": network,
+            "index": {
+                "quarter": index.quarter,
+                "stored": index.stored,
+                "providers": index.providers,
+                "services": index.services.iter().take(10).collect::<Vec<_>>(),
+            },
+            "crumbs": [
+                { "key": "nav-home", "href": "/" },
+                { "key": "transparency-title", "href": "/transparency" },
+            ],
+        }),
     )?;
     Ok(page.into_response())
+}
+
+/// The network's totals and each centre's waits over `[from, to]`, for the public page: no
+/// officer and no personal data.
+async fn network_figures(state: &AppState, lang: &str, from: &str, to: &str) -> Result<Value, ApiError> {
+    use crate::monitoring::stats::{FigureRow, grouped, name_of};
+    use onestop_domain::monitoring::{Cuboid, Filter, GroupBy};
+    let (Ok(from), Ok(to)) = (from.parse::<jiff::civil::Date>(), to.parse::<jiff::civil::Date>()) else {
+        return Ok(Value::Null);
+    };
+    let loaded = state.registry.require(state.store.as_ref()).await?;
+    let c = &loaded.catalogue;
+    let all = Filter::default();
+    let total = grouped(state, c, Cuboid::Flow, GroupBy::Total, (from, to), &all).await?;
+    let centres = grouped(state, c, Cuboid::Flow, GroupBy::Centre, (from, to), &all).await?;
+    let clock = |s: Option<i64>| crate::monitoring::clock_text(s);
+    let row = |r: FigureRow| {
+        json!({
+            "name": r.name, "visits": r.visits, "served": r.served,
+            "wait_p50": clock(r.wait_p50_secs), "wait_p90": clock(r.wait_p90_secs),
+        })
+    };
+    let empty = onestop_domain::monitoring::Tally::default();
+    Ok(json!({
+        "total": row(FigureRow::of("", String::new(), total.get("").unwrap_or(&empty))),
+        "centres": centres
+            .iter()
+            .map(|(k, t)| row(FigureRow::of(k, name_of(c, lang, GroupBy::Centre, k), t)))
+            .collect::<Vec<_>>(),
+    }))
 }

@@ -8,6 +8,7 @@ pub mod complaints;
 pub mod feedback;
 pub mod home;
 pub mod ideas;
+pub mod monitoring;
 pub mod queue;
 pub mod registry;
 pub mod registry_admin;
