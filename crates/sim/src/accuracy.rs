@@ -16,8 +16,8 @@ use crate::rng::Rng;
 pub enum Predictor {
     /// onestop as the server runs it (mean service time estimated from recent history).
     Onestop,
-    /// onestop's formula with the true mean service time.
-    OnestopTrueMean,
+    /// onestop's formula with the true mean service time, patience and no-show cost.
+    OnestopTrueModel,
     /// People ahead × average handling time ÷ open windows.
     Naive,
     /// ZMS's `waitingTimeEstimate`.
@@ -32,7 +32,7 @@ impl Predictor {
         let p = &visit.predicted;
         match self {
             Predictor::Onestop => p.onestop,
-            Predictor::OnestopTrueMean => p.onestop_true_mean,
+            Predictor::OnestopTrueModel => p.onestop_true_model,
             Predictor::Naive => p.naive,
             Predictor::Zms => p.zms,
             Predictor::ZmsMiddle => p.zms.zip(p.zms_optimistic).map(|(hi, lo)| (hi + lo) / 2.0),
@@ -128,8 +128,8 @@ pub struct MmsAccuracy {
     pub delayed_share: f64,
     /// RMSE ÷ mean wait of delayed visitors, with the true mean service time.
     pub relative_error: Estimate,
-    /// The same with the server's estimate of the mean service time (trimmed mean of the last
-    /// 50 service times).
+    /// The same with the server's estimate of the mean service time (from the last 50 service
+    /// times, `onestop_domain::queue::predict::mean_service_time`).
     pub relative_error_estimated_mean: Estimate,
     /// Mean wait of delayed visitors, seconds (compare Erlang C's `1/(sμ − λ)`).
     pub mean_delayed_wait: f64,
@@ -163,7 +163,7 @@ pub fn mms(windows: usize, load: f64, arrivals: u64, warmup: u64, batches: usize
             return;
         }
         let which = (((index - warmup) / per_batch) as usize).min(batch.len() - 1);
-        for (k, p) in [Predictor::OnestopTrueMean, Predictor::Onestop].into_iter().enumerate() {
+        for (k, p) in [Predictor::OnestopTrueModel, Predictor::Onestop].into_iter().enumerate() {
             if let Some(predicted) = p.of(v) {
                 whole[k].add(predicted, wait);
                 batch[which][k].add(predicted, wait);
@@ -195,8 +195,8 @@ pub fn mms(windows: usize, load: f64, arrivals: u64, warmup: u64, batches: usize
 pub struct Comparison {
     /// onestop as the server runs it.
     pub onestop: ErrorSums,
-    /// onestop with the true mean service time.
-    pub onestop_true_mean: ErrorSums,
+    /// onestop with the true mean service time, patience and no-show cost.
+    pub onestop_true_model: ErrorSums,
     /// The naive estimate.
     pub naive: ErrorSums,
     /// ZMS's estimate.
@@ -208,10 +208,16 @@ pub struct Comparison {
 impl Comparison {
     /// Scores `visit` if its holder was there when called and every predictor predicted.
     pub fn add(&mut self, visit: &Visit) {
-        let Some(wait) = visit.wait() else { return };
+        if let Some(wait) = visit.wait() {
+            self.add_wait(visit, wait);
+        }
+    }
+
+    /// Scores `visit`'s predictions against `wait`, if every predictor predicted.
+    pub fn add_wait(&mut self, visit: &Visit, wait: f64) {
         let all = [
             Predictor::Onestop,
-            Predictor::OnestopTrueMean,
+            Predictor::OnestopTrueModel,
             Predictor::Naive,
             Predictor::Zms,
             Predictor::ZmsMiddle,
@@ -219,7 +225,7 @@ impl Comparison {
         .map(|p| p.of(visit));
         let [Some(a), Some(b), Some(c), Some(d), Some(e)] = all else { return };
         self.onestop.add(a, wait);
-        self.onestop_true_mean.add(b, wait);
+        self.onestop_true_model.add(b, wait);
         self.naive.add(c, wait);
         self.zms.add(d, wait);
         self.zms_middle.add(e, wait);

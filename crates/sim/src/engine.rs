@@ -4,23 +4,29 @@
 //! The engine keeps the waiting tickets as the server's rules see them —
 //! [`Candidate`]s — and asks the same functions the server asks:
 //! [`next_ticket`] when a window calls, and, when a ticket is issued,
-//! [`people_ahead`] and [`predict_wait`] with the mean service time of
-//! [`mean_service_time`] over the service's recent service times, the open windows serving the
-//! service and the busy ones among them, as `onestop_domain::queue::stats::CentreDay` does for the
-//! server (appointments not yet checked in are not passed, as the server does not). Beside that
-//! prediction it records the same formula with the true mean service time and two baselines (see
-//! [`Predictions`]).
+//! [`line_ahead`] and [`predict_wait`] with the [`ServiceModel`] of the service's recent calls
+//! (the last [`Scenario::history`] of them, as the server's store keeps them: each call's wait
+//! and its service time, or the window's time on a no-show), the open windows serving the service
+//! and the busy ones among them, as `onestop_domain::queue::stats::CentreDay` does for the server
+//! (appointments not yet checked in are not passed, as the server does not). Beside that
+//! prediction it records the same formula with the true mean service time and patience, and two
+//! baselines (see [`Predictions`]).
 //!
 //! A visitor who gives up leaves silently, as in a real hall: the ticket stays in line, is
 //! called in its turn, and costs the window [`Scenario::no_show_secs`] (call, recall, no-show).
-//! The predictor counts such tickets among the people ahead, because the server cannot know.
+//! The server cannot know who has left; the predictor discounts each person ahead by the chance
+//! that they have, estimated from the no-shows among the recent calls.
 
 use std::cmp::Ordering;
 use std::collections::{BinaryHeap, HashMap};
 
+use onestop_domain::catalogue::ServiceCode;
+
 use jiff::{SignedDuration, Timestamp};
-use onestop_domain::queue::calling::{Candidate, WindowContext, next_ticket, people_ahead};
-use onestop_domain::queue::predict::{WaitContext, mean_service_time, predict_wait};
+use onestop_domain::queue::calling::{Candidate, WindowContext, line_ahead, next_ticket};
+use onestop_domain::queue::predict::{
+    Ahead, CallEnd, GiveUps, RecentCall, ServiceModel, WaitContext, predict_wait,
+};
 use onestop_domain::queue::ticket::{PriorityGroup, TicketId, WindowNumber};
 
 use crate::model::Scenario;
@@ -41,7 +47,7 @@ pub enum VisitOrigin {
 /// What was predicted when the ticket was issued (seconds; `None` with no open window).
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct Predictions {
-    /// People ahead in calling order ([`people_ahead`]).
+    /// People ahead in calling order ([`line_ahead`]).
     pub ahead: usize,
     /// Tickets of the same service waiting, in issue order (what a naive display counts).
     pub ahead_in_issue_order: usize,
@@ -49,11 +55,12 @@ pub struct Predictions {
     pub open_windows: usize,
     /// Of those, busy ones.
     pub busy_windows: usize,
-    /// onestop's prediction as the server makes it: [`predict_wait`] with
-    /// [`mean_service_time`] of the recent service times.
+    /// onestop's prediction as the server makes it: [`predict_wait`] with the
+    /// [`ServiceModel`] of the recent calls.
     pub onestop: Option<f64>,
-    /// The same with the true mean service time (the predictor alone, without the estimate).
-    pub onestop_true_mean: Option<f64>,
+    /// The same with the true mean service time, patience and no-show cost (the predictor alone,
+    /// without the estimates).
+    pub onestop_true_model: Option<f64>,
     /// The naive estimate: people ahead in issue order × the plain mean of the recent service
     /// times ÷ open windows.
     pub naive: Option<f64>,
@@ -93,6 +100,12 @@ impl Visit {
         if self.abandoned {
             return None;
         }
+        self.called.map(|c| c - self.arrived)
+    }
+
+    /// The wait from issue to call, whether or not the holder was still there: for one who had
+    /// left, the wait they would have had (their ticket was called in its turn).
+    pub fn wait_in_line(&self) -> Option<f64> {
         self.called.map(|c| c - self.arrived)
     }
 }
@@ -162,7 +175,8 @@ struct Win {
     services: Vec<usize>,
     signed_in: bool,
     closing: bool,
-    current: Option<(f64, Option<(usize, f64)>)>,
+    /// Busy since, and the call to add to its service's history when done.
+    current: Option<(f64, Option<(usize, RecentCall)>)>,
     open_since: f64,
 }
 
@@ -180,16 +194,41 @@ struct Engine<'a, 'r> {
     idle: Vec<usize>,
     waiting: Vec<Candidate>,
     pending: HashMap<i64, Pending>,
-    history: Vec<Vec<SignedDuration>>,
+    history: Vec<Vec<RecentCall>>,
     next_id: i64,
     walk_ins: u64,
     closed: bool,
     usage: Usage,
 }
 
-/// Runs `scenario` with `rng`, handing each visit to `sink` when it is called or the day closes
-/// on it; answers the windows' usage.
+/// The recent calls of each service, newest last: what the server's store keeps from one day to
+/// the next (the last [`Scenario::history`] per service).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct History {
+    calls: HashMap<ServiceCode, Vec<RecentCall>>,
+}
+
+impl History {
+    /// The recent calls of `service`, oldest first.
+    pub fn of(&self, service: &ServiceCode) -> &[RecentCall] {
+        self.calls.get(service).map_or(&[][..], |c| &c[..])
+    }
+}
+
+/// Runs `scenario` with `rng` from an empty history, handing each visit to `sink` when it is
+/// called or the day closes on it; answers the windows' usage.
 pub fn run(scenario: &Scenario, rng: &mut Rng, sink: &mut dyn FnMut(&Visit)) -> Usage {
+    run_after(scenario, rng, &mut History::default(), sink)
+}
+
+/// [`run`], the predictor starting from `history` (the days before), which the run brings up to
+/// date.
+pub fn run_after(
+    scenario: &Scenario,
+    rng: &mut Rng,
+    history: &mut History,
+    sink: &mut dyn FnMut(&Visit),
+) -> Usage {
     let windows = scenario
         .windows
         .iter()
@@ -221,7 +260,7 @@ pub fn run(scenario: &Scenario, rng: &mut Rng, sink: &mut dyn FnMut(&Visit)) -> 
         idle: Vec::new(),
         waiting: Vec::new(),
         pending: HashMap::new(),
-        history: vec![Vec::new(); scenario.services.len()],
+        history: scenario.services.iter().map(|s| history.of(&s.code).to_vec()).collect(),
         next_id: 1,
         walk_ins: 0,
         closed: false,
@@ -234,6 +273,9 @@ pub fn run(scenario: &Scenario, rng: &mut Rng, sink: &mut dyn FnMut(&Visit)) -> 
         engine.handle(at, event, sink);
     }
     engine.finish(now, sink);
+    for (spec, calls) in scenario.services.iter().zip(std::mem::take(&mut engine.history)) {
+        history.calls.insert(spec.code.clone(), calls);
+    }
     engine.usage
 }
 
@@ -304,9 +346,9 @@ impl Engine<'_, '_> {
             }
             Event::Done { window } => {
                 let busy_since = self.windows[window].current.take().map(|(since, finished)| {
-                    if let Some((service, secs)) = finished {
+                    if let Some((service, call)) = finished {
                         let history = &mut self.history[service];
-                        history.push(SignedDuration::from_millis((secs * 1000.0).round() as i64));
+                        history.push(call);
                         if history.len() > self.scenario.history {
                             history.remove(0);
                         }
@@ -408,15 +450,15 @@ impl Engine<'_, '_> {
         visit.called = Some(t);
         visit.window = Some(self.windows[window].context.number);
         visit.abandoned = p.gone;
-        let (busy_for, finished) = if p.gone {
-            (self.scenario.no_show_secs, None)
+        let (busy_for, end): (f64, fn(SignedDuration) -> CallEnd) = if p.gone {
+            (self.scenario.no_show_secs, CallEnd::NoShow)
         } else {
-            let secs = self.scenario.services[visit.service].time.sample(self.rng);
-            (secs, Some((visit.service, secs)))
+            (self.scenario.services[visit.service].time.sample(self.rng), CallEnd::Served)
         };
-        visit.served_secs = finished.map_or(0.0, |(_, s)| s);
+        let call = RecentCall { waited: Some(millis(t - visit.arrived)), end: end(millis(busy_for)) };
+        visit.served_secs = if p.gone { 0.0 } else { busy_for };
         sink(&visit);
-        self.windows[window].current = Some((t, finished));
+        self.windows[window].current = Some((t, Some((visit.service, call))));
         self.schedule(t + busy_for, Event::Done { window });
         true
     }
@@ -461,10 +503,13 @@ impl Engine<'_, '_> {
         let serving = |w: &&Win| w.signed_in && w.services.contains(&service);
         let open = self.windows.iter().filter(serving).count();
         let busy = self.windows.iter().filter(serving).filter(|w| w.current.is_some()).count();
-        let ahead = people_ahead(candidate, &self.waiting, now, &self.scenario.rules);
+        let line: Vec<Ahead> = line_ahead(candidate, &self.waiting, now, &self.scenario.rules)
+            .into_iter()
+            .map(|c| Ahead::waiting(now.duration_since(c.issued_at)))
+            .collect();
         let in_order = self.waiting.iter().filter(|c| c.service == spec.code).count();
         let recent = &self.history[service];
-        let estimate = mean_service_time(recent, spec.handling_minutes, self.scenario.min_samples).mean;
+        let model = ServiceModel::from_history(recent, spec.handling_minutes, self.scenario.min_samples);
         let context = WaitContext {
             busy_windows: busy,
             appointments: &[],
@@ -472,29 +517,45 @@ impl Engine<'_, '_> {
             now,
         };
         let secs = |d: SignedDuration| d.as_secs_f64();
-        let onestop = predict_wait(ahead, open, estimate, &context).wait.map(secs);
-        let true_mean = SignedDuration::from_secs_f64(spec.time.mean());
-        let onestop_true_mean = predict_wait(ahead, open, true_mean, &context).wait.map(secs);
-        // The baselines' "average handling time": the plain mean of the same recent times, or
-        // the catalogue's until there are enough.
-        let plain = if recent.len() >= self.scenario.min_samples.max(1) {
-            recent.iter().map(|d| d.as_secs_f64()).sum::<f64>() / recent.len() as f64
+        let onestop = predict_wait(&line, open, &model, &context).wait.map(secs);
+        let truth = ServiceModel {
+            mean: SignedDuration::from_secs_f64(spec.time.mean()),
+            give_ups: match self.scenario.patience {
+                Some(patience) => GiveUps {
+                    rate: 1.0 / patience,
+                    no_show_cost: millis(self.scenario.no_show_secs),
+                    ..GiveUps::NONE
+                },
+                None => GiveUps::NONE,
+            },
+        };
+        let onestop_true_model = predict_wait(&line, open, &truth, &context).wait.map(secs);
+        // The baselines' "average handling time": the plain mean of the same recent service
+        // times, or the catalogue's until there are enough.
+        let times: Vec<f64> = recent.iter().filter_map(RecentCall::service_time).map(secs).collect();
+        let plain = if times.len() >= self.scenario.min_samples.max(1) {
+            times.iter().sum::<f64>() / times.len() as f64
         } else {
             f64::from(spec.handling_minutes) * 60.0
         };
         let per_place = (open > 0).then(|| plain / open as f64);
         Predictions {
-            ahead,
+            ahead: line.len(),
             ahead_in_issue_order: in_order,
             open_windows: open,
             busy_windows: busy,
             onestop,
-            onestop_true_mean,
+            onestop_true_model,
             naive: per_place.map(|p| in_order as f64 * p),
             zms: per_place.map(|p| (in_order + 1) as f64 * p),
             zms_optimistic: per_place.map(|p| 0.8 * p * (in_order + 1).saturating_sub(open) as f64),
         }
     }
+}
+
+/// Seconds as a duration, to the millisecond.
+fn millis(secs: f64) -> SignedDuration {
+    SignedDuration::from_millis((secs * 1000.0).round() as i64)
 }
 
 #[cfg(test)]
@@ -624,5 +685,45 @@ mod tests {
         let gone = visits.iter().filter(|v| v.abandoned).count();
         assert!(gone > 800, "{gone}");
         assert!(visits.iter().filter(|v| v.abandoned).all(|v| v.served_secs == 0.0));
+    }
+
+    #[test]
+    fn the_history_keeps_each_call_and_carries_to_the_next_day() {
+        let mut scenario = Scenario::mms(2, 1.5, 600.0, 400);
+        scenario.patience = Some(600.0);
+        scenario.no_show_secs = 45.0;
+        let mut history = History::default();
+        let mut visits = Vec::new();
+        run_after(&scenario, &mut Rng::seeded(8), &mut history, &mut |v| visits.push(v.clone()));
+        let code = &scenario.services[0].code;
+        let calls = history.of(code);
+        assert_eq!(calls.len(), scenario.history);
+        // The calls that ended last, in the order they ended, with their waits and how they
+        // ended.
+        let end = |v: &Visit| v.called.unwrap() + if v.abandoned { 45.0 } else { v.served_secs };
+        let mut by_end: Vec<&Visit> = visits.iter().filter(|v| v.called.is_some()).collect();
+        by_end.sort_by(|a, b| end(a).total_cmp(&end(b)));
+        let want: Vec<RecentCall> = by_end[by_end.len() - scenario.history..]
+            .iter()
+            .map(|v| RecentCall {
+                waited: Some(millis(v.called.unwrap() - v.arrived)),
+                end: if v.abandoned {
+                    CallEnd::NoShow(millis(45.0))
+                } else {
+                    CallEnd::Served(millis(v.served_secs))
+                },
+            })
+            .collect();
+        assert_eq!(calls, &want[..]);
+        assert!(calls.iter().any(|c| matches!(c.end, CallEnd::NoShow(_))));
+        // The next day's first visitor is predicted with that history: its give-ups.
+        let model = ServiceModel::from_history(calls, 10, scenario.min_samples);
+        assert!(model.give_ups.rate > 0.0 && model.give_ups.no_show_cost == millis(45.0), "{model:?}");
+        let mut next = Vec::new();
+        run_after(&scenario, &mut Rng::seeded(9), &mut history, &mut |v| next.push(v.clone()));
+        assert_eq!(history.of(code).len(), scenario.history);
+        let fresh = collect(&scenario, 9).0;
+        let predicted = |visits: &[Visit]| visits.iter().map(|v| v.predicted.onestop).collect::<Vec<_>>();
+        assert_ne!(predicted(&next), predicted(&fresh));
     }
 }

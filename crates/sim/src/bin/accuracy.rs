@@ -5,7 +5,10 @@
 //!   √(1 − ρ), each run doubled until the 95 % confidence half-width (batch means) is under a
 //!   quarter of the ±5 % band's width.
 //! - `day`: a realistic day of a centre (plan file) with priorities, appointments and visitors
-//!   giving up: onestop's error against the naive estimate and ZMS's.
+//!   giving up: onestop's error against the naive estimate and ZMS's. The simulated days run in a
+//!   row, each service's recent calls carried over as the server's store keeps them, after an
+//!   unscored day; `--fresh` starts every day with no history instead. `--score-leavers` also
+//!   scores the visitors who left, on the wait they would have had (their ticket's call).
 //! - `mmc`: the mean wait of an M/M/c queue over independent replications, for the cross-check
 //!   with the ciw simulator (`crates/sim/ciw/crosscheck.py`).
 
@@ -13,7 +16,7 @@ use std::process::ExitCode;
 
 use onestop_domain::staffing::{ErlangC, Load};
 use onestop_sim::accuracy::{self, ErrorSums, batch_estimate};
-use onestop_sim::engine::run;
+use onestop_sim::engine::{History, run, run_after};
 use onestop_sim::model::Scenario;
 use onestop_sim::plan::{self, PlanFile};
 use onestop_sim::rng::Rng;
@@ -97,24 +100,41 @@ fn day(args: &[String]) -> Result<(), String> {
     let mut all = accuracy::Comparison::default();
     let mut delayed = accuracy::Comparison::default();
     let mut per_day = Vec::new();
+    // The server's store keeps each service's recent calls from one day to the next: the days are
+    // run in a row, after an unscored day before the first, unless --fresh.
+    let fresh = args.iter().any(|a| a == "--fresh");
+    // Visitors who left are scored too, on the wait they would have had (a diagnostic).
+    let leavers = args.iter().any(|a| a == "--score-leavers");
+    let mut history = History::default();
+    if !fresh {
+        let seed = plan.seed().wrapping_sub(1);
+        let d = plan::day(&catalogue, &centre, date, &plan, seed).map_err(|e| e.to_string())?;
+        run_after(&d.scenario, &mut Rng::seeded(seed), &mut history, &mut |_| {});
+    }
     let (mut tickets, mut gave_up, mut appointments, mut priority) = (0u64, 0u64, 0u64, 0u64);
     for k in 0..days {
         let seed = plan.seed() + k;
         let d = plan::day(&catalogue, &centre, date, &plan, seed).map_err(|e| e.to_string())?;
         let mut today = accuracy::Comparison::default();
-        run(&d.scenario, &mut Rng::seeded(seed), &mut |v| {
+        run_after(&d.scenario, &mut Rng::seeded(seed), &mut history, &mut |v| {
             tickets += 1;
             gave_up += u64::from(v.abandoned);
             appointments +=
                 u64::from(matches!(v.origin, onestop_sim::engine::VisitOrigin::Appointment { .. }));
             priority += u64::from(v.priority);
-            all.add(v);
-            today.add(v);
-            if v.wait().is_some_and(|w| w > 0.0) {
-                delayed.add(v);
+            let wait = if leavers { v.wait_in_line() } else { v.wait() };
+            if let Some(wait) = wait {
+                all.add_wait(v, wait);
+                today.add_wait(v, wait);
+                if wait > 0.0 {
+                    delayed.add_wait(v, wait);
+                }
             }
         });
         per_day.push(today);
+        if fresh {
+            history = History::default();
+        }
     }
     let ratio_ci = |f: fn(&accuracy::Comparison) -> f64, whole: f64| {
         let per: Vec<f64> = per_day.iter().map(f).collect();
@@ -123,10 +143,21 @@ fn day(args: &[String]) -> Result<(), String> {
     let naive = ratio_ci(|c| c.ratio_to_naive(), all.ratio_to_naive());
     let zms = ratio_ci(|c| c.ratio_to_zms(), all.ratio_to_zms());
     println!(
-        "{centre} on {date}, {days} simulated days: {tickets} tickets ({:.1} % appointments, {:.1} % priority, {:.1} % gave up silently)\n",
+        "{centre} on {date}, {days} simulated days: {tickets} tickets ({:.1} % appointments, {:.1} % priority, {:.1} % gave up silently)",
         100.0 * appointments as f64 / tickets as f64,
         100.0 * priority as f64 / tickets as f64,
         100.0 * gave_up as f64 / tickets as f64
+    );
+    if leavers {
+        println!("scored: every ticket called, those who had left on the wait they would have had");
+    }
+    println!(
+        "{}\n",
+        if fresh {
+            "history: every day starts with none (the catalogue's handling times until 10 calls)"
+        } else {
+            "history: each service's recent calls carried from day to day, after an unscored day before"
+        }
     );
     let line = |name: &str, e: &ErrorSums, d: &ErrorSums| {
         println!(
@@ -140,7 +171,7 @@ fn day(args: &[String]) -> Result<(), String> {
     println!("| predictor | RMSE, min (all called) | bias, min | RMSE, min (delayed) | bias, min |");
     println!("|---|---:|---:|---:|---:|");
     line("onestop (as the server)", &all.onestop, &delayed.onestop);
-    line("onestop, true mean service time", &all.onestop_true_mean, &delayed.onestop_true_mean);
+    line("onestop, true service time and patience", &all.onestop_true_model, &delayed.onestop_true_model);
     line("naive: ahead × AHT ÷ windows", &all.naive, &delayed.naive);
     line("ZMS estimate: (position + 1) × AHT ÷ workstations", &all.zms, &delayed.zms);
     line("ZMS range middle (0.8×–1.0×)", &all.zms_middle, &delayed.zms_middle);
@@ -153,9 +184,9 @@ fn day(args: &[String]) -> Result<(), String> {
     println!("onestop ÷ naive RMSE: {:.3} ± {:.3} (target ≤ 0.8)", naive.value, naive.half_width);
     println!("onestop ÷ ZMS RMSE:   {:.3} ± {:.3}", zms.value, zms.half_width);
     println!(
-        "onestop ÷ ZMS range middle: {:.3}; onestop with the true mean ÷ naive: {:.3}",
+        "onestop ÷ ZMS range middle: {:.3}; onestop with the true model ÷ naive: {:.3}",
         all.onestop.rmse() / all.zms_middle.rmse(),
-        all.onestop_true_mean.rmse() / all.naive.rmse()
+        all.onestop_true_model.rmse() / all.naive.rmse()
     );
     Ok(())
 }

@@ -7,8 +7,9 @@
 //!   tickets), and for the hour now at least the windows with an officer signed in.
 //! - **Demand**: the day's tickets per service and hour when the day has enough of them (30),
 //!   else the assumed profile (`staffing::typical_arrivals`), said so on the page.
-//! - **Service time**: the same estimate the wait predictor uses (the trimmed mean of the last
-//!   50 service times, else the catalogue's handling time).
+//! - **Service time**: the same estimate the wait predictor uses (the mean of the service times
+//!   among the last 50 calls, those beyond ten medians left out, else the catalogue's handling
+//!   time).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -195,10 +196,13 @@ pub async fn page(
                             assumed
                         };
                         let handling = c.service(service.as_str()).map_or(10, |s| s.handling_minutes);
-                        let recent =
-                            times.iter().find(|t| t.service == service).map_or(&[][..], |t| &t.recent[..]);
+                        let recent = times
+                            .iter()
+                            .find(|t| t.service == service)
+                            .map(|t| t.service_times())
+                            .unwrap_or_default();
                         let mean =
-                            mean_service_time(recent, handling, DEFAULT_MIN_SAMPLES).mean.as_secs_f64();
+                            mean_service_time(&recent, handling, DEFAULT_MIN_SAMPLES).mean.as_secs_f64();
                         arrivals += demand;
                         weighted += demand * mean;
                     }
