@@ -80,7 +80,7 @@ before(async () => {
   tokens.tablet = token(['--kind', 'tablet', '--centre', CENTRE, '--window', '1']);
   for (const tk of Object.values(tokens)) assert.match(tk, /^ost_/);
 
-  server = spawn(bin, ['demo', '--database-url', DB, '--listen', '127.0.0.1:0', '--log-format', 'json'], {
+  server = spawn(bin, ['demo', '--no-drive', '--database-url', DB, '--listen', '127.0.0.1:0', '--log-format', 'json'], {
     cwd: work, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...SERVER_ENV },
   });
   base = await new Promise((ok, fail) => {

@@ -45,7 +45,7 @@ before(async () => {
     assert.equal(added.status, 0, added.stderr);
   }
   // The demo: the real ASAN catalogue behind the public pages.
-  server = spawn(bin, ['demo', '--database-url', DB, '--listen', '127.0.0.1:0', '--log-format', 'json'], { cwd: work, stdio: ['ignore', 'ignore', 'pipe'] });
+  server = spawn(bin, ['demo', '--no-drive', '--database-url', DB, '--listen', '127.0.0.1:0', '--log-format', 'json'], { cwd: work, stdio: ['ignore', 'ignore', 'pipe'] });
   base = await new Promise((ok, fail) => {
     const lines = createInterface({ input: server.stderr });
     lines.on('line', (line) => {
@@ -145,6 +145,7 @@ for (const lang of LANGUAGES) {
       const expected = ['/staff'];
       if (['agency_admin', 'officer'].includes(role)) expected.push('/staff/window');
       if (['agency_admin', 'centre_manager', 'info_desk'].includes(role)) expected.push('/staff/desk');
+      if (['agency_admin', 'centre_manager'].includes(role)) expected.push('/staff/staffing');
       if (['agency_admin', 'centre_manager'].includes(role)) expected.push('/admin/staff');
       if (['agency_admin', 'monitoring_analyst'].includes(role)) expected.push('/admin/audit');
       if (role === 'agency_admin') expected.push('/admin/registry');
@@ -159,6 +160,7 @@ for (const lang of LANGUAGES) {
       if (['agency_admin', 'centre_manager', 'monitoring_analyst'].includes(role)) expected.push('/monitoring');
       expected.push('/account/password');
       assert.deepEqual(links, expected, `navigation of ${role}`);
+      if (role === 'agency_admin') links.push('/staff/centres/BAKU-1/staffing');
       if (role === 'agency_admin') {
         links.push('/admin/registry/services/MIA-ID-CARD', '/admin/registry/centres/BAKU-1', '/admin/registry/providers/MIA');
       }

@@ -51,7 +51,7 @@ before(async () => {
   tokens.tablet = token(['--kind', 'tablet', '--centre', 'BAKU-1', '--window', '1']);
   for (const t of Object.values(tokens)) assert.match(t, /^ost_/);
 
-  server = spawn(bin, ['demo', '--database-url', DB, '--listen', '127.0.0.1:0', '--log-format', 'json'], { cwd: work, stdio: ['ignore', 'ignore', 'pipe'] });
+  server = spawn(bin, ['demo', '--no-drive', '--database-url', DB, '--listen', '127.0.0.1:0', '--log-format', 'json'], { cwd: work, stdio: ['ignore', 'ignore', 'pipe'] });
   base = await new Promise((ok, fail) => {
     const lines = createInterface({ input: server.stderr });
     lines.on('line', (line) => {

@@ -153,6 +153,7 @@ impl Role {
                 self,
                 Role::AgencyAdmin | Role::CentreManager | Role::BankTeller | Role::MonitoringAnalyst
             ),
+            P::PlanStaffing => matches!(self, Role::AgencyAdmin | Role::CentreManager),
         }
     }
 }
@@ -428,6 +429,8 @@ pub enum Permission {
     ExecuteRefund,
     /// Read bills, refunds and the daily reconciliation of a centre.
     ReadPayments,
+    /// See a centre's recommended staffing against its current one: centre managers.
+    PlanStaffing,
 }
 
 /// Who is asking.

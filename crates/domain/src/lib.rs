@@ -21,5 +21,6 @@ pub mod payments;
 pub mod pii;
 pub mod queue;
 pub mod session;
+pub mod staffing;
 pub mod throttle;
 pub mod token;

@@ -245,6 +245,18 @@ pub async fn ensure_demo_catalogue(store: &dyn Store) -> Result<Option<String>, 
     catalogue_import(store, DEMO_CATALOGUE, "asan-demo.yaml").await.map(Some)
 }
 
+/// The registry in force, parsed; `None` before any import.
+pub async fn catalogue_in_force(
+    store: &dyn Store,
+) -> Result<Option<onestop_domain::catalogue::Catalogue>, String> {
+    let Some(current) = store.current_catalogue().await.map_err(|e| e.to_string())? else {
+        return Ok(None);
+    };
+    parse_catalogue(&current.body)
+        .map(Some)
+        .map_err(|errors| format!("the stored catalogue does not parse: {errors}"))
+}
+
 /// The registry in force in the catalogue file format.
 pub async fn catalogue_export(store: &dyn Store) -> Result<String, String> {
     let current = store

@@ -5,7 +5,7 @@
 use clap::{Parser, Subcommand};
 use onestop_server::config::{self, Config, Flags, LogFormat};
 use onestop_server::db::{self, Open};
-use onestop_server::{admin, audit_key, serve, telemetry};
+use onestop_server::{admin, audit_key, demo_driver, serve, simulate, telemetry};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -33,11 +33,21 @@ enum Command {
         #[arg(long, value_name = "ADDR")]
         listen: Option<String>,
     },
-    /// Run the server with the demo network (on ./data/demo.db unless a database is configured).
+    /// Run the server with the demo network (on ./data/demo.db unless a database is configured),
+    /// driven live by simulated citizens and officers.
     Demo {
         /// The address to listen on (default 127.0.0.1:8080).
         #[arg(long, value_name = "ADDR")]
         listen: Option<String>,
+        /// Serve the demo network without the simulated citizens and officers.
+        #[arg(long)]
+        no_drive: bool,
+        /// The centre the simulated people visit.
+        #[arg(long, value_name = "CODE", default_value = "BAKU-1")]
+        drive_centre: String,
+        /// How much faster than life services go (30: a 15-minute service takes 30 seconds).
+        #[arg(long, value_name = "FACTOR", default_value_t = 30.0)]
+        drive_speed: f64,
     },
     /// Create the database if needed and apply pending migrations, then exit.
     Migrate,
@@ -77,6 +87,27 @@ enum Command {
         /// The file to write (default: standard output).
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
+    },
+    /// Simulate a centre's day: waits and utilisation per hour, service and window group.
+    Simulate {
+        /// The centre's code, e.g. BAKU-1.
+        #[arg(long, value_name = "CODE")]
+        centre: String,
+        /// The date (YYYY-MM-DD): its weekday, opening hours and holidays.
+        #[arg(long, value_name = "DATE")]
+        date: String,
+        /// A plan file (TOML: demand, service times, windows open per hour; see the README).
+        #[arg(long, value_name = "FILE")]
+        plan: Option<PathBuf>,
+        /// A catalogue file to read the centre from instead of the database's registry.
+        #[arg(long, value_name = "FILE")]
+        catalogue: Option<PathBuf>,
+        /// Days to simulate (overrides the plan's `days`).
+        #[arg(long)]
+        days: Option<u64>,
+        /// Also recommend windows per hour for the plan's target, as plan-file entries.
+        #[arg(long)]
+        recommend: bool,
     },
     /// Check and sign the audit trail.
     Audit {
@@ -211,7 +242,7 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> Result<(), Failure> {
     let listen = match &cli.command {
-        Command::Serve { listen } | Command::Demo { listen } => listen.clone(),
+        Command::Serve { listen } | Command::Demo { listen, .. } => listen.clone(),
         _ => None,
     };
     let flags = Flags { listen, database_url: cli.database_url.clone(), log_format: cli.log_format };
@@ -219,6 +250,17 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Config::load(cli.config.as_deref(), std::env::vars(), &flags).map_err(|e| e.to_string())?;
     if matches!(cli.command, Command::Demo { .. }) && config.database.url == config::DEFAULT_DATABASE_URL {
         config.database.url = config::DEMO_DATABASE_URL.into();
+    }
+    if let Command::Simulate { centre, date, plan, catalogue, days, recommend } = &cli.command
+        && let Some(file) = catalogue
+    {
+        // A catalogue file needs no database.
+        let text =
+            std::fs::read_to_string(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+        let parsed = onestop_domain::catalogue::parse_catalogue(&text)
+            .map_err(|e| format!("{} is not a valid catalogue: {e}", file.display()))?;
+        print!("{}", simulate::run(&parsed, centre, date, plan.as_deref(), *days, *recommend)?);
+        return Ok(());
     }
     if let Command::Config { action: ConfigAction::Print } = cli.command {
         print!("{}", config.redacted_toml());
@@ -237,7 +279,39 @@ fn run(cli: Cli) -> Result<(), Failure> {
                     tracing::info!("demo: {imported}");
                 }
                 let listener = serve::bind(&config).await?;
-                Ok(serve::run(&config, listener, store, serve::shutdown_signal()).await?)
+                let driver = match &cli.command {
+                    Command::Demo { no_drive: false, drive_centre, drive_speed, .. } => {
+                        let addr = listener.local_addr().map_err(|e| e.to_string())?;
+                        let host = if addr.ip().is_unspecified() {
+                            "127.0.0.1".to_owned()
+                        } else {
+                            addr.ip().to_string()
+                        };
+                        let base = if addr.is_ipv6() && !addr.ip().is_unspecified() {
+                            format!("http://[{host}]:{}", addr.port())
+                        } else {
+                            format!("http://{host}:{}", addr.port())
+                        };
+                        let settings = demo_driver::DemoSettings {
+                            centre: drive_centre.clone(),
+                            speed: *drive_speed,
+                            ..demo_driver::DemoSettings::default()
+                        };
+                        Some(demo_driver::Handle::start_when_ready(
+                            std::sync::Arc::clone(&store),
+                            base,
+                            settings,
+                        ))
+                    }
+                    _ => None,
+                };
+                let shutdown = async move {
+                    serve::shutdown_signal().await;
+                    if let Some(driver) = driver {
+                        driver.stop().await;
+                    }
+                };
+                Ok(serve::run(&config, listener, store, shutdown).await?)
             }
             Command::Migrate => {
                 let store =
@@ -365,6 +439,27 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 };
                 store.close().await;
                 println!("{}", result?);
+                Ok(())
+            }
+            Command::Simulate { centre, date, plan, days, recommend, .. } => {
+                // The registry in force, else (no database, or nothing imported) the demo network.
+                let stored = match db::open(&config.database, Open::Existing).await {
+                    Ok(store) => {
+                        let catalogue = admin::catalogue_in_force(store.as_ref()).await;
+                        store.close().await;
+                        catalogue?
+                    }
+                    Err(_) => None,
+                };
+                let catalogue = match stored {
+                    Some(c) => c,
+                    None => {
+                        eprintln!("note: no registry in the database; simulating the demo network");
+                        onestop_domain::catalogue::parse_catalogue(admin::DEMO_CATALOGUE)
+                            .map_err(|e| format!("the demo catalogue does not parse: {e}"))?
+                    }
+                };
+                print!("{}", simulate::run(&catalogue, &centre, &date, plan.as_deref(), days, recommend)?);
                 Ok(())
             }
             Command::ImportCatalogue { file } => {

@@ -211,6 +211,8 @@ const TABLE: &[(&str, &str, Who)] = &[
     ("GET", "/complaints/{reference}", Who::Public),
     ("POST", "/complaints/{reference}/reopen", Who::Public),
     ("GET", "/staff/complaints", Who::Only(COMPLAINT_READERS)),
+    ("GET", "/staff/staffing", Who::Only(MANAGERS)),
+    ("GET", "/staff/centres/{code}/staffing", Who::Only(MANAGERS)),
     ("GET", "/staff/complaints/new", Who::Only(COMPLAINT_REGISTRARS)),
     ("POST", "/staff/complaints/new", Who::Only(COMPLAINT_REGISTRARS)),
     ("GET", "/staff/complaints/{reference}", Who::Only(COMPLAINT_READERS)),
@@ -385,6 +387,7 @@ async fn call(app: &TestApp, session: Option<&Session>, method: &str, path: &str
     } else if path.starts_with("/admin/registry/centres/")
         || path.starts_with("/api/v1/centres/")
         || path.starts_with("/centres/")
+        || path.starts_with("/staff/centres/")
     {
         path.replace("{code}", "BAKU-1")
     } else {

@@ -26,6 +26,7 @@ on_both_databases!(
     a_parked_ticket_returns_to_its_window_and_a_transfer_keeps_the_number,
     the_day_closes_and_the_counts_reconcile,
     a_retried_issue_with_its_idempotency_key_gets_the_same_ticket,
+    no_shows_in_the_history_shorten_the_predicted_wait,
 );
 
 const CENTRE: &str = "BAKU-1";
@@ -755,5 +756,71 @@ async fn a_retried_issue_with_its_idempotency_key_gets_the_same_ticket(db: &Test
     // Without a key, each request is a ticket of its own.
     assert_eq!(kiosk_issue(&app, &kiosk, SERVICE).await.status(), 201);
     assert_eq!(app.audit("ticket.issue").await.len(), 3);
+    app.stop().await;
+}
+
+/// The published wait counts each person ahead by the chance that they are still there, from the
+/// no-shows among the service's recent calls as the store keeps them
+/// (`onestop_domain::queue::predict`).
+async fn no_shows_in_the_history_shorten_the_predicted_wait(db: &TestDb) {
+    use onestop_domain::queue::predict::{
+        Ahead, CallEnd, DEFAULT_MIN_SAMPLES, RecentCall, ServiceModel, WaitContext, predict_wait,
+    };
+    use onestop_domain::queue::stats::minutes_up;
+    let mins = SignedDuration::from_mins;
+    let app = app_with(db, DEMO_CATALOGUE).await;
+    let kiosk = device(&app, "kiosk", None).await;
+    let anna = officer(&app, "anna").await;
+    sign_in_window(&app, &anna, 3).await;
+    // Fifteen calls, each after a 4-minute wait: ten served for 4 minutes, five no-shows marked
+    // after a minute.
+    let mut history = Vec::new();
+    for k in 0..15 {
+        let id = issued(&app, &kiosk).await["id"].as_i64().unwrap();
+        app.advance(mins(4));
+        ok(window_post(&app, &anna, 3, "call-next", json!({})).await).await;
+        if k % 3 == 2 {
+            app.advance(mins(1));
+            ok(window_post(&app, &anna, 3, "no-show", json!({"ticket": id})).await).await;
+            history.push(RecentCall { waited: Some(mins(4)), end: CallEnd::NoShow(mins(1)) });
+        } else {
+            ok(window_post(&app, &anna, 3, "start", json!({"ticket": id})).await).await;
+            app.advance(mins(4));
+            ok(window_post(&app, &anna, 3, "finish", json!({"ticket": id, "outcome": "served"})).await).await;
+            history.push(RecentCall { waited: Some(mins(4)), end: CallEnd::Served(mins(4)) });
+        }
+    }
+    let model = ServiceModel::from_history(&history, 15, DEFAULT_MIN_SAMPLES);
+    // Five left over 10 · 4 + 5 · 2 minutes at risk: a mean patience of 10 minutes.
+    assert_eq!(model.mean, mins(4));
+    assert!((model.give_ups.rate - 1.0 / 600.0).abs() < 1e-12, "{model:?}");
+
+    // One being served at window 3; then two waiting, issued 5 minutes apart.
+    let serving = issued(&app, &kiosk).await["id"].as_i64().unwrap();
+    ok(window_post(&app, &anna, 3, "call-next", json!({})).await).await;
+    ok(window_post(&app, &anna, 3, "start", json!({"ticket": serving})).await).await;
+    issued(&app, &kiosk).await;
+    app.advance(mins(5));
+    let second = issued(&app, &kiosk).await["id"].as_i64().unwrap();
+    app.advance(mins(5));
+    let now = "2026-11-28T09:00:00Z".parse::<jiff::Timestamp>().unwrap() + mins(15 * 4 + 10 * 4 + 5 + 10);
+    let context = WaitContext { busy_windows: 1, appointments: &[], grace: mins(10), now };
+    let expect = |ahead: &[Ahead]| minutes_up(predict_wait(ahead, 1, &model, &context).wait.unwrap());
+
+    // The second has the first ahead, waiting 10 minutes so far: called after 4 more, there with
+    // chance exp(−14/10) = 0.25, so 4 + 0.25 · 4 + 0.75 · 1 minutes, not two full services.
+    let ticket = ok(app.get(&format!("/api/v1/tickets/{second}")).await).await;
+    assert_eq!(ticket["people_ahead"], 1);
+    let minutes = expect(&[Ahead::waiting(mins(10))]);
+    assert_eq!(ticket["predicted_wait_minutes"], minutes);
+    assert_eq!(minutes, 6);
+    // A newcomer has both ahead.
+    let stats = ok(app.get(&format!("/api/v1/centres/{CENTRE}/queue")).await).await;
+    let id_card = stats["services"].as_array().unwrap().iter().find(|s| s["service"] == SERVICE).unwrap();
+    let minutes = expect(&[Ahead::waiting(mins(10)), Ahead::waiting(mins(5))]);
+    assert_eq!(id_card["predicted_wait_minutes"], minutes);
+    assert!(minutes < 12, "three full services would be 12 minutes: {minutes}");
+    let compare = ok(app.get(&format!("/api/v1/services/{SERVICE}/queues")).await).await;
+    assert_eq!(compare["centres"][0]["predicted_wait_minutes"], minutes);
     app.stop().await;
 }

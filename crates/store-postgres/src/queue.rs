@@ -453,26 +453,31 @@ pub(crate) async fn start_listener(
     Ok(())
 }
 
-/// Keeps the service duration of a ticket that just finished served or not served, and prunes its
-/// service's history at the centre to the newest [`SERVICE_TIME_HISTORY`].
+/// A row of `recent_service_times` as [`ServiceTimes::group`] reads it.
+fn call_row(r: &sqlx::postgres::PgRow) -> onestop_store::queue::CallRow {
+    (r.get("service"), r.get("duration_ms"), r.get("no_show"), r.get("waited_ms"))
+}
+
+/// Keeps the call of a ticket that just finished served, not served or as a no-show
+/// ([`ServiceTimes::row_of`]), and prunes its service's history at the centre to the newest
+/// [`SERVICE_TIME_HISTORY`].
 async fn record_service_time(
     conn: &mut PgConnection,
     ticket: &Ticket,
     now: Timestamp,
 ) -> Result<(), StoreError> {
-    if !matches!(ticket.outcome(), Some(Outcome::Served | Outcome::NotServed { .. })) {
-        return Ok(());
-    }
-    let Some(duration) = ticket.service_time() else { return Ok(()) };
+    let Some((duration_ms, no_show, waited_ms)) = ServiceTimes::row_of(ticket) else { return Ok(()) };
     sqlx::query(
-        "INSERT INTO recent_service_times (ticket_id, centre, service, finished_at, duration_ms)
-         VALUES ($1, $2, $3, $4, $5)",
+        "INSERT INTO recent_service_times (ticket_id, centre, service, finished_at, duration_ms, no_show, waited_ms)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(ticket.id.0)
     .bind(ticket.centre.as_str())
     .bind(ticket.service.as_str())
     .bind(ts(now))
-    .bind(i64::try_from(duration.as_millis()).unwrap_or(i64::MAX))
+    .bind(duration_ms)
+    .bind(no_show)
+    .bind(waited_ms)
     .execute(&mut *conn)
     .await
     .map_err(db)?;
@@ -690,8 +695,8 @@ impl QueueStore for PgStore {
     ) -> Result<Vec<ServiceTimes>, StoreError> {
         if let Some(service) = only {
             let rows = sqlx::query(
-                "SELECT service, duration_ms FROM recent_service_times WHERE centre = $1 AND service = $2
-                 ORDER BY finished_at DESC, ticket_id DESC LIMIT $3",
+                "SELECT service, duration_ms, no_show, waited_ms FROM recent_service_times
+                 WHERE centre = $1 AND service = $2 ORDER BY finished_at DESC, ticket_id DESC LIMIT $3",
             )
             .bind(centre.as_str())
             .bind(service.as_str())
@@ -699,11 +704,11 @@ impl QueueStore for PgStore {
             .fetch_all(&self.pool)
             .await
             .map_err(db)?;
-            return Ok(ServiceTimes::group(rows.iter().map(|r| (r.get("service"), r.get("duration_ms")))));
+            return Ok(ServiceTimes::group(rows.iter().map(call_row)));
         }
         let rows = sqlx::query(
-            "SELECT service, duration_ms FROM (
-                 SELECT service, duration_ms, finished_at, ticket_id, ROW_NUMBER() OVER (
+            "SELECT service, duration_ms, no_show, waited_ms FROM (
+                 SELECT service, duration_ms, no_show, waited_ms, finished_at, ticket_id, ROW_NUMBER() OVER (
                      PARTITION BY service ORDER BY finished_at DESC, ticket_id DESC) AS rn
                  FROM recent_service_times WHERE centre = $1
              ) r WHERE rn <= $2 ORDER BY service, finished_at DESC, ticket_id DESC",
@@ -713,7 +718,7 @@ impl QueueStore for PgStore {
         .fetch_all(&self.pool)
         .await
         .map_err(db)?;
-        Ok(ServiceTimes::group(rows.iter().map(|r| (r.get("service"), r.get("duration_ms")))))
+        Ok(ServiceTimes::group(rows.iter().map(call_row)))
     }
 
     async fn close_day(

@@ -360,23 +360,23 @@ fn event(
     .map(|_| ())
 }
 
-/// Keeps the service duration of a ticket that just finished served or not served, and prunes its
-/// service's history at the centre to the newest [`SERVICE_TIME_HISTORY`].
+/// Keeps the call of a ticket that just finished served, not served or as a no-show
+/// ([`ServiceTimes::row_of`]), and prunes its service's history at the centre to the newest
+/// [`SERVICE_TIME_HISTORY`].
 fn record_service_time(conn: &Connection, ticket: &Ticket, now: Timestamp) -> Result<(), StoreError> {
-    if !matches!(ticket.outcome(), Some(Outcome::Served | Outcome::NotServed { .. })) {
-        return Ok(());
-    }
-    let Some(duration) = ticket.service_time() else { return Ok(()) };
+    let Some((duration_ms, no_show, waited_ms)) = ServiceTimes::row_of(ticket) else { return Ok(()) };
     exec(
         conn,
-        "INSERT INTO recent_service_times (ticket_id, centre, service, finished_at, duration_ms)
-         VALUES (?, ?, ?, ?, ?)",
+        "INSERT INTO recent_service_times (ticket_id, centre, service, finished_at, duration_ms, no_show, waited_ms)
+         VALUES (?, ?, ?, ?, ?, ?, ?)",
         params![
             ticket.id.0,
             ticket.centre.as_str(),
             ticket.service.as_str(),
             ts(now),
-            i64::try_from(duration.as_millis()).unwrap_or(i64::MAX),
+            duration_ms,
+            no_show,
+            waited_ms
         ],
     )?;
     exec(
@@ -739,14 +739,21 @@ impl QueueStore for SqliteStore {
         limit: u32,
     ) -> Result<Vec<ServiceTimes>, StoreError> {
         let limit = i64::from(limit.min(SERVICE_TIME_HISTORY));
-        let duration = |row: &Row| Ok((col::<String>(row, "service")?, col::<i64>(row, "duration_ms")?));
+        let duration = |row: &Row| {
+            Ok((
+                col::<String>(row, "service")?,
+                col::<i64>(row, "duration_ms")?,
+                col::<bool>(row, "no_show")?,
+                col::<Option<i64>>(row, "waited_ms")?,
+            ))
+        };
         if let Some(service) = only {
             // One service: the newest entries of the covering index, nothing else.
             let rows = self.engine.read(|conn| {
                 all(
                     conn,
-                    "SELECT service, duration_ms FROM recent_service_times WHERE centre = ? AND service = ?
-                     ORDER BY finished_at DESC, ticket_id DESC LIMIT ?",
+                    "SELECT service, duration_ms, no_show, waited_ms FROM recent_service_times
+                     WHERE centre = ? AND service = ? ORDER BY finished_at DESC, ticket_id DESC LIMIT ?",
                     params![centre.as_str(), service.as_str(), limit],
                     duration,
                 )
@@ -756,9 +763,9 @@ impl QueueStore for SqliteStore {
         let rows = self.engine.read(|conn| {
             all(
                 conn,
-                "SELECT service, duration_ms FROM (
-                         SELECT service, duration_ms, finished_at, ticket_id, ROW_NUMBER() OVER (
-                             PARTITION BY service ORDER BY finished_at DESC, ticket_id DESC) AS rn
+                "SELECT service, duration_ms, no_show, waited_ms FROM (
+                         SELECT service, duration_ms, no_show, waited_ms, finished_at, ticket_id, ROW_NUMBER()
+                             OVER (PARTITION BY service ORDER BY finished_at DESC, ticket_id DESC) AS rn
                          FROM recent_service_times WHERE centre = ?
                      ) WHERE rn <= ? ORDER BY service, finished_at DESC, ticket_id DESC",
                 params![centre.as_str(), limit],

@@ -10,6 +10,7 @@ use onestop_domain::idempotency::{Claim, IdempotencyKey, RequestFingerprint, Sto
 use onestop_domain::identity::{DeviceKind, Role, Scope};
 use onestop_domain::pii::{Fin, Phone};
 use onestop_domain::queue::calling::{CallRule, CallingRules, WindowContext};
+use onestop_domain::queue::predict::{CallEnd, RecentCall};
 use onestop_domain::queue::ticket::{
     Action, ActionName, Origin, Outcome as TicketOutcome, ParkReason, PriorityGroup, QueueError,
     ServiceResult, StateName, TicketId, TicketRules, TicketState, TransferTarget, WindowNumber,
@@ -18,8 +19,8 @@ use onestop_domain::session::SessionTimes;
 use onestop_domain::throttle::Throttle;
 use onestop_store::dump::DumpError;
 use onestop_store::queue::{
-    ActError, Acted, Called, EventKind, Holder, NewTicket, QueueEvent, SERVICE_TIME_HISTORY, TicketRecord,
-    WindowSession,
+    ActError, Acted, Called, EventKind, Holder, NewTicket, QueueEvent, SERVICE_TIME_HISTORY, ServiceTimes,
+    TicketRecord, WindowSession,
 };
 use onestop_store::{AuditFilter, NewSession, NewStaff, Store, StoreError};
 use std::path::Path;
@@ -1274,12 +1275,22 @@ pub async fn closing_the_day_reconciles(db: &TestDb) {
     assert_eq!(audited.len(), 2);
     assert_eq!(audited[1].event.record.as_deref(), Some("queue:BAKU-1:2026-11-30"));
 
-    // Served 10:02–10:03 (1 min) and 10:05–10:06 (1 min, not served): newest first. The
-    // transferred and the parked ones did not finish a service.
+    // Served 10:02–10:03 (1 min, called after 61 min), 10:05–10:06 (1 min, not served, called
+    // after 64) and the no-show called 10:07, marked 10:08 (after 67): newest first. The
+    // transferred and the parked ones did not end a call.
     let times = store.service_times(&centre(BAKU), None, 10).await.unwrap();
     assert_eq!(times.len(), 1);
     assert_eq!(times[0].service.as_str(), ID_CARD);
-    assert_eq!(times[0].recent, [SignedDuration::from_mins(1), SignedDuration::from_mins(1)]);
+    let m = SignedDuration::from_mins;
+    assert_eq!(
+        times[0].recent,
+        [
+            RecentCall { waited: Some(m(67)), end: CallEnd::NoShow(m(1)) },
+            RecentCall { waited: Some(m(64)), end: CallEnd::Served(m(1)) },
+            RecentCall { waited: Some(m(61)), end: CallEnd::Served(m(1)) },
+        ]
+    );
+    assert_eq!(times[0].service_times(), [m(1), m(1)]);
     assert_eq!(store.service_times(&centre(BAKU), None, 1).await.unwrap()[0].recent.len(), 1);
     assert!(store.service_times(&centre("GANJA-1"), None, 10).await.unwrap().is_empty());
 }
@@ -1299,7 +1310,7 @@ pub async fn service_times_keep_a_bounded_history(db: &TestDb) {
     }
     let times = store.service_times(&centre(BAKU), None, 1000).await.unwrap();
     assert_eq!(times.len(), 1);
-    let kept: Vec<i64> = times[0].recent.iter().map(|d| d.as_secs()).collect();
+    let kept: Vec<i64> = times[0].service_times().iter().map(|d| d.as_secs()).collect();
     let newest: Vec<i64> = (6..=i64::from(total)).rev().collect();
     assert_eq!(kept, newest, "the newest {SERVICE_TIME_HISTORY}, newest first");
 }
@@ -1331,14 +1342,82 @@ pub async fn service_times_are_the_newest_first(db: &TestDb) {
     act(&store, id, Some(5), Action::Finish { result: ServiceResult::Served }, now).await.unwrap();
 
     let times = store.service_times(&centre(BAKU), None, 2).await.unwrap();
-    let got: Vec<_> = times.iter().map(|t| (t.service.as_str(), t.recent.clone())).collect();
+    let got: Vec<_> = times.iter().map(|t| (t.service.as_str(), t.service_times())).collect();
     let m = SignedDuration::from_mins;
     assert_eq!(got, [(ID_CARD, vec![m(7), m(5)]), (PASSPORT, vec![m(6)])]);
     // One service's alone.
     let passport = onestop_domain::catalogue::ServiceCode::new(PASSPORT);
     let times = store.service_times(&centre(BAKU), Some(&passport), 2).await.unwrap();
-    let got: Vec<_> = times.iter().map(|t| (t.service.as_str(), t.recent.clone())).collect();
+    let got: Vec<_> = times.iter().map(|t| (t.service.as_str(), t.service_times())).collect();
     assert_eq!(got, [(PASSPORT, vec![m(6)])]);
+}
+
+/// The recent calls keep the no-shows beside the services, each with its wait before the first
+/// call, and count towards the same bound; a transfer's follow-on ticket has no wait of its own.
+pub async fn recent_calls_keep_no_shows_and_waits(db: &TestDb) {
+    let store = db.store().await;
+    let w = window(5, &[ID_CARD, PASSPORT]);
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        ids.push(store.issue_ticket(id_card(), clock(9, 0), event("ticket.issue")).await.unwrap().ticket.id);
+    }
+    // Served: called 9:10, served 9:11–9:16.
+    assert_eq!(call(&store, &w, clock(9, 10)).await.unwrap().ticket.ticket.id, ids[0]);
+    act(&store, ids[0], Some(5), Action::Start, clock(9, 11)).await.unwrap();
+    act(&store, ids[0], Some(5), Action::Finish { result: ServiceResult::Served }, clock(9, 16))
+        .await
+        .unwrap();
+    // Gone: called 9:20, recalled 9:21, marked a no-show 9:23.
+    assert_eq!(call(&store, &w, clock(9, 20)).await.unwrap().ticket.ticket.id, ids[1]);
+    act(&store, ids[1], Some(5), Action::Recall, clock(9, 21)).await.unwrap();
+    act(&store, ids[1], Some(5), Action::NoShow, clock(9, 23)).await.unwrap();
+    // Sent on to the passport service at 9:27; the follow-on is served 9:31–9:33.
+    assert_eq!(call(&store, &w, clock(9, 25)).await.unwrap().ticket.ticket.id, ids[2]);
+    act(&store, ids[2], Some(5), Action::Start, clock(9, 26)).await.unwrap();
+    let to = TransferTarget::Service(ServiceCode::new(PASSPORT));
+    let follow =
+        act(&store, ids[2], Some(5), Action::Transfer { to }, clock(9, 27)).await.unwrap().follow_on.unwrap();
+    assert_eq!(call(&store, &w, clock(9, 30)).await.unwrap().ticket.ticket.id, follow.ticket.id);
+    act(&store, follow.ticket.id, Some(5), Action::Start, clock(9, 31)).await.unwrap();
+    act(&store, follow.ticket.id, Some(5), Action::Finish { result: ServiceResult::Served }, clock(9, 33))
+        .await
+        .unwrap();
+
+    let m = SignedDuration::from_mins;
+    let id_calls = vec![
+        RecentCall { waited: Some(m(20)), end: CallEnd::NoShow(m(3)) },
+        RecentCall { waited: Some(m(10)), end: CallEnd::Served(m(5)) },
+    ];
+    let passport_calls = vec![RecentCall { waited: None, end: CallEnd::Served(m(2)) }];
+    let times = store.service_times(&centre(BAKU), None, 10).await.unwrap();
+    let got: Vec<_> = times.iter().map(|t| (t.service.as_str(), t.recent.clone())).collect();
+    assert_eq!(got, [(ID_CARD, id_calls.clone()), (PASSPORT, passport_calls)]);
+    let id_card_code = ServiceCode::new(ID_CARD);
+    let one = store.service_times(&centre(BAKU), Some(&id_card_code), 10).await.unwrap();
+    assert_eq!(one, [ServiceTimes { service: id_card_code.clone(), recent: id_calls.clone() }]);
+    let newest = store.service_times(&centre(BAKU), Some(&id_card_code), 1).await.unwrap();
+    assert_eq!(newest[0].recent, id_calls[..1]);
+    assert_eq!(one[0].service_times(), [m(5)]);
+
+    // No-shows count towards the bound of the history: after SERVICE_TIME_HISTORY more no-shows,
+    // the service times have gone.
+    let mut now = clock(10, 0);
+    for _ in 0..SERVICE_TIME_HISTORY {
+        let id = store.issue_ticket(id_card(), now, event("ticket.issue")).await.unwrap().ticket.id;
+        now += SignedDuration::from_secs(1);
+        call(&store, &w, now).await.unwrap();
+        now += SignedDuration::from_secs(1);
+        act(&store, id, Some(5), Action::NoShow, now).await.unwrap();
+    }
+    let kept = store.service_times(&centre(BAKU), Some(&id_card_code), 1000).await.unwrap();
+    assert_eq!(kept[0].recent.len(), usize::try_from(SERVICE_TIME_HISTORY).unwrap());
+    let one_second = SignedDuration::from_secs(1);
+    assert!(
+        kept[0]
+            .recent
+            .iter()
+            .all(|c| *c == RecentCall { waited: Some(one_second), end: CallEnd::NoShow(one_second) })
+    );
 }
 
 /// The log is read from a position, per centre, in pages.

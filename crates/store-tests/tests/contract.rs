@@ -33,6 +33,7 @@ onestop_store_tests::contract_tests!(
     closing_the_day_reconciles,
     service_times_are_the_newest_first,
     service_times_keep_a_bounded_history,
+    recent_calls_keep_no_shows_and_waits,
     queue_events_resume_after_a_position,
     queue_changes_are_signalled,
     windows_are_held_by_one_officer_at_a_time,

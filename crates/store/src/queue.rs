@@ -16,6 +16,7 @@ use onestop_domain::audit::AuditEvent;
 use onestop_domain::catalogue::{CentreCode, GroupCode, ServiceCode};
 use onestop_domain::pii::Fin;
 use onestop_domain::queue::calling::{CallRule, WindowContext};
+use onestop_domain::queue::predict::{CallEnd, RecentCall};
 use onestop_domain::queue::ticket::{
     Action, ActionName, Origin, Outcome, PriorityGroup, QueueError, Ticket, TicketId, TicketRules,
     TicketState, TransferTarget, WindowNumber,
@@ -241,27 +242,54 @@ pub struct DayClosed {
     pub by_outcome: Vec<(String, u32)>,
 }
 
-/// Recent service times of a service at a centre, for the wait prediction.
+/// The recent calls of a service at a centre, for the wait prediction: service times, and the
+/// no-shows with their waits.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServiceTimes {
     /// The service.
     pub service: ServiceCode,
-    /// The most recent finished services' durations, newest first.
-    pub recent: Vec<SignedDuration>,
+    /// The most recent calls that ended (served, not served or no-show), newest first.
+    pub recent: Vec<RecentCall>,
 }
 
+/// A row of the recent calls as the backends store it: service, duration in ms (of the service,
+/// or of the call until the no-show), whether it was a no-show, and the wait before the first
+/// call in ms (`None` when not a wait in this line).
+pub type CallRow = (String, i64, bool, Option<i64>);
+
 impl ServiceTimes {
-    /// Groups `(service, duration in ms)` rows ordered by service and then newest first.
-    pub fn group(rows: impl Iterator<Item = (String, i64)>) -> Vec<ServiceTimes> {
+    /// Groups rows ordered by service and then newest first.
+    pub fn group(rows: impl Iterator<Item = CallRow>) -> Vec<ServiceTimes> {
         let mut out: Vec<ServiceTimes> = Vec::new();
-        for (service, ms) in rows {
+        for (service, ms, no_show, waited) in rows {
             let duration = SignedDuration::from_millis(ms);
+            let call = RecentCall {
+                waited: waited.map(SignedDuration::from_millis),
+                end: if no_show { CallEnd::NoShow(duration) } else { CallEnd::Served(duration) },
+            };
             match out.last_mut() {
-                Some(last) if last.service == *service.as_str() => last.recent.push(duration),
-                _ => out.push(ServiceTimes { service: ServiceCode::new(service), recent: vec![duration] }),
+                Some(last) if last.service == *service.as_str() => last.recent.push(call),
+                _ => out.push(ServiceTimes { service: ServiceCode::new(service), recent: vec![call] }),
             }
         }
         out
+    }
+
+    /// The service times among the recent calls (no-shows left out), newest first.
+    pub fn service_times(&self) -> Vec<SignedDuration> {
+        self.recent.iter().filter_map(RecentCall::service_time).collect()
+    }
+
+    /// The row stored for a ticket that just finished, if it makes a call for its service's
+    /// history ([`RecentCall::of`]): duration in ms, no-show, wait in ms.
+    pub fn row_of(ticket: &Ticket) -> Option<(i64, bool, Option<i64>)> {
+        let call = RecentCall::of(ticket)?;
+        let ms = |d: SignedDuration| i64::try_from(d.as_millis()).unwrap_or(i64::MAX);
+        let (duration, no_show) = match call.end {
+            CallEnd::Served(d) => (d, false),
+            CallEnd::NoShow(d) => (d, true),
+        };
+        Some((ms(duration), no_show, call.waited.map(ms)))
     }
 }
 
@@ -346,7 +374,7 @@ pub fn to_micros(at: Timestamp) -> Timestamp {
     Timestamp::from_microsecond(at.as_microsecond()).unwrap_or(at)
 }
 
-/// How many of the newest service durations of each service at a centre are kept for
+/// How many of the newest calls of each service at a centre are kept for
 /// [`QueueStore::service_times`].
 pub const SERVICE_TIME_HISTORY: u32 = 100;
 
@@ -423,10 +451,11 @@ pub trait QueueStore: Send + Sync {
     /// need, read in time proportional to the queue, not to the day.
     async fn open_tickets(&self, centre: &CentreCode, day: Date) -> Result<Vec<TicketRecord>, StoreError>;
 
-    /// The durations of up to `limit` (at most [`SERVICE_TIME_HISTORY`]) most recent finished
-    /// services (served or not served) of each service at `centre` — or of the `only` one —
-    /// newest first. Storage keeps them as services finish, so this reads a bounded history however
-    /// long the centre has run.
+    /// Up to `limit` (at most [`SERVICE_TIME_HISTORY`]) most recent calls that ended of each
+    /// service at `centre` — or of the `only` one — newest first: served or not served with the
+    /// service time, no-shows with the time from the call to the no-show, each with its wait
+    /// before the first call ([`RecentCall::of`]). Storage keeps them as tickets finish, so this
+    /// reads a bounded history however long the centre has run.
     async fn service_times(
         &self,
         centre: &CentreCode,

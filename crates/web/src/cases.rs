@@ -11,7 +11,7 @@ use crate::AppState;
 use crate::acquirer::{Acquirer, Sandbox};
 use crate::auth::{Caller, random_bytes};
 use crate::complaints::clockwork;
-use crate::i18n::{format_date, format_money};
+use crate::i18n::{format_date, format_datetime, format_money};
 use crate::problem::ApiError;
 use axum::http::StatusCode;
 use fluent_bundle::FluentValue;
@@ -122,6 +122,8 @@ pub struct BillView {
 pub struct ActionView {
     /// When.
     pub at: String,
+    /// When, written for people in the country's time zone.
+    pub at_text: String,
     /// The action.
     pub action: String,
     /// The state after it.
@@ -159,10 +161,14 @@ pub struct ApplicationView {
     pub accepted_at: String,
     /// The legal deadline.
     pub deadline_on: String,
+    /// The legal deadline, written for people in the caller's language.
+    pub deadline_text: String,
     /// Whether the legal deadline is breached.
     pub breached: bool,
     /// The day the document was ready or handed over.
     pub done_on: Option<String>,
+    /// That day, written for people.
+    pub done_text: Option<String>,
     /// The documents received.
     pub documents: Vec<String>,
     /// What the applicant should do or bring now, in their language.
@@ -261,9 +267,11 @@ pub(crate) fn denied(denial: Denial) -> ApiError {
 pub fn case_error(error: CaseError) -> ApiError {
     match error {
         CaseError::NotFound(what) => ApiError::not_found(format!("there is no {what}")),
-        CaseError::Step(StepError::UnknownAction { .. } | StepError::Needs(Need::Reason)) => {
-            let field = if matches!(error_need(&error), Some(Need::Reason)) { "reason" } else { "action" };
-            ApiError::unprocessable(field, error.to_string())
+        CaseError::Step(StepError::Needs(Need::Reason)) => {
+            ApiError::unprocessable("reason", error.to_string())
+        }
+        CaseError::Step(StepError::UnknownAction { .. }) => {
+            ApiError::unprocessable("action", error.to_string())
         }
         CaseError::Step(StepError::Role { .. }) => ApiError::new(StatusCode::FORBIDDEN, error.to_string()),
         CaseError::Step(_) => ApiError::conflict(error.to_string()),
@@ -281,15 +289,7 @@ pub fn case_error(error: CaseError) -> ApiError {
     }
 }
 
-fn error_need(error: &CaseError) -> Option<Need> {
-    match error {
-        CaseError::Step(StepError::Needs(need)) => Some(*need),
-        _ => None,
-    }
-}
-
-pub(crate) fn money(state: &AppState, c: &Catalogue, lang: &str, minor: i64) -> String {
-    let _ = state;
+pub(crate) fn money(c: &Catalogue, lang: &str, minor: i64) -> String {
     format_money(lang, minor, &c.country.currency.code, u32::from(c.country.currency.minor_units))
 }
 
@@ -304,7 +304,7 @@ pub fn state_text(state: &AppState, lang: &str, name: &str) -> String {
     }
 }
 
-pub(crate) fn bill_view(state: &AppState, c: &Catalogue, lang: &str, b: &BillRecord) -> BillView {
+pub(crate) fn bill_view(c: &Catalogue, lang: &str, b: &BillRecord) -> BillView {
     let status = if b.cancelled_at.is_some() {
         "cancelled"
     } else if b.total == 0 {
@@ -324,9 +324,9 @@ pub(crate) fn bill_view(state: &AppState, c: &Catalogue, lang: &str, b: &BillRec
         service_fee: b.service_fee,
         total: b.total,
         currency: b.currency.clone(),
-        total_text: money(state, c, lang, b.total),
-        state_fee_text: money(state, c, lang, b.state_fee),
-        service_fee_text: money(state, c, lang, b.service_fee),
+        total_text: money(c, lang, b.total),
+        state_fee_text: money(c, lang, b.state_fee),
+        service_fee_text: money(c, lang, b.service_fee),
         waivers: b
             .waivers
             .iter()
@@ -404,6 +404,8 @@ pub fn view(
     staff: bool,
 ) -> ApplicationView {
     let fallback = c.country.default_language();
+    let zone =
+        jiff::tz::TimeZone::get(&c.country.time_zone).unwrap_or_else(|_| crate::templates::default_zone());
     let service_name =
         c.service(&a.service).map_or_else(|| a.service.clone(), |s| s.name.get_or(lang, fallback).to_owned());
     let workflow = state.cases.workflows.named(&a.workflow);
@@ -421,7 +423,7 @@ pub fn view(
         workflow.is_some_and(|w| delivery_states(w).contains(&a.state)) && a.delivery_address.is_none();
     let mut args: Vec<(&str, FluentValue<'_>)> = vec![("tracking", a.tracking.clone().into())];
     if let Some(b) = a.bills.iter().find(|b| b.due() > 0) {
-        args.push(("amount", money(state, c, lang, b.due()).into()));
+        args.push(("amount", money(c, lang, b.due()).into()));
         args.push(("reference", b.reference.clone().into()));
     }
     ApplicationView {
@@ -437,8 +439,10 @@ pub fn view(
         overdue: overdue(a.state_due_on, today),
         accepted_at: a.accepted_at.to_string(),
         deadline_on: a.deadline_on.to_string(),
+        deadline_text: format_date(lang, a.deadline_on),
         breached: breached(a.deadline_on, a.done_on, rejected, today),
         done_on: a.done_on.map(|d| d.to_string()),
+        done_text: a.done_on.map(|d| format_date(lang, d)),
         documents: a.documents.clone(),
         next_step: state.templates.catalog.text(lang, next_step_key(a), &args),
         delivery_address: if staff { a.delivery_address.clone() } else { None },
@@ -448,12 +452,13 @@ pub fn view(
         actions,
         ticket: a.ticket.map(|t| t.0),
         applicant_name: if staff { a.applicant_name.clone() } else { None },
-        bills: a.bills.iter().map(|b| bill_view(state, c, lang, b)).collect(),
+        bills: a.bills.iter().map(|b| bill_view(c, lang, b)).collect(),
         history: a
             .history
             .iter()
             .map(|h| ActionView {
                 at: h.at.to_string(),
+                at_text: format_datetime(lang, h.at, &zone),
                 action: h.action.clone(),
                 state: h.to_state.clone(),
                 reason: h.reason.clone(),
@@ -474,7 +479,7 @@ fn status_notice(state: &AppState, c: &Catalogue, a: &Notice<'_>, to_state: &str
         ("link", format!("{}track?tracking={}", state.public_url, a.tracking).into()),
     ];
     if let Some((amount, reference)) = &a.due {
-        args.push(("amount", money(state, c, lang, *amount).into()));
+        args.push(("amount", money(c, lang, *amount).into()));
         args.push(("reference", reference.clone().into()));
     }
     let kind = if a.due.is_some() { "billed" } else { "status" };

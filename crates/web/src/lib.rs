@@ -205,7 +205,7 @@ fn table() -> Table {
     use onestop_domain::identity::Permission as P;
     use pages::{
         account, audit, booking, cases, complaints, feedback, home, ideas, monitoring, queue, registry,
-        registry_admin, staff, surveys,
+        registry_admin, staff, staffing, surveys,
     };
     Table::new(OpenApiRouter::with_openapi(ApiDoc::openapi()))
         .api(Public, routes!(health::healthz))
@@ -345,6 +345,8 @@ fn table() -> Table {
         .page(Method::GET, "/screens/window", Requires(P::WatchQueue), get(screens::window))
         .page(Method::GET, "/staff/window", Requires(P::ServeAtWindow), get(queue::officer))
         .page(Method::GET, "/staff/desk", Requires(P::IssueTicket), get(queue::desk))
+        .page(Method::GET, "/staff/staffing", Requires(P::PlanStaffing), get(staffing::pick))
+        .page(Method::GET, "/staff/centres/{code}/staffing", Requires(P::PlanStaffing), get(staffing::page))
         .page(Method::GET, "/screens/feedback", Requires(P::RateService), get(feedback::tablet))
         .page(Method::GET, "/centres/{code}/exit-poll", Public, get(feedback::exit_poll_form))
         .page(Method::POST, "/centres/{code}/exit-poll", Public, post(feedback::exit_poll))

@@ -231,13 +231,13 @@ pub struct CardRequest {
     pub cvc: String,
 }
 
-fn refund_view(state: &AppState, c: &Catalogue, lang: &str, r: &RefundRecord) -> RefundView {
+fn refund_view(c: &Catalogue, lang: &str, r: &RefundRecord) -> RefundView {
     RefundView {
         id: r.id,
         bill: r.bill.clone(),
         centre: r.centre.clone(),
         amount: r.amount,
-        amount_text: money(state, c, lang, r.amount),
+        amount_text: money(c, lang, r.amount),
         reason: r.reason.as_str().into(),
         note: r.note.clone(),
         state: r.state.as_str().into(),
@@ -263,7 +263,7 @@ async fn bill_of(state: &AppState, reference: &str) -> Result<BillRecord, ApiErr
 pub async fn bill(state: &AppState, lang: &str, reference: &str) -> Result<BillView, ApiError> {
     let b = bill_of(state, reference).await?;
     let loaded = state.registry.require(state.store.as_ref()).await?;
-    Ok(bill_view(state, &loaded.catalogue, lang, &b))
+    Ok(bill_view(&loaded.catalogue, lang, &b))
 }
 
 /// The bill's QR code (its payment reference) as SVG.
@@ -304,14 +304,13 @@ async fn unpark_after_payment(state: &AppState, caller: &Caller, tracking: &str)
     }
 }
 
-fn payment_notice(state: &AppState, c: &Catalogue, a: Option<&ApplicationRecord>) -> Option<Message> {
+fn payment_notice(state: &AppState, a: Option<&ApplicationRecord>) -> Option<Message> {
     let a = a?;
     let to = recipient(a.contact_email.as_deref(), a.contact_phone.as_deref())?;
     let args: Vec<(&str, FluentValue<'_>)> = vec![
         ("tracking", a.tracking.clone().into()),
         ("link", format!("{}track?tracking={}", state.public_url, a.tracking).into()),
     ];
-    let _ = c;
     Some(state.templates.catalog.message(
         &a.lang,
         ("case", "paid"),
@@ -359,7 +358,7 @@ pub async fn pay(
         centre: b.centre.clone(),
         taken_by,
         on_day: today,
-        message: payment_notice(state, c, a.as_ref()),
+        message: payment_notice(state, a.as_ref()),
     };
     let audit = caller.event(
         now,
@@ -368,7 +367,7 @@ pub async fn pay(
     );
     let paid = state.store.pay_bill(&b.reference, payment, now, audit).await.map_err(case_error)?;
     unpark_after_payment(state, caller, &paid.tracking).await?;
-    Ok(bill_view(state, c, lang, &paid))
+    Ok(bill_view(c, lang, &paid))
 }
 
 /// Asks for a refund on bill `reference`.
@@ -403,7 +402,7 @@ pub async fn request_refund(
     );
     let r = state.store.request_refund(&b.reference, new, now, audit).await.map_err(case_error)?;
     let loaded = state.registry.require(state.store.as_ref()).await?;
-    Ok(refund_view(state, &loaded.catalogue, lang, &r))
+    Ok(refund_view(&loaded.catalogue, lang, &r))
 }
 
 /// Takes `step` on refund `id`: the centre manager approves or declines, the bank section
@@ -433,7 +432,7 @@ pub async fn refund_step(
     let audit =
         caller.event(now, &format!("refund.{}", step.as_str()), format!("{} refund {id}", step.as_str()));
     let r = state.store.refund_step(id, step, &actor, today, now, audit).await.map_err(case_error)?;
-    Ok(refund_view(state, c, lang, &r))
+    Ok(refund_view(c, lang, &r))
 }
 
 /// The refunds of `centre` in `states`.
@@ -450,7 +449,7 @@ pub async fn refunds(
     let loaded = state.registry.require(state.store.as_ref()).await?;
     let c = &loaded.catalogue;
     centre_of(c, centre)?;
-    Ok(state.store.refunds(centre, states).await?.iter().map(|r| refund_view(state, c, lang, r)).collect())
+    Ok(state.store.refunds(centre, states).await?.iter().map(|r| refund_view(c, lang, r)).collect())
 }
 
 /// The money of `centre` on `day` (today when none).
@@ -677,7 +676,7 @@ pub async fn online_confirm(
                     centre: b.centre.clone(),
                     taken_by: format!("online:{}", p.id),
                     on_day: today,
-                    message: payment_notice(state, c, a.as_ref()),
+                    message: payment_notice(state, a.as_ref()),
                 }),
             }
         }

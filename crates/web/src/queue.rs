@@ -13,15 +13,15 @@ use crate::auth::Caller;
 use crate::problem::ApiError;
 use crate::registry::{hhmm, no_such};
 use axum::http::StatusCode;
+use jiff::Timestamp;
 use jiff::civil::Date;
-use jiff::{SignedDuration, Timestamp};
 use onestop_domain::catalogue::{Catalogue, Centre, CentreCode, GroupCode, Service, ServiceCode, Window};
 use onestop_domain::identity::{Denial, Permission, Principal, StaffPrincipal, Target};
 use onestop_domain::queue::calling::{CallingRules, WindowContext};
 use onestop_domain::queue::day;
 use onestop_domain::queue::mrz::{CardRead, CardReadError, read_card};
 use onestop_domain::queue::number::{NumberError, assign_prefixes};
-use onestop_domain::queue::predict::{DEFAULT_MIN_SAMPLES, mean_service_time};
+use onestop_domain::queue::predict::{DEFAULT_MIN_SAMPLES, ServiceModel};
 use onestop_domain::queue::stats::{CentreDay, OpenWindow, minutes_nearest, minutes_up};
 use onestop_domain::queue::ticket::{
     Action, ActionName, Origin, ParkReason, PriorityGroup, ServiceResult, Ticket, TicketId, TicketRules,
@@ -33,7 +33,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use utoipa::ToSchema;
 
-/// Recent finished services per service read for the wait prediction.
+/// Recent calls per service read for the wait prediction (services and no-shows).
 pub const SERVICE_TIME_SAMPLES: u32 = 50;
 
 // ---------------------------------------------------------------------------------------------
@@ -427,9 +427,11 @@ fn open_windows(centre: &Centre, sessions: &[WindowSession]) -> Vec<OpenWindow> 
         .collect()
 }
 
-fn mean_service(times: &[ServiceTimes], service: &Service) -> SignedDuration {
+/// What the wait predictor knows of `service` from its recent calls: the mean service time and
+/// the visitors' give-ups (`onestop_domain::queue::predict::ServiceModel::from_history`).
+fn service_model(times: &[ServiceTimes], service: &Service) -> ServiceModel {
     let recent = times.iter().find(|t| t.service == service.code).map_or(&[][..], |t| &t.recent[..]);
-    mean_service_time(recent, service.handling_minutes, DEFAULT_MIN_SAMPLES).mean
+    ServiceModel::from_history(recent, service.handling_minutes, DEFAULT_MIN_SAMPLES)
 }
 
 /// Which of the day's tickets a [`Scene`] reads.
@@ -448,7 +450,7 @@ pub struct Scene {
     pub tickets: Vec<Ticket>,
     /// Windows with an officer signed in.
     pub sessions: Vec<WindowSession>,
-    /// Recent service times.
+    /// Recent calls of the services (service times, no-shows and waits).
     pub times: Vec<ServiceTimes>,
     /// Now.
     pub now: Timestamp,
@@ -540,7 +542,7 @@ impl Viewer<'_> {
         let wait = scene.and_then(|scene| {
             let open = open_windows(centre, &scene.sessions);
             let service = self.catalogue.service(t.service.as_str())?;
-            scene.day(&open).ticket(t, mean_service(&scene.times, service))
+            scene.day(&open).ticket(t, &service_model(&scene.times, service))
         });
         let holder = record
             .holder
@@ -1058,7 +1060,7 @@ pub async fn centre_queue(state: &AppState, lang: &str, code: &str) -> Result<Ce
     let services = services_at(c, centre)
         .into_iter()
         .map(|service| {
-            let stats = day.service(&service.code, mean_service(&scene.times, service));
+            let stats = day.service(&service.code, &service_model(&scene.times, service));
             ServiceQueue {
                 service: service.code.as_str().to_owned(),
                 name: service.name.get_or(lang, fallback).to_owned(),
@@ -1089,7 +1091,7 @@ pub async fn service_queues(state: &AppState, lang: &str, code: &str) -> Result<
     for centre in c.centres.iter().filter(|centre| centre.windows_for(code).next().is_some()) {
         let scene = Scene::read(state, c, centre, now, Part::Open, None).await?;
         let open = open_windows(centre, &scene.sessions);
-        let stats = scene.day(&open).service(&service.code, mean_service(&scene.times, service));
+        let stats = scene.day(&open).service(&service.code, &service_model(&scene.times, service));
         centres.push((
             stats.predicted_wait,
             CentreLoad {

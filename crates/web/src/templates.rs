@@ -28,12 +28,13 @@ impl Default for Templates {
 }
 
 /// Every template, by name. Tests read these to check each `t("…")` key exists.
-pub const SOURCES: [(&str, &str); 64] = [
+pub const SOURCES: [(&str, &str); 65] = [
     ("base.html", include_str!("../templates/base.html")),
     ("errors.html", include_str!("../templates/errors.html")),
     ("home.html", include_str!("../templates/home.html")),
     ("sign_in.html", include_str!("../templates/sign_in.html")),
     ("staff_home.html", include_str!("../templates/staff_home.html")),
+    ("staffing.html", include_str!("../templates/staffing.html")),
     ("password.html", include_str!("../templates/password.html")),
     ("staff_list.html", include_str!("../templates/staff_list.html")),
     ("audit.html", include_str!("../templates/audit.html")),
@@ -215,6 +216,9 @@ fn navigation(caller: &Caller, here: &str) -> Vec<serde_json::Value> {
         }
         if allowed(Permission::IssueTicket) {
             items.push(("nav-desk", "/staff/desk"));
+        }
+        if allowed(Permission::PlanStaffing) {
+            items.push(("nav-staffing", "/staff/staffing"));
         }
         if allowed(Permission::ReadStaff) {
             items.push(("nav-staff-accounts", "/admin/staff"));

@@ -173,6 +173,24 @@ pub fn people_ahead(
         .count()
 }
 
+/// The [`people_ahead`] of `candidate` themselves, in the order they would be called.
+pub fn line_ahead<'a>(
+    candidate: &Candidate,
+    waiting: &'a [Candidate],
+    now: Timestamp,
+    rules: &CallingRules,
+) -> Vec<&'a Candidate> {
+    let mine = order_key(candidate, now, rules);
+    let mut ahead: Vec<((CallRule, Timestamp, TicketId), &Candidate)> = waiting
+        .iter()
+        .filter(|c| c.id != candidate.id && c.service == candidate.service)
+        .map(|c| (order_key(c, now, rules), c))
+        .filter(|(key, _)| *key < mine)
+        .collect();
+    ahead.sort_by_key(|(key, _)| *key);
+    ahead.into_iter().map(|(_, c)| c).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -294,6 +312,39 @@ mod tests {
         let elderly = Candidate { priority: Some(PriorityGroup::Elderly), ..me.clone() };
         assert_eq!(people_ahead(&elderly, &waiting, at(4), &rules), 1);
         assert_eq!(people_ahead(&waiting[0], &waiting, at(4), &rules), 1);
+        // The line itself, in calling order: the elderly walk-in first.
+        let ids = |line: Vec<&Candidate>| line.iter().map(|c| c.id.0).collect::<Vec<_>>();
+        assert_eq!(ids(line_ahead(&me, &waiting, at(4), &rules)), vec![4, 1, 2]);
+        assert_eq!(ids(line_ahead(&elderly, &waiting, at(4), &rules)), vec![4]);
+    }
+
+    #[test]
+    fn randomised_the_line_is_the_calling_order() {
+        let mut rng = Rng(7);
+        for round in 0..300 {
+            let mut waiting: Vec<Candidate> = (0..12).map(|i| random_candidate(&mut rng, i)).collect();
+            for c in &mut waiting {
+                c.returning_to = None;
+                c.service = ServiceCode::new("ID");
+            }
+            let now = at(300);
+            let rules = CallingRules::default();
+            let me = waiting[rng.below(12) as usize].clone();
+            let line: Vec<TicketId> = line_ahead(&me, &waiting, now, &rules).iter().map(|c| c.id).collect();
+            assert_eq!(line.len(), people_ahead(&me, &waiting, now, &rules), "round {round}");
+            // One window calling in turn calls exactly the line, in its order, before `me`.
+            let w = window(1, &["ID"]);
+            let mut left = waiting.clone();
+            let mut called = Vec::new();
+            while let Some(r) = next_ticket(&w, &left, now) {
+                if r.id == me.id {
+                    break;
+                }
+                called.push(r.id);
+                left.retain(|c| c.id != r.id);
+            }
+            assert_eq!(called, line, "round {round}");
+        }
     }
 
     /// A small xorshift generator, so the randomised tests repeat exactly.

@@ -3,18 +3,20 @@
 //! the open windows; and, for one waiting ticket, the people ahead and its predicted wait.
 //!
 //! Everything is computed from values passed in: the day's tickets of the centre, the windows
-//! with an officer signed in (and the services each serves) and the mean service time of the
-//! service (see [`predict::mean_service_time`](super::predict::mean_service_time)). The wait is
-//! predicted by [`predict_wait`] with the people ahead in calling order
-//! ([`people_ahead`](super::calling::people_ahead)) and the busy windows: open windows serving
-//! the service that have a ticket called to them or being served there. No personal data is read.
+//! with an officer signed in (and the services each serves) and the service's model from its recent
+//! calls — mean service time and give-ups (see [`ServiceModel`]). The wait is predicted by
+//! [`predict_wait`] with the people ahead in calling order
+//! ([`calling::line_ahead`](super::calling::line_ahead)), each with how long they have waited (tickets
+//! returning to a window or handed on by another window count as present), and the busy windows:
+//! open windows serving the service that have a ticket called to them or being served there. No
+//! personal data is read.
 
 use std::collections::BTreeSet;
 
 use jiff::{SignedDuration, Timestamp};
 
-use super::calling::{CallingRules, Candidate, people_ahead};
-use super::predict::{WaitContext, predict_wait};
+use super::calling::{CallingRules, Candidate, line_ahead};
+use super::predict::{Ahead, ServiceModel, WaitContext, predict_wait};
 use super::ticket::{Outcome, Ticket, TicketId, TicketState, WindowNumber};
 use crate::catalogue::ServiceCode;
 
@@ -96,11 +98,27 @@ impl CentreDay<'_> {
             .count()
     }
 
+    /// The people ahead of `me` among `waiting`, in calling order, as the predictor sees them.
+    fn line(&self, me: &Candidate, waiting: &[Candidate]) -> Vec<Ahead> {
+        let handed_on: BTreeSet<TicketId> =
+            self.tickets.iter().filter(|t| t.follows.is_some()).map(|t| t.id).collect();
+        line_ahead(me, waiting, self.now, &self.rules)
+            .into_iter()
+            .map(|c| {
+                if c.returning_to.is_some() || handed_on.contains(&c.id) {
+                    Ahead::PRESENT
+                } else {
+                    Ahead::waiting(self.now.duration_since(c.issued_at))
+                }
+            })
+            .collect()
+    }
+
     fn predict(
         &self,
         service: &ServiceCode,
-        ahead: usize,
-        mean_service: SignedDuration,
+        ahead: &[Ahead],
+        model: &ServiceModel,
     ) -> Option<SignedDuration> {
         let context = WaitContext {
             busy_windows: self.busy_windows_for(service),
@@ -108,11 +126,11 @@ impl CentreDay<'_> {
             grace: self.rules.appointment_grace,
             now: self.now,
         };
-        predict_wait(ahead, self.open_windows_for(service), mean_service, &context).wait
+        predict_wait(ahead, self.open_windows_for(service), model, &context).wait
     }
 
-    /// The statistics of `service`, whose mean service time is `mean_service`.
-    pub fn service(&self, service: &ServiceCode, mean_service: SignedDuration) -> ServiceStats {
+    /// The statistics of `service`, described by `model`.
+    pub fn service(&self, service: &ServiceCode, model: &ServiceModel) -> ServiceStats {
         let waiting = self.waiting();
         let newcomer = Candidate {
             id: NEWCOMER,
@@ -122,7 +140,7 @@ impl CentreDay<'_> {
             appointment: None,
             returning_to: None,
         };
-        let ahead = people_ahead(&newcomer, &waiting, self.now, &self.rules);
+        let ahead = self.line(&newcomer, &waiting);
         let mine = self.tickets.iter().filter(|t| &t.service == service);
         let waits: Vec<SignedDuration> =
             mine.clone().filter(|t| t.follows.is_none()).filter_map(Ticket::waited).collect();
@@ -131,17 +149,17 @@ impl CentreDay<'_> {
             waiting: waiting.iter().filter(|c| &c.service == service).count(),
             served_today: mine.filter(|t| t.outcome() == Some(&Outcome::Served)).count(),
             median_wait: median(waits),
-            predicted_wait: self.predict(service, ahead, mean_service),
+            predicted_wait: self.predict(service, &ahead, model),
             open_windows: self.open_windows_for(service),
         }
     }
 
-    /// Where `ticket` stands, if it is waiting; `mean_service` is its service's mean service time.
-    pub fn ticket(&self, ticket: &Ticket, mean_service: SignedDuration) -> Option<TicketWait> {
+    /// Where `ticket` stands, if it is waiting; `model` describes its service.
+    pub fn ticket(&self, ticket: &Ticket, model: &ServiceModel) -> Option<TicketWait> {
         let me = Candidate::of(ticket)?;
         let waiting = self.waiting();
-        let ahead = people_ahead(&me, &waiting, self.now, &self.rules);
-        Some(TicketWait { ahead, predicted_wait: self.predict(&ticket.service, ahead, mean_service) })
+        let ahead = self.line(&me, &waiting);
+        Some(TicketWait { ahead: ahead.len(), predicted_wait: self.predict(&ticket.service, &ahead, model) })
     }
 }
 
@@ -228,11 +246,15 @@ mod tests {
         ServiceCode::new("ID")
     }
 
+    fn staying(minutes: i64) -> ServiceModel {
+        ServiceModel::staying(mins(minutes))
+    }
+
     #[test]
     fn an_empty_day_has_no_wait_and_no_median() {
         let open = [window(1, &["ID"])];
         let day = CentreDay { tickets: &[], open_windows: &open, rules: CallingRules::default(), now: at(0) };
-        let stats = day.service(&id(), mins(10));
+        let stats = day.service(&id(), &staying(10));
         assert_eq!(
             stats,
             ServiceStats {
@@ -245,7 +267,7 @@ mod tests {
             }
         );
         let closed = CentreDay { open_windows: &[], ..day };
-        assert_eq!(closed.service(&id(), mins(10)).predicted_wait, None);
+        assert_eq!(closed.service(&id(), &staying(10)).predicted_wait, None);
     }
 
     #[test]
@@ -264,7 +286,7 @@ mod tests {
         let open = [window(1, &["ID", "PASSPORT"]), window(2, &["ID"]), window(3, &["CAR"])];
         let day =
             CentreDay { tickets: &tickets, open_windows: &open, rules: CallingRules::default(), now: at(40) };
-        let stats = day.service(&id(), mins(12));
+        let stats = day.service(&id(), &staying(12));
         assert_eq!(stats.waiting, 3);
         assert_eq!(stats.served_today, 2);
         // Waits of called tickets: 4, 10, 6 and the no-show's 1 → median of [1, 4, 6, 10] = 5.
@@ -273,15 +295,15 @@ mod tests {
         assert_eq!(day.busy_windows_for(&id()), 1);
         // A newcomer has 3 ahead, 2 windows, 1 busy: 1 + 3 + 1 − 2 = 3 departures at 2/12 min → 18.
         assert_eq!(stats.predicted_wait, Some(mins(18)));
-        assert_eq!(day.service(&ServiceCode::new("PASSPORT"), mins(10)).waiting, 1);
+        assert_eq!(day.service(&ServiceCode::new("PASSPORT"), &staying(10)).waiting, 1);
 
         // The pregnant woman is called first: nobody ahead, and window 2 is free.
-        let wait = day.ticket(&tickets[5], mins(12)).unwrap();
+        let wait = day.ticket(&tickets[5], &staying(12)).unwrap();
         assert_eq!(wait, TicketWait { ahead: 0, predicted_wait: Some(SignedDuration::ZERO) });
         // The last walk-in has the pregnant woman and one walk-in ahead.
-        assert_eq!(day.ticket(&tickets[4], mins(12)).unwrap().ahead, 2);
+        assert_eq!(day.ticket(&tickets[4], &staying(12)).unwrap().ahead, 2);
         // Only waiting tickets stand anywhere.
-        assert_eq!(day.ticket(&tickets[0], mins(12)), None);
+        assert_eq!(day.ticket(&tickets[0], &staying(12)), None);
     }
 
     #[test]
@@ -298,7 +320,46 @@ mod tests {
         let tickets = [first, follow];
         let day =
             CentreDay { tickets: &tickets, open_windows: &[], rules: CallingRules::default(), now: at(31) };
-        assert_eq!(day.service(&id(), mins(10)).median_wait, Some(mins(2)));
+        assert_eq!(day.service(&id(), &staying(10)).median_wait, Some(mins(2)));
+    }
+
+    #[test]
+    fn people_ahead_are_discounted_by_their_wait_unless_known_to_be_there() {
+        use crate::queue::predict::{Ahead, GiveUps, WaitContext, predict_wait};
+        // Waiting since 0; handed on from the passport windows (issued at 5, so behind); serving.
+        let handed_on = run(
+            issue(2, "PASSPORT", 5),
+            &[
+                (6, Action::Call { window: 2 }),
+                (7, Action::Transfer { to: crate::queue::ticket::TransferTarget::Service(id()) }),
+            ],
+        )
+        .follow_on(TicketId(3))
+        .unwrap();
+        let tickets = vec![
+            issue(1, "ID", 0),
+            handed_on,
+            run(issue(4, "ID", 30), &[(31, Action::Call { window: 1 }), (32, Action::Start)]),
+        ];
+        let open = [window(1, &["ID"])];
+        let day =
+            CentreDay { tickets: &tickets, open_windows: &open, rules: CallingRules::default(), now: at(40) };
+        let model = ServiceModel {
+            mean: mins(10),
+            give_ups: GiveUps { rate: 1.0 / 1800.0, no_show_cost: mins(1), calls: 50, no_shows: 10 },
+        };
+        let context = WaitContext { busy_windows: 1, appointments: &[], grace: mins(10), now: at(40) };
+        let line = [Ahead::waiting(mins(40)), Ahead::PRESENT];
+        let expected = predict_wait(&line, 1, &model, &context).wait;
+        let stats = day.service(&id(), &model);
+        assert_eq!(stats.predicted_wait, expected);
+        // Shorter than if both were surely there (3 × 10 minutes), as the first may have left.
+        assert!(expected.unwrap() < mins(30));
+        assert_eq!(day.service(&id(), &staying(10)).predicted_wait, Some(mins(30)));
+        // The handed-on ticket's own wait: the walk-in ahead of it, discounted the same way.
+        let wait = day.ticket(&tickets[1], &model).unwrap();
+        let alone = predict_wait(&line[..1], 1, &model, &context).wait;
+        assert_eq!((wait.ahead, wait.predicted_wait), (1, alone));
     }
 
     #[test]

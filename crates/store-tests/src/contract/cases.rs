@@ -559,17 +559,30 @@ struct ModelBill {
 /// the sums recomputed from the events played.
 pub async fn reconciliation_balances_over_random_days(db: &TestDb) {
     let store = db.store().await;
-    let mut rng = Rng(0x0057_0A5E_2026);
+    // Three seeds, each at its own pair of centres, so a failing seed replays alone.
+    let seeds: [(u64, [&'static str; 2]); 3] = [
+        (0x0057_0A5E_2026, [BAKU, GANJA]),
+        (0xBEEF_0001, ["AZ-SUMQAYIT-1", "AZ-SHEKI-1"]),
+        (0x2026_1129, ["AZ-LANKARAN-1", "AZ-QUBA-1"]),
+    ];
+    for (n, (seed, centres)) in seeds.into_iter().enumerate() {
+        play_random_fortnight(&store, seed, centres, u32::try_from(n).unwrap() * 100_000).await;
+    }
+}
+
+async fn play_random_fortnight(store: &Arc<dyn Store>, seed: u64, centres: [&'static str; 2], first: u32) {
+    let [one, two] = centres;
+    let mut rng = Rng(seed);
     let mut bills: Vec<ModelBill> = Vec::new();
     let mut executed: Vec<(&'static str, Date, i64, String)> = Vec::new();
     let mut pending: Vec<(i64, usize, i64, bool)> = Vec::new(); // (refund id, bill index, amount, approved)
     let start = date(2026, 12, 1);
     let days: Vec<Date> = (0..14).map(|i| start.checked_add(jiff::Span::new().days(i)).unwrap()).collect();
-    let mut sequence = 0u32;
+    let mut sequence = first;
     for &day in &days {
         for _ in 0..rng.below(6) + 2 {
             sequence += 1;
-            let centre = if rng.below(3) == 0 { GANJA } else { BAKU };
+            let centre = if rng.below(3) == 0 { two } else { one };
             let state_fee = i64::try_from(rng.below(5)).unwrap() * 1000;
             let service_fee = i64::try_from(rng.below(4)).unwrap() * 250 + 1;
             let reference = rng.reference();
@@ -696,9 +709,9 @@ pub async fn reconciliation_balances_over_random_days(db: &TestDb) {
     let tally = |items: Vec<i64>| Tally { count: items.len() as u64, amount: items.iter().sum() };
     let mut checked = 0;
     for &day in &days {
-        for centre in [BAKU, GANJA] {
+        for centre in [one, two] {
             let r = store.reconciliation(centre, day).await.unwrap();
-            assert!(r.balances(), "{centre} {day}: {r:?}");
+            assert!(r.balances(), "seed {seed:#x}: {centre} {day}: {r:?}");
             let ours = bills.iter().filter(|b| b.centre == centre);
             assert_eq!(r.opening_outstanding, outstanding(centre, None, day), "{centre} {day} opening");
             assert_eq!(r.closing_outstanding, outstanding(centre, Some(day), day), "{centre} {day} closing");

@@ -6,8 +6,9 @@
 
 use crate::AppState;
 use crate::auth::Caller;
+use crate::cases::money;
 use crate::cases::{self, AcceptRequest, ActRequest, DeliveryRequest};
-use crate::i18n::{LANGUAGES, Locale, format_money};
+use crate::i18n::{LANGUAGES, Locale};
 use crate::pages::feedback::{field, form_csrf, form_csrf_ok, form_fields, with_cookie};
 use crate::payments::{self, CardRequest, CreatePaymentRequest, PayRequest, RefundRequest};
 use crate::problem::ApiError;
@@ -49,11 +50,6 @@ fn refusable(e: &ApiError) -> bool {
             | StatusCode::NOT_FOUND
             | StatusCode::FORBIDDEN
     )
-}
-
-fn money(state: &AppState, lang: &str, minor: i64, currency: &str) -> String {
-    let _ = state;
-    format_money(lang, minor, currency, 2)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -217,6 +213,7 @@ async fn pay_page(
 ) -> Result<axum::response::Html<String>, ApiError> {
     let record = payments::online(state, id).await?;
     let view = payments::online_view(state, &record);
+    let loaded = state.registry.require(state.store.as_ref()).await?;
     state.templates.page(
         locale,
         caller,
@@ -224,7 +221,7 @@ async fn pay_page(
         json!({
             "csrf": csrf,
             "p": view,
-            "amount": money(state, locale.lang, record.amount, &record.currency),
+            "amount": money(&loaded.catalogue, locale.lang, record.amount),
             "errors": errors,
             "crumbs": [{ "key": "nav-home", "href": "/" }, { "key": "pay-title", "href": format!("/pay/{id}") }],
         }),
@@ -583,6 +580,26 @@ pub fn parse_amount(text: &str) -> Option<i64> {
 // ---------------------------------------------------------------------------------------------
 // The bank section, refunds and reconciliation
 
+/// The refunds of the caller's centre in `states`; a centre the registry no longer has is said on
+/// the page (in `errors`) rather than failing it.
+async fn centre_refunds(
+    state: &AppState,
+    caller: &Caller,
+    lang: &str,
+    states: &[RefundState],
+    errors: &mut Vec<FormError>,
+) -> Result<Vec<payments::RefundView>, ApiError> {
+    let Some(centre) = my_centre(caller) else { return Ok(Vec::new()) };
+    match payments::refunds(state, caller, lang, &centre, states).await {
+        Ok(list) => Ok(list),
+        Err(e) if e.status() == StatusCode::NOT_FOUND => {
+            errors.push(FormError::general(e.problem().detail.unwrap_or_default()));
+            Ok(Vec::new())
+        }
+        Err(e) => Err(e),
+    }
+}
+
 fn my_centre(caller: &Caller) -> Option<String> {
     caller.principal.as_ref().map(Principal::scope).and_then(|s| s.centre.clone())
 }
@@ -604,7 +621,6 @@ async fn bank_page(
     paid: bool,
     errors: Vec<FormError>,
 ) -> Result<Response, ApiError> {
-    let centre = my_centre(caller);
     let mut errors = errors;
     let bill = match reference {
         Some(r) => match payments::bill(state, locale.lang, r).await {
@@ -617,17 +633,7 @@ async fn bank_page(
         },
         None => None,
     };
-    let refunds = match &centre {
-        Some(c) => match payments::refunds(state, caller, locale.lang, c, &[RefundState::Approved]).await {
-            Ok(list) => list,
-            Err(e) if e.status() == StatusCode::NOT_FOUND => {
-                errors.push(FormError::general(e.problem().detail.unwrap_or_default()));
-                Vec::new()
-            }
-            Err(e) => return Err(e),
-        },
-        None => Vec::new(),
-    };
+    let refunds = centre_refunds(state, caller, locale.lang, &[RefundState::Approved], &mut errors).await?;
     let page = state.templates.page(
         locale,
         caller,
@@ -706,18 +712,7 @@ async fn refunds_page(
     errors: Vec<FormError>,
 ) -> Result<Response, ApiError> {
     let mut errors = errors;
-    let refunds = match my_centre(caller) {
-        Some(c) => match payments::refunds(state, caller, locale.lang, &c, &[]).await {
-            Ok(list) => list,
-            // A centre the registry no longer has: say so on the page.
-            Err(e) if e.status() == StatusCode::NOT_FOUND => {
-                errors.push(FormError::general(e.problem().detail.unwrap_or_default()));
-                Vec::new()
-            }
-            Err(e) => return Err(e),
-        },
-        None => Vec::new(),
-    };
+    let refunds = centre_refunds(state, caller, locale.lang, &[], &mut errors).await?;
     let page = state.templates.page(
         locale,
         caller,
@@ -803,8 +798,7 @@ pub async fn reconciliation(
         },
         None => None,
     };
-    let currency = c.country.currency.code.clone();
-    let fmt = |minor: i64| money(&state, locale.lang, minor, &currency);
+    let fmt = |minor: i64| money(c, locale.lang, minor);
     let amounts = view.as_ref().map(|v| {
         json!({
             "opening": fmt(v.opening_outstanding), "issued": fmt(v.issued.amount), "cancelled": fmt(v.cancelled.amount),

@@ -13,4 +13,5 @@ pub mod queue;
 pub mod registry;
 pub mod registry_admin;
 pub mod staff;
+pub mod staffing;
 pub mod surveys;
