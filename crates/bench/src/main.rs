@@ -391,7 +391,12 @@ async fn monitoring(
     let sqlite = measure(&url, tickets, first, days, runs, month, centre).await?;
     progress(&format!(
         "SQLite: fold {:.1} s ({} days), network figures {:.3} s, whole report {:.3} s, rendering {:.3} s, dashboard {:.3} s",
-        sqlite.fold_secs, sqlite.fold_days, sqlite.network_secs, sqlite.report_secs, sqlite.render_secs, sqlite.dashboard_secs
+        sqlite.fold_secs,
+        sqlite.fold_days,
+        sqlite.network_secs,
+        sqlite.report_secs,
+        sqlite.render_secs,
+        sqlite.dashboard_secs
     ));
     let duck: Option<serde_json::Value> = if duckdb {
         progress("exporting to CSV for DuckDB");
