@@ -112,14 +112,15 @@ pub async fn run(
             }
         }
     };
-    purger.abort();
-    signer.abort();
-    day_closer.abort();
-    outbox.abort();
-    sweeper.abort();
-    folder.abort();
-    reporter.abort();
-    live.abort();
+    // Every job stops before the database closes: abort only asks, and a job in the middle of a
+    // step (on another worker thread) would otherwise go on against a closed database.
+    let jobs = [purger, signer, day_closer, outbox, sweeper, folder, reporter, live];
+    for job in &jobs {
+        job.abort();
+    }
+    for job in jobs {
+        let _ = job.await;
+    }
     if let Err(e) = crate::admin::sign_audit_head(store.as_ref(), &key, crate::clock::now()).await {
         tracing::warn!(error = %e, "could not sign the audit trail at shutdown");
     }

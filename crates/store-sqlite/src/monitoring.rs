@@ -18,7 +18,7 @@ use onestop_domain::monitoring::rollup::{
 use onestop_domain::monitoring::{CellKey, Cells, Cuboid, DayActivity, Filter, Grain, Tally};
 use onestop_store::StoreError;
 use onestop_store::monitoring::{
-    AppraisalComment, COUNT_COLUMNS, ComplaintTally, IndexInput, IndexScore, MonitoringStore,
+    AppraisalComment, COUNT_COLUMNS, ComplaintTally, IndexInput, IndexScore, KEY_COLUMNS, MonitoringStore,
     NewAppraisalComment, NewReport, ReportInfo, StatRead, StatRow, StatSnapshot, cell_columns, key_texts,
     tally_counts, tally_from,
 };
@@ -37,28 +37,36 @@ fn watermarks(conn: &Connection) -> Result<BTreeMap<String, Date>, StoreError> {
     Ok(rows.into_iter().collect())
 }
 
-/// The cell row read with `SELECT *`-like columns.
+/// A cell row read with the columns of [`cell_columns`], by position: a name lookup per column
+/// cost more than the rest of a report (every lookup scans the statement's column names).
 fn stat_row(r: &Row) -> Result<StatRow, StoreError> {
-    let cuboid: String = col(r, "cuboid")?;
+    let at = |i: usize| r.get_ref(i).map_err(crate::engine::db);
+    let text = |i: usize| at(i)?.as_str().map_err(|e| StoreError::invalid("cell", &e.to_string()));
+    let cuboid = text(0)?;
+    let key = |i: usize| -> Result<String, StoreError> { Ok(text(i)?.to_owned()) };
     let mut counts = [0i64; 23];
-    for (slot, name) in counts.iter_mut().zip(COUNT_COLUMNS) {
-        *slot = col(r, name)?;
+    for (i, slot) in counts.iter_mut().enumerate() {
+        *slot = at(KEYS_END + i)?.as_i64().map_err(|e| StoreError::invalid("cell", &e.to_string()))?;
     }
+    let hist = KEYS_END + COUNT_COLUMNS.len();
     Ok(StatRow {
-        cuboid: Cuboid::parse(&cuboid).ok_or_else(|| StoreError::invalid("cuboid", &cuboid))?,
-        period: date_of(&col::<String>(r, "period")?)?,
+        cuboid: Cuboid::parse(cuboid).ok_or_else(|| StoreError::invalid("cuboid", cuboid))?,
+        period: date_of(text(2)?)?,
         key: CellKey {
-            centre: col(r, "centre")?,
-            service: col(r, "service")?,
-            provider: col(r, "provider")?,
-            origin: col(r, "origin")?,
-            hour: col(r, "hour")?,
-            officer: col(r, "officer")?,
-            channel: col(r, "channel")?,
+            centre: key(3)?,
+            service: key(4)?,
+            provider: key(5)?,
+            origin: key(6)?,
+            hour: at(7)?.as_i64().map_err(|e| StoreError::invalid("hour", &e.to_string()))?,
+            officer: key(8)?,
+            channel: key(9)?,
         },
-        tally: tally_from(counts, &col::<String>(r, "wait_hist")?, &col::<String>(r, "service_hist")?)?,
+        tally: tally_from(counts, text(hist)?, text(hist + 1)?)?,
     })
 }
+
+/// The position after the key columns in [`cell_columns`] (cuboid, grain, period, then the keys).
+const KEYS_END: usize = 3 + KEY_COLUMNS.len();
 
 /// Writes (inserting or replacing) one cell.
 fn put_cell(
@@ -98,7 +106,10 @@ fn month_cells(
 ) -> Result<Vec<StatRow>, StoreError> {
     all(
         conn,
-        "SELECT * FROM stat_cells WHERE cuboid = ? AND grain = 'm' AND period = ? AND centre = ?",
+        &format!(
+            "SELECT {} FROM stat_cells WHERE cuboid = ? AND grain = 'm' AND period = ? AND centre = ?",
+            cell_columns()
+        ),
         params![cuboid.as_str(), month.to_string(), centre],
         stat_row,
     )
@@ -255,7 +266,10 @@ fn read(conn: &Connection, q: &StatRead) -> Result<StatSnapshot, StoreError> {
         let mut values: Vec<Value> = vec![q.cuboid.as_str().to_owned().into(), month.to_string().into()];
         let filter = filter_sql(&q.filter, &mut values);
         run(
-            format!("SELECT * FROM stat_cells WHERE cuboid = ? AND grain = 'm' AND period = ?{filter}"),
+            format!(
+                "SELECT {} FROM stat_cells WHERE cuboid = ? AND grain = 'm' AND period = ?{filter}",
+                cell_columns()
+            ),
             values,
         )?;
     }
@@ -265,7 +279,8 @@ fn read(conn: &Connection, q: &StatRead) -> Result<StatSnapshot, StoreError> {
         let filter = filter_sql(&q.filter, &mut values);
         run(
             format!(
-                "SELECT * FROM stat_cells WHERE cuboid = ? AND grain = 'd' AND period BETWEEN ? AND ?{filter}"
+                "SELECT {} FROM stat_cells WHERE cuboid = ? AND grain = 'd' AND period BETWEEN ? AND ?{filter}",
+                cell_columns()
             ),
             values,
         )?;
