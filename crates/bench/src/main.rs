@@ -85,6 +85,10 @@ enum Command {
         /// Skip DuckDB.
         #[arg(long)]
         no_duckdb: bool,
+        /// Skip SQLite (and DuckDB, which reads SQLite's export), so that PostgreSQL has the disk:
+        /// its figures are then compared with those an earlier run left in `--dir`.
+        #[arg(long)]
+        no_sqlite: bool,
     },
     /// A booking storm: many clients racing for one day's places released at once.
     Booking {
@@ -160,8 +164,20 @@ async fn run(cli: Cli) -> Result<(), String> {
         Command::Booking { backend, windows, clients, attempts, difficulty } => {
             booking_storm(backend, windows, clients, attempts, difficulty).await
         }
-        Command::Monitoring { tickets, days, runs, month, centre, dir, no_postgres, no_duckdb } => {
-            monitoring(tickets, days, runs, month, &centre, dir, !no_postgres, !no_duckdb).await
+        Command::Monitoring {
+            tickets,
+            days,
+            runs,
+            month,
+            centre,
+            dir,
+            no_postgres,
+            no_duckdb,
+            no_sqlite,
+        } => {
+            let on =
+                Backends { sqlite: !no_sqlite, postgres: !no_postgres, duckdb: !no_duckdb && !no_sqlite };
+            monitoring(tickets, days, runs, month, &centre, dir, on).await
         }
     }
 }
@@ -368,10 +384,9 @@ async fn monitoring(
     month: Option<String>,
     centre: &str,
     dir: Option<std::path::PathBuf>,
-    postgres: bool,
-    duckdb: bool,
+    on: Backends,
 ) -> Result<(), String> {
-    use onestop_bench::monitoring::measure;
+    use onestop_bench::monitoring::{Measured, measure};
     use onestop_domain::monitoring::Period;
     let first = jiff::civil::date(2024, 12, 1);
     let last = first.checked_add(jiff::Span::new().days(i64::from(days) - 1)).map_err(|e| e.to_string())?;
@@ -386,19 +401,23 @@ async fn monitoring(
     let dir = dir.unwrap_or_else(|| temp.path().to_owned());
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     let file = dir.join("monitoring.db");
-    let url = format!("sqlite://{}", file.display());
-    progress(&format!("SQLite at {}", file.display()));
-    let sqlite = measure(&url, tickets, first, days, runs, month, centre).await?;
-    progress(&format!(
-        "SQLite: fold {:.1} s ({} days), network figures {:.3} s, whole report {:.3} s, rendering {:.3} s, dashboard {:.3} s",
-        sqlite.fold_secs,
-        sqlite.fold_days,
-        sqlite.network_secs,
-        sqlite.report_secs,
-        sqlite.render_secs,
-        sqlite.dashboard_secs
-    ));
-    let duck: Option<serde_json::Value> = if duckdb {
+    // SQLite's figures stay in `--dir`, so that a later PostgreSQL-only run is checked against them.
+    let saved = dir.join("figures.json");
+    let sqlite = if on.sqlite {
+        let url = format!("sqlite://{}", file.display());
+        progress(&format!("SQLite at {}", file.display()));
+        let s = measure(&url, tickets, first, days, runs, month, centre).await?;
+        progress(&format!(
+            "SQLite: fold {:.1} s ({} days), network figures {:.3} s, whole report {:.3} s, rendering {:.3} s, dashboard {:.3} s",
+            s.fold_secs, s.fold_days, s.network_secs, s.report_secs, s.render_secs, s.dashboard_secs
+        ));
+        std::fs::write(&saved, serde_json::to_vec(&s.figures).map_err(|e| e.to_string())?)
+            .map_err(|e| e.to_string())?;
+        Some(s)
+    } else {
+        None
+    };
+    let duck: Option<serde_json::Value> = if on.duckdb {
         progress("exporting to CSV for DuckDB");
         onestop_bench::monitoring::export(&file, &dir)?;
         let output = std::process::Command::new("python3")
@@ -422,73 +441,89 @@ async fn monitoring(
     } else {
         None
     };
-    let pg = if postgres {
+    let pg = if on.postgres {
         progress("PostgreSQL");
         onestop_store_tests::durable_postgres();
         let db = onestop_store_tests::TestDb::postgres().await.ok_or("PostgreSQL is not available")?;
-        Some(measure(&db.url, tickets, first, days, runs, month, centre).await?)
+        let p = measure(&db.url, tickets, first, days, runs, month, centre).await?;
+        progress(&format!(
+            "PostgreSQL: fold {:.1} s ({} days), network figures {:.3} s, whole report {:.3} s, rendering {:.3} s, dashboard {:.3} s",
+            p.fold_secs, p.fold_days, p.network_secs, p.report_secs, p.render_secs, p.dashboard_secs
+        ));
+        Some(p)
     } else {
         None
     };
-    let agree = duck.as_ref().map(|d| figures_agree(&sqlite.figures, d));
-    if pg.as_ref().is_some_and(|p| p.figures != sqlite.figures) {
-        return Err("PostgreSQL and SQLite disagree on the figures".into());
+    let pg_agrees = match (&pg, &sqlite) {
+        (None, _) => None,
+        (Some(p), Some(s)) => Some((p.figures == s.figures, "this run's SQLite")),
+        (Some(p), None) => match std::fs::read(&saved) {
+            Ok(bytes) => {
+                let s: Vec<(String, String, Vec<i64>)> =
+                    serde_json::from_slice(&bytes).map_err(|e| format!("{}: {e}", saved.display()))?;
+                Some((p.figures == s, "SQLite's, saved by an earlier run in --dir"))
+            }
+            Err(_) => None,
+        },
+    };
+    if let Some((false, with)) = pg_agrees {
+        return Err(format!("PostgreSQL's figures differ from {with}"));
     }
-    let w = &sqlite.written;
+    let written = sqlite.as_ref().or(pg.as_ref()).map(|m| m.written.clone()).unwrap_or_default();
     println!("## Monitoring — {tickets} tickets over {days} days, month {month}, dashboard of {centre}");
     println!();
     println!(
         "Rows generated: {} tickets, {} steps, {} ratings, {} applications.",
-        w.tickets, w.steps, w.ratings, w.applications
+        written.tickets, written.steps, written.ratings, written.applications
     );
     println!();
     println!("| | SQLite | PostgreSQL | DuckDB (Parquet) |\n|---|---:|---:|---:|");
-    let pgv = |f: fn(&onestop_bench::monitoring::Measured) -> f64| {
-        pg.as_ref().map_or("—".to_owned(), |p| format!("{:.3}", f(p)))
+    let of = |m: &Option<Measured>, f: fn(&Measured) -> f64, digits: usize| {
+        m.as_ref().map_or("—".to_owned(), |m| format!("{:.*}", digits, f(m)))
     };
     let dv = |key: &str| duck.as_ref().and_then(|d| d[key].as_f64());
     let dd = |key: &str| dv(key).map_or("—".to_owned(), |v| format!("{v:.3}"));
+    let days_folded = sqlite.as_ref().or(pg.as_ref()).map_or(0, |m| m.fold_days);
     println!(
-        "| generate and load, s | {:.1} | {} | {} |",
-        sqlite.load_secs,
-        pgv(|m| m.load_secs),
+        "| generate and load, s | {} | {} | {} |",
+        of(&sqlite, |m| m.load_secs, 1),
+        of(&pg, |m| m.load_secs, 1),
         dd("load_secs")
     );
     println!(
-        "| fold of every day ({} centre-days), s | {:.1} | {} | — |",
-        sqlite.fold_days,
-        sqlite.fold_secs,
-        pgv(|m| m.fold_secs)
+        "| fold of every day ({days_folded} centre-days), s | {} | {} | — |",
+        of(&sqlite, |m| m.fold_secs, 1),
+        of(&pg, |m| m.fold_secs, 1)
     );
     println!(
-        "| monthly network report, figures (median), s | {:.3} | {} | {} |",
-        sqlite.network_secs,
-        pgv(|m| m.network_secs),
+        "| monthly network report, figures (median), s | {} | {} | {} |",
+        of(&sqlite, |m| m.network_secs, 3),
+        of(&pg, |m| m.network_secs, 3),
         dd("network_secs")
     );
     println!(
-        "| monthly network report, whole (median), s | {:.3} | {} | — |",
-        sqlite.report_secs,
-        pgv(|m| m.report_secs)
+        "| monthly network report, whole (median), s | {} | {} | — |",
+        of(&sqlite, |m| m.report_secs, 3),
+        of(&pg, |m| m.report_secs, 3)
     );
     println!(
-        "| …rendered as XLSX and PDF (median), s | {:.3} | {} | — |",
-        sqlite.render_secs,
-        pgv(|m| m.render_secs)
+        "| …rendered as XLSX and PDF (median), s | {} | {} | — |",
+        of(&sqlite, |m| m.render_secs, 3),
+        of(&pg, |m| m.render_secs, 3)
     );
     println!(
-        "| one-centre dashboard (median), s | {:.3} | {} | {} |",
-        sqlite.dashboard_secs,
-        pgv(|m| m.dashboard_secs),
+        "| one-centre dashboard (median), s | {} | {} | {} |",
+        of(&sqlite, |m| m.dashboard_secs, 3),
+        of(&pg, |m| m.dashboard_secs, 3),
         dd("dashboard_secs")
     );
-    if let (Some(n), Some(d)) = (dv("network_secs"), dv("dashboard_secs")) {
+    if let (Some(n), Some(d), Some(s)) = (dv("network_secs"), dv("dashboard_secs"), &sqlite) {
         let ratio = |a: f64, b: f64| if b > 0.0 { a / b } else { f64::NAN };
         println!();
         println!(
             "Ratio to DuckDB (onestop ÷ DuckDB; under 2 meets the target): network report SQLite {:.2}, dashboard SQLite {:.2}",
-            ratio(sqlite.network_secs, n),
-            ratio(sqlite.dashboard_secs, d)
+            ratio(s.network_secs, n),
+            ratio(s.dashboard_secs, d)
         );
         if let Some(p) = &pg {
             println!(
@@ -498,17 +533,28 @@ async fn monitoring(
             );
         }
     }
-    if let Some(agree) = agree {
+    if let Some((_, with)) = pg_agrees {
+        println!();
+        println!("PostgreSQL's figures equal {with}: yes");
+    }
+    if let (Some(d), Some(s)) = (&duck, &sqlite) {
+        let agree = figures_agree(&s.figures, d);
         println!();
         println!("Figures equal to DuckDB's: {agree}");
         if !agree.starts_with("yes") {
             return Err(format!("onestop and DuckDB disagree: {agree}"));
         }
-    }
-    if let Some(d) = &duck {
         println!("DuckDB {}", d["duckdb"].as_str().unwrap_or("?"));
     }
     Ok(())
+}
+
+/// Which engines a monitoring run measures.
+#[derive(Debug, Clone, Copy)]
+struct Backends {
+    sqlite: bool,
+    postgres: bool,
+    duckdb: bool,
 }
 
 /// Compares onestop's figures with DuckDB's: "yes (n rows)" or the first difference.
