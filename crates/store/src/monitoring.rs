@@ -375,39 +375,60 @@ pub async fn statistics(
     q: &StatQuery,
     today: Date,
 ) -> Result<Grouped, StoreError> {
-    let mut out = Grouped::new();
-    if !q.cuboid.groups_by(q.by) {
-        return Ok(out);
-    }
-    let p = plan(q.from, q.to, q.by);
-    let read = StatRead { cuboid: q.cuboid, months: p.months, days: p.days, filter: q.filter.clone() };
-    let snapshot = store.read_stats(&read).await?;
-    for row in &snapshot.rows {
-        if row.cuboid == q.cuboid && q.filter.admits(&row.key) {
-            out.entry(q.by.key(&row.key, row.period)).or_default().merge(&row.tally);
-        }
-    }
-    let mut all: BTreeSet<String> = centres.iter().cloned().collect();
-    all.extend(snapshot.watermarks.keys().cloned());
-    if let Some(only) = &q.filter.centre {
-        all.retain(|c| c == only);
-    }
-    for centre in all {
-        let start = match snapshot.watermarks.get(&centre) {
-            Some(wm) => wm.tomorrow().ok(),
-            None => first_day(store, ctx, &centre).await?,
-        };
-        let Some(start) = start else { continue };
-        let mut day = start.max(q.from);
-        let end = q.to.min(today);
-        while day <= end {
-            let (from, to) = ctx.day_bounds(&centre, day);
-            let activity = store.day_activity(&centre, day, from, to).await?;
-            if !activity.is_empty() {
-                group_into(&mut out, &cells_of_day(&activity, ctx), q.cuboid, &q.filter, q.by, day);
+    Ok(statistics_by(store, ctx, centres, q, &[q.by], today).await?.pop().unwrap_or_default())
+}
+
+/// The figures of [`statistics`] grouped by each of `bys` (in their order; `q.by` is not used),
+/// from one read of the cells for the groupings month cells answer and one for those that need
+/// each day: a dashboard's tables by centre, provider, service and origin cost one read.
+pub async fn statistics_by(
+    store: &dyn MonitoringStore,
+    ctx: &Context,
+    centres: &[String],
+    q: &StatQuery,
+    bys: &[GroupBy],
+    today: Date,
+) -> Result<Vec<Grouped>, StoreError> {
+    let mut out: Vec<Grouped> = bys.iter().map(|_| Grouped::new()).collect();
+    for daily in [false, true] {
+        let these: Vec<usize> =
+            (0..bys.len()).filter(|i| bys[*i].needs_days() == daily && q.cuboid.groups_by(bys[*i])).collect();
+        let Some(first) = these.first() else { continue };
+        let p = plan(q.from, q.to, bys[*first]);
+        let read = StatRead { cuboid: q.cuboid, months: p.months, days: p.days, filter: q.filter.clone() };
+        let snapshot = store.read_stats(&read).await?;
+        for row in &snapshot.rows {
+            if row.cuboid == q.cuboid && q.filter.admits(&row.key) {
+                for i in &these {
+                    out[*i].entry(bys[*i].key(&row.key, row.period)).or_default().merge(&row.tally);
+                }
             }
-            let Ok(next) = day.tomorrow() else { break };
-            day = next;
+        }
+        let mut all: BTreeSet<String> = centres.iter().cloned().collect();
+        all.extend(snapshot.watermarks.keys().cloned());
+        if let Some(only) = &q.filter.centre {
+            all.retain(|c| c == only);
+        }
+        for centre in all {
+            let start = match snapshot.watermarks.get(&centre) {
+                Some(wm) => wm.tomorrow().ok(),
+                None => first_day(store, ctx, &centre).await?,
+            };
+            let Some(start) = start else { continue };
+            let mut day = start.max(q.from);
+            let end = q.to.min(today);
+            while day <= end {
+                let (from, to) = ctx.day_bounds(&centre, day);
+                let activity = store.day_activity(&centre, day, from, to).await?;
+                if !activity.is_empty() {
+                    let cells = cells_of_day(&activity, ctx);
+                    for i in &these {
+                        group_into(&mut out[*i], &cells, q.cuboid, &q.filter, bys[*i], day);
+                    }
+                }
+                let Ok(next) = day.tomorrow() else { break };
+                day = next;
+            }
         }
     }
     Ok(out)

@@ -68,8 +68,10 @@ pub fn nearest_rank(p: u32, n: u64) -> u64 {
 }
 
 /// Counts of durations per bucket, with their number and exact sum.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Histogram {
+    /// Either empty (every count zero: most cells have no durations, and a report reads hundreds
+    /// of thousands of cells) or one count per bucket.
     counts: Vec<u64>,
     /// Durations counted.
     pub n: u64,
@@ -77,25 +79,40 @@ pub struct Histogram {
     pub sum_secs: i64,
 }
 
-impl Default for Histogram {
-    fn default() -> Self {
-        Histogram { counts: vec![0; BUCKETS], n: 0, sum_secs: 0 }
+impl PartialEq for Histogram {
+    fn eq(&self, other: &Self) -> bool {
+        let count = |h: &Histogram, b: usize| h.counts.get(b).copied().unwrap_or(0);
+        self.n == other.n
+            && self.sum_secs == other.sum_secs
+            && (0..BUCKETS).all(|b| count(self, b) == count(other, b))
     }
 }
 
+impl Eq for Histogram {}
+
 impl Histogram {
+    /// The counts, one per bucket, allocated on first use.
+    fn counts_mut(&mut self) -> &mut [u64] {
+        if self.counts.is_empty() {
+            self.counts = vec![0; BUCKETS];
+        }
+        &mut self.counts
+    }
+
     /// Counts one duration of `secs` whole seconds (negative counts as zero).
     pub fn add(&mut self, secs: i64) {
         let secs = secs.max(0);
-        self.counts[bucket_of(secs)] += 1;
+        self.counts_mut()[bucket_of(secs)] += 1;
         self.n += 1;
         self.sum_secs += secs;
     }
 
     /// Adds every count of `other`.
     pub fn merge(&mut self, other: &Histogram) {
-        for (mine, theirs) in self.counts.iter_mut().zip(&other.counts) {
-            *mine += theirs;
+        if !other.counts.is_empty() {
+            for (mine, theirs) in self.counts_mut().iter_mut().zip(&other.counts) {
+                *mine += theirs;
+            }
         }
         self.n += other.n;
         self.sum_secs += other.sum_secs;
@@ -131,7 +148,7 @@ impl Histogram {
     /// How many durations are below `secs` seconds, counting whole buckets: exact when `secs` is
     /// a bucket bound ([`lower_bound`]), as targets such as 15 or 20 minutes are.
     pub fn below(&self, secs: i64) -> u64 {
-        let end = bucket_of(secs);
+        let end = bucket_of(secs).min(self.counts.len());
         self.counts[..end].iter().sum()
     }
 
@@ -151,13 +168,13 @@ impl Histogram {
     /// The histogram of `text` (as [`Histogram::encode`] writes it) with its `n` and `sum_secs`,
     /// or `None` when the text does not read or disagrees with `n`.
     pub fn decode(text: &str, n: u64, sum_secs: i64) -> Option<Histogram> {
-        let mut h = Histogram { counts: vec![0; BUCKETS], n, sum_secs };
+        let mut h = Histogram { counts: Vec::new(), n, sum_secs };
         let mut total = 0;
         for pair in text.split(',').filter(|p| !p.is_empty()) {
             let (bucket, count) = pair.split_once(':')?;
             let bucket: usize = bucket.parse().ok().filter(|b| *b < BUCKETS)?;
             let count: u64 = count.parse().ok()?;
-            h.counts[bucket] += count;
+            h.counts_mut()[bucket] += count;
             total += count;
         }
         (total == n).then_some(h)
@@ -239,5 +256,11 @@ mod tests {
         assert_eq!(Histogram::decode("3:2", 3, 0), None, "counts disagree with n");
         assert_eq!(Histogram::decode("999:1", 1, 0), None);
         assert_eq!(Histogram::decode("", 0, 0), Some(Histogram::default()));
+        assert_eq!(Histogram::decode("4:0", 0, 0), Some(Histogram::default()), "zeros are no counts");
+        let mut none = Histogram::default();
+        none.merge(&Histogram::default());
+        assert_eq!((none.percentile(50), none.below(900), none.encode()), (None, 0, String::new()));
+        none.merge(&merged);
+        assert_eq!(none, merged, "merging into an empty histogram copies the counts");
     }
 }

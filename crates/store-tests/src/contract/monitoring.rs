@@ -19,7 +19,7 @@ use onestop_domain::queue::ticket::{
 };
 use onestop_store::cases::{ApplicationChange, NewApplication, NewBill, NewPayment};
 use onestop_store::feedback::{RatingFilter, TicketRating};
-use onestop_store::monitoring::{StatQuery, catch_up, statistics};
+use onestop_store::monitoring::{StatQuery, catch_up, statistics, statistics_by};
 use onestop_store::queue::{NewTicket, TicketRecord};
 use onestop_store::{Store, StoreError};
 use std::collections::BTreeMap;
@@ -698,6 +698,18 @@ async fn check_all(
         groups += want.len();
     }
     assert!(groups > 150, "{stage}: the check compared only {groups} groups");
+    // Every grouping of a cuboid at once, from one read, answers as each grouping alone.
+    for q in queries().into_iter().filter(|q| q.by == GroupBy::Total) {
+        let bys: Vec<GroupBy> = GroupBy::ALL.into_iter().filter(|b| q.cuboid.groups_by(*b)).collect();
+        let got = statistics_by(store.as_ref(), &ctx, &centres, &q, &bys, today).await.unwrap();
+        assert_eq!(got.len(), bys.len());
+        for (by, got) in bys.iter().zip(got) {
+            let got: BTreeMap<String, Figures> =
+                got.iter().map(|(k, t)| (k.clone(), figures_of(t))).collect();
+            let want = brute_force(&StatQuery { by: *by, ..q.clone() }, tickets, ratings, cases);
+            assert_eq!(got, want, "{stage}: {q:?} grouped by {by:?} with the others");
+        }
+    }
 }
 
 /// Statistics over any period, by any grouping, under any filter, equal a brute-force pass over

@@ -259,6 +259,22 @@ pub async fn grouped(
         .await?)
 }
 
+/// Figures of `cuboid` over `[from, to]` admitted by `filter`, grouped by each of `bys` (in their
+/// order) from one read of the cells.
+pub async fn grouped_by(
+    state: &AppState,
+    c: &Catalogue,
+    cuboid: Cuboid,
+    bys: &[GroupBy],
+    (from, to): (Date, Date),
+    filter: &Filter,
+) -> Result<Vec<Grouped>, ApiError> {
+    let (ctx, centres) = context(c);
+    let q = StatQuery { cuboid, from, to, filter: filter.clone(), by: GroupBy::Total };
+    let today = today(state, c);
+    Ok(onestop_store::monitoring::statistics_by(state.store.as_ref(), &ctx, &centres, &q, bys, today).await?)
+}
+
 /// The name of group `key` of grouping `by`, in `lang`.
 pub fn name_of(c: &Catalogue, lang: &str, by: GroupBy, key: &str) -> String {
     let found = match by {
@@ -486,15 +502,21 @@ pub async fn dashboard(
     let rows = |by: GroupBy, g: &Grouped| -> Vec<FigureRow> {
         g.iter().map(|(k, t)| FigureRow::of(k, name_of(c, lang, by, k), t)).collect()
     };
-    let flow = |by| grouped(state, c, Cuboid::Flow, by, span, &filter);
-    let ratings = |by| grouped(state, c, Cuboid::Ratings, by, span, &filter);
-    let total = with_ratings(&flow(GroupBy::Total).await?, &ratings(GroupBy::Total).await?);
-    let by_centre = with_ratings(&flow(GroupBy::Centre).await?, &ratings(GroupBy::Centre).await?);
-    let by_provider = with_ratings(&flow(GroupBy::Provider).await?, &ratings(GroupBy::Provider).await?);
-    let by_service = with_ratings(&flow(GroupBy::Service).await?, &ratings(GroupBy::Service).await?);
     let monthly = span.1.since(span.0).map(|s| s.get_days()).unwrap_or(0) > 92;
     let time_by = if monthly { GroupBy::Month } else { GroupBy::Day };
-    let over_time = flow(time_by).await?;
+    use GroupBy::{Centre, Origin, Provider, Service, Total};
+    let flow_by = [Total, Centre, Provider, Service, Origin, time_by];
+    let flow = grouped_by(state, c, Cuboid::Flow, &flow_by, span, &filter).await?;
+    let [total, by_centre, by_provider, by_service, by_origin, over_time] =
+        <[Grouped; 6]>::try_from(flow).map_err(|_| ApiError::internal())?;
+    let ratings_by = [Total, Centre, Provider, Service];
+    let ratings = grouped_by(state, c, Cuboid::Ratings, &ratings_by, span, &filter).await?;
+    let [r_total, r_centre, r_provider, r_service] =
+        <[Grouped; 4]>::try_from(ratings).map_err(|_| ApiError::internal())?;
+    let total = with_ratings(&total, &r_total);
+    let by_centre = with_ratings(&by_centre, &r_centre);
+    let by_provider = with_ratings(&by_provider, &r_provider);
+    let by_service = with_ratings(&by_service, &r_service);
     let heat = grouped(state, c, Cuboid::Hours, GroupBy::WeekdayHour, span, &filter).await?;
     let mut by_service = rows(GroupBy::Service, &by_service);
     by_service.sort_by(|a, b| b.visits.cmp(&a.visits).then(a.key.cmp(&b.key)));
@@ -508,7 +530,7 @@ pub async fn dashboard(
         by_centre: rows(GroupBy::Centre, &by_centre),
         by_provider: rows(GroupBy::Provider, &by_provider),
         by_service,
-        by_origin: rows(GroupBy::Origin, &flow(GroupBy::Origin).await?),
+        by_origin: rows(GroupBy::Origin, &by_origin),
         over_time: rows(time_by, &over_time),
         monthly,
         heat: heat
