@@ -89,6 +89,10 @@ enum Command {
         /// its figures are then compared with those an earlier run left in `--dir`.
         #[arg(long)]
         no_sqlite: bool,
+        /// Measure PostgreSQL on this database (reusing the data found there) instead of a fresh
+        /// database in a throwaway cluster.
+        #[arg(long)]
+        postgres_url: Option<String>,
     },
     /// A booking storm: many clients racing for one day's places released at once.
     Booking {
@@ -174,9 +178,14 @@ async fn run(cli: Cli) -> Result<(), String> {
             no_postgres,
             no_duckdb,
             no_sqlite,
+            postgres_url,
         } => {
-            let on =
-                Backends { sqlite: !no_sqlite, postgres: !no_postgres, duckdb: !no_duckdb && !no_sqlite };
+            let on = Backends {
+                sqlite: !no_sqlite,
+                postgres: !no_postgres,
+                duckdb: !no_duckdb && !no_sqlite,
+                postgres_url,
+            };
             monitoring(tickets, days, runs, month, &centre, dir, on).await
         }
     }
@@ -443,9 +452,15 @@ async fn monitoring(
     };
     let pg = if on.postgres {
         progress("PostgreSQL");
-        onestop_store_tests::durable_postgres();
-        let db = onestop_store_tests::TestDb::postgres().await.ok_or("PostgreSQL is not available")?;
-        let p = measure(&db.url, tickets, first, days, runs, month, centre).await?;
+        let throwaway = match &on.postgres_url {
+            Some(_) => None,
+            None => {
+                onestop_store_tests::durable_postgres();
+                Some(onestop_store_tests::TestDb::postgres().await.ok_or("PostgreSQL is not available")?)
+            }
+        };
+        let url = on.postgres_url.clone().or(throwaway.as_ref().map(|db| db.url.clone())).unwrap_or_default();
+        let p = measure(&url, tickets, first, days, runs, month, centre).await?;
         progress(&format!(
             "PostgreSQL: fold {:.1} s ({} days), network figures {:.3} s, whole report {:.3} s, rendering {:.3} s, dashboard {:.3} s",
             p.fold_secs, p.fold_days, p.network_secs, p.report_secs, p.render_secs, p.dashboard_secs
@@ -550,11 +565,13 @@ async fn monitoring(
 }
 
 /// Which engines a monitoring run measures.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 struct Backends {
     sqlite: bool,
     postgres: bool,
     duckdb: bool,
+    /// PostgreSQL's database, when not a throwaway one.
+    postgres_url: Option<String>,
 }
 
 /// Compares onestop's figures with DuckDB's: "yes (n rows)" or the first difference.
