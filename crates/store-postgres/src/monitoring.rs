@@ -17,8 +17,8 @@ use onestop_domain::monitoring::{CellKey, Cells, Cuboid, DayActivity, Filter, Gr
 use onestop_store::StoreError;
 use onestop_store::monitoring::{
     AppraisalComment, COUNT_COLUMNS, ComplaintTally, IndexInput, IndexScore, MonitoringStore,
-    NewAppraisalComment, NewReport, ReportInfo, StatRead, StatRow, StatSnapshot, cell_columns, key_texts,
-    tally_counts, tally_from,
+    NewAppraisalComment, NewReport, ReportInfo, StatRead, StatRow, StatSnapshot, cell_columns,
+    cell_columns_read, key_texts, tally_counts, tally_from,
 };
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Postgres, QueryBuilder, Row};
@@ -334,7 +334,8 @@ impl MonitoringStore for PgStore {
         let watermarks = watermarks(&mut tx).await?;
         let mut rows = Vec::new();
         if !q.months.is_empty() {
-            let mut b = QueryBuilder::<Postgres>::new("SELECT * FROM stat_cells WHERE cuboid = ");
+            let select = format!("SELECT {} FROM stat_cells WHERE cuboid = ", cell_columns_read(q.durations));
+            let mut b = QueryBuilder::<Postgres>::new(select);
             b.push_bind(q.cuboid.as_str()).push(" AND grain = 'm' AND period = ANY(");
             b.push_bind(q.months.iter().map(|m| date(*m)).collect::<Vec<_>>()).push(")");
             filtered(&mut b, &q.filter);
@@ -343,7 +344,8 @@ impl MonitoringStore for PgStore {
             }
         }
         for (from, to) in &q.days {
-            let mut b = QueryBuilder::<Postgres>::new("SELECT * FROM stat_cells WHERE cuboid = ");
+            let select = format!("SELECT {} FROM stat_cells WHERE cuboid = ", cell_columns_read(q.durations));
+            let mut b = QueryBuilder::<Postgres>::new(select);
             b.push_bind(q.cuboid.as_str()).push(" AND grain = 'd' AND period BETWEEN ");
             b.push_bind(date(*from)).push(" AND ").push_bind(date(*to));
             filtered(&mut b, &q.filter);

@@ -19,8 +19,8 @@ use onestop_domain::monitoring::{CellKey, Cells, Cuboid, DayActivity, Filter, Gr
 use onestop_store::StoreError;
 use onestop_store::monitoring::{
     AppraisalComment, COUNT_COLUMNS, ComplaintTally, IndexInput, IndexScore, KEY_COLUMNS, MonitoringStore,
-    NewAppraisalComment, NewReport, ReportInfo, StatRead, StatRow, StatSnapshot, cell_columns, key_texts,
-    tally_counts, tally_from,
+    NewAppraisalComment, NewReport, ReportInfo, StatRead, StatRow, StatSnapshot, cell_columns,
+    cell_columns_read, key_texts, tally_counts, tally_from,
 };
 use rusqlite::types::Value;
 use rusqlite::{Connection, Row, params, params_from_iter};
@@ -268,7 +268,7 @@ fn read(conn: &Connection, q: &StatRead) -> Result<StatSnapshot, StoreError> {
         run(
             format!(
                 "SELECT {} FROM stat_cells WHERE cuboid = ? AND grain = 'm' AND period = ?{filter}",
-                cell_columns()
+                cell_columns_read(q.durations)
             ),
             values,
         )?;
@@ -280,7 +280,7 @@ fn read(conn: &Connection, q: &StatRead) -> Result<StatSnapshot, StoreError> {
         run(
             format!(
                 "SELECT {} FROM stat_cells WHERE cuboid = ? AND grain = 'd' AND period BETWEEN ? AND ?{filter}",
-                cell_columns()
+                cell_columns_read(q.durations)
             ),
             values,
         )?;

@@ -46,6 +46,9 @@ pub struct StatRead {
     pub days: Vec<(Date, Date)>,
     /// Only cells this admits.
     pub filter: Filter,
+    /// Whether the cells' waits and service times are read: without them every tally's
+    /// durations are empty, and a read of counts (the heat map's visits) costs far less.
+    pub durations: bool,
 }
 
 /// Rollup cells and the watermarks they were read with, from one snapshot.
@@ -363,6 +366,8 @@ pub struct StatQuery {
     pub filter: Filter,
     /// How they are grouped.
     pub by: GroupBy,
+    /// Whether waits and service times are wanted ([`StatRead::durations`]).
+    pub durations: bool,
 }
 
 /// Figures over `[from, to]`: rollup cells of folded days (whole months from month cells), and
@@ -395,7 +400,13 @@ pub async fn statistics_by(
             (0..bys.len()).filter(|i| bys[*i].needs_days() == daily && q.cuboid.groups_by(bys[*i])).collect();
         let Some(first) = these.first() else { continue };
         let p = plan(q.from, q.to, bys[*first]);
-        let read = StatRead { cuboid: q.cuboid, months: p.months, days: p.days, filter: q.filter.clone() };
+        let read = StatRead {
+            cuboid: q.cuboid,
+            months: p.months,
+            days: p.days,
+            filter: q.filter.clone(),
+            durations: q.durations,
+        };
         let snapshot = store.read_stats(&read).await?;
         for row in &snapshot.rows {
             if row.cuboid == q.cuboid && q.filter.admits(&row.key) {
@@ -429,6 +440,13 @@ pub async fn statistics_by(
                 let Ok(next) = day.tomorrow() else { break };
                 day = next;
             }
+        }
+    }
+    if !q.durations {
+        // Raw days counted their durations too; an answer without durations has none.
+        for tally in out.iter_mut().flat_map(|g| g.values_mut()) {
+            tally.wait = Default::default();
+            tally.service = Default::default();
         }
     }
     Ok(out)
@@ -536,6 +554,22 @@ pub fn tally_from(counts: [i64; 23], wait_hist: &str, service_hist: &str) -> Res
 /// A key's text dimensions (all but `hour`, which is [`CellKey::hour`]), in [`KEY_COLUMNS`] order.
 pub fn key_texts(k: &CellKey) -> [&str; 6] {
     [&k.centre, &k.service, &k.provider, &k.origin, &k.officer, &k.channel]
+}
+
+/// The columns of a cell as a read selects them, in [`cell_columns`] order: without `durations`,
+/// the waits and service times read as none.
+pub fn cell_columns_read(durations: bool) -> String {
+    if durations {
+        return cell_columns();
+    }
+    let mut cols: Vec<String> = ["cuboid", "grain", "period"].iter().map(|c| (*c).to_owned()).collect();
+    cols.extend(KEY_COLUMNS.iter().map(|c| (*c).to_owned()));
+    cols.extend(COUNT_COLUMNS.iter().map(|c| match *c {
+        "wait_n" | "wait_sum" | "service_n" | "service_sum" => format!("CAST(0 AS BIGINT) AS {c}"),
+        _ => (*c).to_owned(),
+    }));
+    cols.extend(["CAST('' AS TEXT) AS wait_hist".to_owned(), "CAST('' AS TEXT) AS service_hist".to_owned()]);
+    cols.join(", ")
 }
 
 /// The cell columns of an insert, in order: cuboid, grain, period, the keys, the counts and the two

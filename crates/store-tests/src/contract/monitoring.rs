@@ -672,7 +672,7 @@ fn queries() -> Vec<StatQuery> {
                     continue;
                 }
                 let (from, to) = ranges[(i + by as usize) % ranges.len()];
-                out.push(StatQuery { cuboid, from, to, filter: filter.clone(), by });
+                out.push(StatQuery { cuboid, from, to, filter: filter.clone(), by, durations: true });
             }
         }
     }
@@ -691,8 +691,16 @@ async fn check_all(
     let today = date(2026, 4, 2);
     let mut groups = 0;
     for q in queries() {
-        let got = statistics(store.as_ref(), &ctx, &centres, &q, today).await.unwrap();
-        let got: BTreeMap<String, Figures> = got.iter().map(|(k, t)| (k.clone(), figures_of(t))).collect();
+        let full = statistics(store.as_ref(), &ctx, &centres, &q, today).await.unwrap();
+        // Without durations: the same counts, and no waits or service times.
+        let counts = StatQuery { durations: false, ..q.clone() };
+        let counts = statistics(store.as_ref(), &ctx, &centres, &counts, today).await.unwrap();
+        let mut stripped = full.clone();
+        for t in stripped.values_mut() {
+            (t.wait, t.service) = Default::default();
+        }
+        assert_eq!(counts, stripped, "{stage}: {q:?} without durations");
+        let got: BTreeMap<String, Figures> = full.iter().map(|(k, t)| (k.clone(), figures_of(t))).collect();
         let want = brute_force(&q, tickets, ratings, cases);
         assert_eq!(got, want, "{stage}: {q:?}");
         groups += want.len();
