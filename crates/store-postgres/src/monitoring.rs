@@ -16,7 +16,7 @@ use onestop_domain::monitoring::rollup::{
 use onestop_domain::monitoring::{CellKey, Cells, Cuboid, DayActivity, Filter, Grain, Tally};
 use onestop_store::StoreError;
 use onestop_store::monitoring::{
-    AppraisalComment, COUNT_COLUMNS, ComplaintTally, IndexInput, IndexScore, MonitoringStore,
+    AppraisalComment, COUNT_COLUMNS, ComplaintTally, IndexInput, IndexScore, KEY_COLUMNS, MonitoringStore,
     NewAppraisalComment, NewReport, ReportInfo, StatRead, StatRow, StatSnapshot, cell_columns,
     cell_columns_read, key_texts, tally_counts, tally_from,
 };
@@ -37,27 +37,35 @@ async fn watermarks(conn: &mut PgConnection) -> Result<BTreeMap<String, Date>, S
     rows.iter().map(|r| Ok((r.get::<String, _>("centre"), read_date(r, "through")?))).collect()
 }
 
+/// A cell row read with the columns of [`cell_columns`], by position (a lookup by name hashes the
+/// name: millions of lookups for a report over a quarter's cells).
 fn stat_row(r: &PgRow) -> Result<StatRow, StoreError> {
-    let cuboid: String = r.get("cuboid");
+    let text = |i: usize| r.try_get::<&str, _>(i).map_err(db);
+    let key = |i: usize| text(i).map(str::to_owned);
+    let cuboid = text(0)?;
     let mut counts = [0i64; 23];
-    for (slot, name) in counts.iter_mut().zip(COUNT_COLUMNS) {
-        *slot = r.try_get(name).map_err(db)?;
+    for (i, slot) in counts.iter_mut().enumerate() {
+        *slot = r.try_get(KEYS_END + i).map_err(db)?;
     }
+    let hist = KEYS_END + COUNT_COLUMNS.len();
     Ok(StatRow {
-        cuboid: Cuboid::parse(&cuboid).ok_or_else(|| StoreError::invalid("cuboid", &cuboid))?,
-        period: read_date(r, "period")?,
+        cuboid: Cuboid::parse(cuboid).ok_or_else(|| StoreError::invalid("cuboid", cuboid))?,
+        period: r.try_get::<jiff_sqlx::Date, _>(2).map_err(db)?.to_jiff(),
         key: CellKey {
-            centre: r.get("centre"),
-            service: r.get("service"),
-            provider: r.get("provider"),
-            origin: r.get("origin"),
-            hour: r.get("hour"),
-            officer: r.get("officer"),
-            channel: r.get("channel"),
+            centre: key(3)?,
+            service: key(4)?,
+            provider: key(5)?,
+            origin: key(6)?,
+            hour: r.try_get(7).map_err(db)?,
+            officer: key(8)?,
+            channel: key(9)?,
         },
-        tally: tally_from(counts, r.get("wait_hist"), r.get("service_hist"))?,
+        tally: tally_from(counts, text(hist)?, text(hist + 1)?)?,
     })
 }
+
+/// The position after the key columns in [`cell_columns`] (cuboid, grain, period, then the keys).
+const KEYS_END: usize = 3 + KEY_COLUMNS.len();
 
 /// Writes `rows` (cuboid, grain, period, key, tally) in multi-row statements; existing cells are
 /// replaced.
@@ -99,9 +107,10 @@ async fn month_cells(
     month: Date,
     centre: &str,
 ) -> Result<Vec<StatRow>, StoreError> {
-    let rows = sqlx::query(
-        "SELECT * FROM stat_cells WHERE cuboid = $1 AND grain = 'm' AND period = $2 AND centre = $3",
-    )
+    let rows = sqlx::query(&format!(
+        "SELECT {} FROM stat_cells WHERE cuboid = $1 AND grain = 'm' AND period = $2 AND centre = $3",
+        cell_columns()
+    ))
     .bind(cuboid.as_str())
     .bind(date(month))
     .bind(centre)
