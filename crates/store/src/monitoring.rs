@@ -380,66 +380,83 @@ pub async fn statistics(
     q: &StatQuery,
     today: Date,
 ) -> Result<Grouped, StoreError> {
-    Ok(statistics_by(store, ctx, centres, q, &[q.by], today).await?.pop().unwrap_or_default())
+    Ok(statistics_by(store, ctx, centres, q, &[(q.cuboid, q.by)], today).await?.pop().unwrap_or_default())
 }
 
-/// The figures of [`statistics`] grouped by each of `bys` (in their order; `q.by` is not used),
-/// from one read of the cells for the groupings month cells answer and one for those that need
-/// each day: a dashboard's tables by centre, provider, service and origin cost one read.
+/// The figures of [`statistics`] for each of `wants` — a cuboid and a grouping, answered in their
+/// order; `q.cuboid` and `q.by` are not used — with one read of the cells per cuboid (and per kind:
+/// month cells, or every day's) and one read of each raw day for all of them: a dashboard's tables
+/// by centre, provider, service and origin, or the Index's four inputs, cost one read each.
 pub async fn statistics_by(
     store: &dyn MonitoringStore,
     ctx: &Context,
     centres: &[String],
     q: &StatQuery,
-    bys: &[GroupBy],
+    wants: &[(Cuboid, GroupBy)],
     today: Date,
 ) -> Result<Vec<Grouped>, StoreError> {
-    let mut out: Vec<Grouped> = bys.iter().map(|_| Grouped::new()).collect();
-    for daily in [false, true] {
-        let these: Vec<usize> =
-            (0..bys.len()).filter(|i| bys[*i].needs_days() == daily && q.cuboid.groups_by(bys[*i])).collect();
-        let Some(first) = these.first() else { continue };
-        let p = plan(q.from, q.to, bys[*first]);
+    let mut out: Vec<Grouped> = wants.iter().map(|_| Grouped::new()).collect();
+    // The reads: a cuboid, whether it needs day cells, and the wants it answers.
+    let mut reads: Vec<(Cuboid, bool, Vec<usize>)> = Vec::new();
+    for (i, (cuboid, by)) in wants.iter().enumerate().filter(|(_, (c, b))| c.groups_by(*b)) {
+        match reads.iter_mut().find(|(c, daily, _)| c == cuboid && *daily == by.needs_days()) {
+            Some((_, _, these)) => these.push(i),
+            None => reads.push((*cuboid, by.needs_days(), vec![i])),
+        }
+    }
+    let mut all: BTreeSet<String> = centres.iter().cloned().collect();
+    let mut marks = Vec::new();
+    for (cuboid, _, these) in &reads {
+        let p = plan(q.from, q.to, wants[these[0]].1);
         let read = StatRead {
-            cuboid: q.cuboid,
+            cuboid: *cuboid,
             months: p.months,
             days: p.days,
             filter: q.filter.clone(),
             durations: q.durations,
         };
         let snapshot = store.read_stats(&read).await?;
-        for row in &snapshot.rows {
-            if row.cuboid == q.cuboid && q.filter.admits(&row.key) {
-                for i in &these {
-                    out[*i].entry(bys[*i].key(&row.key, row.period)).or_default().merge(&row.tally);
-                }
+        for row in snapshot.rows.iter().filter(|r| r.cuboid == *cuboid && q.filter.admits(&r.key)) {
+            for i in these {
+                out[*i].entry(wants[*i].1.key(&row.key, row.period)).or_default().merge(&row.tally);
             }
         }
-        let mut all: BTreeSet<String> = centres.iter().cloned().collect();
         all.extend(snapshot.watermarks.keys().cloned());
-        if let Some(only) = &q.filter.centre {
-            all.retain(|c| c == only);
-        }
-        for centre in all {
-            let start = match snapshot.watermarks.get(&centre) {
+        marks.push(snapshot.watermarks);
+    }
+    if let Some(only) = &q.filter.centre {
+        all.retain(|c| c == only);
+    }
+    let end = q.to.min(today);
+    for centre in all {
+        // Each want takes the raw events of the days after the watermark its own read saw.
+        let mut first: Option<Option<Date>> = None;
+        let mut starts: Vec<(usize, Date)> = Vec::new();
+        for ((_, _, these), marks) in reads.iter().zip(&marks) {
+            let start = match marks.get(&centre) {
                 Some(wm) => wm.tomorrow().ok(),
-                None => first_day(store, ctx, &centre).await?,
+                None => match first {
+                    Some(known) => known,
+                    None => *first.insert(first_day(store, ctx, &centre).await?),
+                },
             };
-            let Some(start) = start else { continue };
-            let mut day = start.max(q.from);
-            let end = q.to.min(today);
-            while day <= end {
-                let (from, to) = ctx.day_bounds(&centre, day);
-                let activity = store.day_activity(&centre, day, from, to).await?;
-                if !activity.is_empty() {
-                    let cells = cells_of_day(&activity, ctx);
-                    for i in &these {
-                        group_into(&mut out[*i], &cells, q.cuboid, &q.filter, bys[*i], day);
-                    }
-                }
-                let Ok(next) = day.tomorrow() else { break };
-                day = next;
+            if let Some(start) = start {
+                starts.extend(these.iter().map(|i| (*i, start.max(q.from))));
             }
+        }
+        let Some(mut day) = starts.iter().map(|(_, d)| *d).min() else { continue };
+        while day <= end {
+            let (from, to) = ctx.day_bounds(&centre, day);
+            let activity = store.day_activity(&centre, day, from, to).await?;
+            if !activity.is_empty() {
+                let cells = cells_of_day(&activity, ctx);
+                for (i, _) in starts.iter().filter(|(_, start)| *start <= day) {
+                    let (cuboid, by) = wants[*i];
+                    group_into(&mut out[*i], &cells, cuboid, &q.filter, by, day);
+                }
+            }
+            let Ok(next) = day.tomorrow() else { break };
+            day = next;
         }
     }
     if !q.durations {

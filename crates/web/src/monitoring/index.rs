@@ -2,7 +2,7 @@
 //! registry itself, the rollups, complaints and the one manual input (training hours), stored with
 //! its methodology version; providers ranked by the mean of their services; the trend per quarter.
 
-use super::stats::{grouped, grouped_by};
+use super::stats::grouped_by;
 use super::{percent, reach, today};
 use crate::AppState;
 use crate::auth::Caller;
@@ -152,10 +152,15 @@ pub async fn compute(state: &AppState, quarter: Period) -> Result<Vec<IndexScore
 async fn scores(state: &AppState, c: &Catalogue, quarter: Period) -> Result<Vec<IndexScore>, ApiError> {
     let span = (quarter.first_day(), quarter.last_day());
     let all = Filter::default();
-    let flows = grouped_by(state, c, Cuboid::Flow, &[GroupBy::Service, GroupBy::ServiceOrigin], span, &all);
-    let [flow, origins] = <[_; 2]>::try_from(flows.await?).map_err(|_| ApiError::internal())?;
-    let ratings = grouped(state, c, Cuboid::Ratings, GroupBy::Service, span, &all).await?;
-    let applications = grouped(state, c, Cuboid::Applications, GroupBy::Service, span, &all).await?;
+    let wants = [
+        (Cuboid::Flow, GroupBy::Service),
+        (Cuboid::Flow, GroupBy::ServiceOrigin),
+        (Cuboid::Ratings, GroupBy::Service),
+        (Cuboid::Applications, GroupBy::Service),
+    ];
+    let [flow, origins, ratings, applications] =
+        <[_; 4]>::try_from(grouped_by(state, c, &wants, span, &all).await?)
+            .map_err(|_| ApiError::internal())?;
     let zone = super::country_zone(c);
     let start = |d: jiff::civil::Date| {
         d.to_zoned(zone.clone())

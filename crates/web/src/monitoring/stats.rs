@@ -275,20 +275,27 @@ pub async fn counted(
         .await?)
 }
 
-/// Figures of `cuboid` over `[from, to]` admitted by `filter`, grouped by each of `bys` (in their
-/// order) from one read of the cells.
+/// Figures over `[from, to]` admitted by `filter` for each of `wants` (a cuboid and a grouping, in
+/// their order), from one read of each cuboid's cells and of each raw day.
 pub async fn grouped_by(
     state: &AppState,
     c: &Catalogue,
-    cuboid: Cuboid,
-    bys: &[GroupBy],
+    wants: &[(Cuboid, GroupBy)],
     (from, to): (Date, Date),
     filter: &Filter,
 ) -> Result<Vec<Grouped>, ApiError> {
     let (ctx, centres) = context(c);
-    let q = StatQuery { cuboid, from, to, filter: filter.clone(), by: GroupBy::Total, durations: true };
+    let q = StatQuery {
+        cuboid: Cuboid::Flow,
+        from,
+        to,
+        filter: filter.clone(),
+        by: GroupBy::Total,
+        durations: true,
+    };
     let today = today(state, c);
-    Ok(onestop_store::monitoring::statistics_by(state.store.as_ref(), &ctx, &centres, &q, bys, today).await?)
+    Ok(onestop_store::monitoring::statistics_by(state.store.as_ref(), &ctx, &centres, &q, wants, today)
+        .await?)
 }
 
 /// The name of group `key` of grouping `by`, in `lang`.
@@ -521,14 +528,32 @@ pub async fn dashboard(
     let monthly = span.1.since(span.0).map(|s| s.get_days()).unwrap_or(0) > 92;
     let time_by = if monthly { GroupBy::Month } else { GroupBy::Day };
     use GroupBy::{Centre, Origin, Provider, Service, Total};
-    let flow_by = [Total, Centre, Provider, Service, Origin, time_by];
-    let flow = grouped_by(state, c, Cuboid::Flow, &flow_by, span, &filter).await?;
-    let [total, by_centre, by_provider, by_service, by_origin, over_time] =
-        <[Grouped; 6]>::try_from(flow).map_err(|_| ApiError::internal())?;
-    let ratings_by = [Total, Centre, Provider, Service];
-    let ratings = grouped_by(state, c, Cuboid::Ratings, &ratings_by, span, &filter).await?;
-    let [r_total, r_centre, r_provider, r_service] =
-        <[Grouped; 4]>::try_from(ratings).map_err(|_| ApiError::internal())?;
+    let (flow, ratings) = (Cuboid::Flow, Cuboid::Ratings);
+    let wants = [
+        (flow, Total),
+        (flow, Centre),
+        (flow, Provider),
+        (flow, Service),
+        (flow, Origin),
+        (flow, time_by),
+        (ratings, Total),
+        (ratings, Centre),
+        (ratings, Provider),
+        (ratings, Service),
+    ];
+    let [
+        total,
+        by_centre,
+        by_provider,
+        by_service,
+        by_origin,
+        over_time,
+        r_total,
+        r_centre,
+        r_provider,
+        r_service,
+    ] = <[Grouped; 10]>::try_from(grouped_by(state, c, &wants, span, &filter).await?)
+        .map_err(|_| ApiError::internal())?;
     let total = with_ratings(&total, &r_total);
     let by_centre = with_ratings(&by_centre, &r_centre);
     let by_provider = with_ratings(&by_provider, &r_provider);
