@@ -17,8 +17,8 @@ use onestop_domain::monitoring::{CellKey, Cells, Cuboid, DayActivity, Filter, Gr
 use onestop_store::StoreError;
 use onestop_store::monitoring::{
     AppraisalComment, COUNT_COLUMNS, ComplaintTally, IndexInput, IndexScore, KEY_COLUMNS, MonitoringStore,
-    NewAppraisalComment, NewReport, ReportInfo, StatRead, StatRow, StatSnapshot, cell_columns,
-    cell_columns_read, key_texts, tally_counts, tally_from,
+    NewAppraisalComment, NewReport, ReportInfo, StatRead, StatRow, StatSnapshot, cell_columns, cell_read_sql,
+    key_texts, tally_counts, tally_from,
 };
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Postgres, QueryBuilder, Row};
@@ -342,22 +342,25 @@ impl MonitoringStore for PgStore {
             .map_err(db)?;
         let watermarks = watermarks(&mut tx).await?;
         let mut rows = Vec::new();
+        let (select, group) = cell_read_sql(q, "string_agg");
         if !q.months.is_empty() {
-            let select = format!("SELECT {} FROM stat_cells WHERE cuboid = ", cell_columns_read(q.durations));
-            let mut b = QueryBuilder::<Postgres>::new(select);
+            let mut b =
+                QueryBuilder::<Postgres>::new(format!("SELECT {select} FROM stat_cells WHERE cuboid = "));
             b.push_bind(q.cuboid.as_str()).push(" AND grain = 'm' AND period = ANY(");
             b.push_bind(q.months.iter().map(|m| date(*m)).collect::<Vec<_>>()).push(")");
             filtered(&mut b, &q.filter);
+            b.push(format!(" GROUP BY {group}"));
             for r in b.build().fetch_all(&mut *tx).await.map_err(db)? {
                 rows.push(stat_row(&r)?);
             }
         }
         for (from, to) in &q.days {
-            let select = format!("SELECT {} FROM stat_cells WHERE cuboid = ", cell_columns_read(q.durations));
-            let mut b = QueryBuilder::<Postgres>::new(select);
+            let mut b =
+                QueryBuilder::<Postgres>::new(format!("SELECT {select} FROM stat_cells WHERE cuboid = "));
             b.push_bind(q.cuboid.as_str()).push(" AND grain = 'd' AND period BETWEEN ");
             b.push_bind(date(*from)).push(" AND ").push_bind(date(*to));
             filtered(&mut b, &q.filter);
+            b.push(format!(" GROUP BY {group}"));
             for r in b.build().fetch_all(&mut *tx).await.map_err(db)? {
                 rows.push(stat_row(&r)?);
             }

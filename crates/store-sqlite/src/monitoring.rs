@@ -19,8 +19,8 @@ use onestop_domain::monitoring::{CellKey, Cells, Cuboid, DayActivity, Filter, Gr
 use onestop_store::StoreError;
 use onestop_store::monitoring::{
     AppraisalComment, COUNT_COLUMNS, ComplaintTally, IndexInput, IndexScore, KEY_COLUMNS, MonitoringStore,
-    NewAppraisalComment, NewReport, ReportInfo, StatRead, StatRow, StatSnapshot, cell_columns,
-    cell_columns_read, key_texts, tally_counts, tally_from,
+    NewAppraisalComment, NewReport, ReportInfo, StatRead, StatRow, StatSnapshot, cell_columns, cell_read_sql,
+    key_texts, tally_counts, tally_from,
 };
 use rusqlite::types::Value;
 use rusqlite::{Connection, Row, params, params_from_iter};
@@ -262,13 +262,13 @@ fn read(conn: &Connection, q: &StatRead) -> Result<StatSnapshot, StoreError> {
         }
         Ok(())
     };
+    let (select, group) = cell_read_sql(q, "group_concat");
     for month in &q.months {
         let mut values: Vec<Value> = vec![q.cuboid.as_str().to_owned().into(), month.to_string().into()];
         let filter = filter_sql(&q.filter, &mut values);
         run(
             format!(
-                "SELECT {} FROM stat_cells WHERE cuboid = ? AND grain = 'm' AND period = ?{filter}",
-                cell_columns_read(q.durations)
+                "SELECT {select} FROM stat_cells WHERE cuboid = ? AND grain = 'm' AND period = ?{filter} GROUP BY {group}"
             ),
             values,
         )?;
@@ -279,8 +279,7 @@ fn read(conn: &Connection, q: &StatRead) -> Result<StatSnapshot, StoreError> {
         let filter = filter_sql(&q.filter, &mut values);
         run(
             format!(
-                "SELECT {} FROM stat_cells WHERE cuboid = ? AND grain = 'd' AND period BETWEEN ? AND ?{filter}",
-                cell_columns_read(q.durations)
+                "SELECT {select} FROM stat_cells WHERE cuboid = ? AND grain = 'd' AND period BETWEEN ? AND ?{filter} GROUP BY {group}"
             ),
             values,
         )?;

@@ -49,6 +49,10 @@ pub struct StatRead {
     /// Whether the cells' waits and service times are read: without them every tally's
     /// durations are empty, and a read of counts (the heat map's visits) costs far less.
     pub durations: bool,
+    /// The key columns ([`KEY_COLUMNS`]) the answer groups by: the database adds up the cells of
+    /// a period that differ only in the others, which read as empty (`''`, and -1 for the hour).
+    /// The filter is applied by the database.
+    pub keep: Vec<&'static str>,
 }
 
 /// Rollup cells and the watermarks they were read with, from one snapshot.
@@ -408,15 +412,18 @@ pub async fn statistics_by(
     let mut marks = Vec::new();
     for (cuboid, _, these) in &reads {
         let p = plan(q.from, q.to, wants[these[0]].1);
+        let keep: BTreeSet<&'static str> =
+            these.iter().flat_map(|i| wants[*i].1.columns()).copied().collect();
         let read = StatRead {
             cuboid: *cuboid,
             months: p.months,
             days: p.days,
             filter: q.filter.clone(),
             durations: q.durations,
+            keep: KEY_COLUMNS.into_iter().filter(|c| keep.contains(c)).collect(),
         };
         let snapshot = store.read_stats(&read).await?;
-        for row in snapshot.rows.iter().filter(|r| r.cuboid == *cuboid && q.filter.admits(&r.key)) {
+        for row in snapshot.rows.iter().filter(|r| r.cuboid == *cuboid) {
             for i in these {
                 out[*i].entry(wants[*i].1.key(&row.key, row.period)).or_default().merge(&row.tally);
             }
@@ -573,20 +580,36 @@ pub fn key_texts(k: &CellKey) -> [&str; 6] {
     [&k.centre, &k.service, &k.provider, &k.origin, &k.officer, &k.channel]
 }
 
-/// The columns of a cell as a read selects them, in [`cell_columns`] order: without `durations`,
-/// the waits and service times read as none.
-pub fn cell_columns_read(durations: bool) -> String {
-    if durations {
-        return cell_columns();
-    }
+/// The select list and the grouping of a read of cells (`concat` is the database's aggregate
+/// that joins texts with a separator: `group_concat` or `string_agg`): the columns in
+/// [`cell_columns`] order, the counts added up and the histograms' texts joined with `,` (which
+/// [`Histogram::decode`](onestop_domain::monitoring::Histogram::decode) adds up), grouped by the
+/// period and the kept key columns.
+pub fn cell_read_sql(q: &StatRead, concat: &str) -> (String, String) {
     let mut cols: Vec<String> = ["cuboid", "grain", "period"].iter().map(|c| (*c).to_owned()).collect();
-    cols.extend(KEY_COLUMNS.iter().map(|c| (*c).to_owned()));
-    cols.extend(COUNT_COLUMNS.iter().map(|c| match *c {
-        "wait_n" | "wait_sum" | "service_n" | "service_sum" => format!("CAST(0 AS BIGINT) AS {c}"),
-        _ => (*c).to_owned(),
+    let mut group = cols.clone();
+    for c in KEY_COLUMNS {
+        if q.keep.contains(&c) {
+            cols.push(c.to_owned());
+            group.push(c.to_owned());
+        } else if c == "hour" {
+            cols.push("CAST(-1 AS BIGINT) AS hour".to_owned());
+        } else {
+            cols.push(format!("CAST('' AS TEXT) AS {c}"));
+        }
+    }
+    let durations = ["wait_n", "wait_sum", "service_n", "service_sum"];
+    cols.extend(COUNT_COLUMNS.iter().map(|c| match q.durations || !durations.contains(c) {
+        true => format!("CAST(SUM({c}) AS BIGINT) AS {c}"),
+        false => format!("CAST(0 AS BIGINT) AS {c}"),
     }));
-    cols.extend(["CAST('' AS TEXT) AS wait_hist".to_owned(), "CAST('' AS TEXT) AS service_hist".to_owned()]);
-    cols.join(", ")
+    for h in ["wait_hist", "service_hist"] {
+        cols.push(match q.durations {
+            true => format!("{concat}({h}, ',') AS {h}"),
+            false => format!("CAST('' AS TEXT) AS {h}"),
+        });
+    }
+    (cols.join(", "), group.join(", "))
 }
 
 /// The cell columns of an insert, in order: cuboid, grain, period, the keys, the counts and the two

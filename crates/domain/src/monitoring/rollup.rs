@@ -612,6 +612,22 @@ impl GroupBy {
         GroupBy::ALL.into_iter().find(|g| g.as_str() == name)
     }
 
+    /// The key columns of a cell its group key uses (the period aside, which every read keeps).
+    pub fn columns(self) -> &'static [&'static str] {
+        match self {
+            GroupBy::Total | GroupBy::Day | GroupBy::Weekday | GroupBy::Month => &[],
+            GroupBy::Centre => &["centre"],
+            GroupBy::Service => &["service"],
+            GroupBy::Provider => &["provider"],
+            GroupBy::Origin => &["origin"],
+            GroupBy::Hour | GroupBy::WeekdayHour => &["hour"],
+            GroupBy::Officer => &["officer"],
+            GroupBy::Channel => &["channel"],
+            GroupBy::OfficerService => &["officer", "service"],
+            GroupBy::ServiceOrigin => &["service", "origin"],
+        }
+    }
+
     /// Whether the grouping needs each day apart (month rollups cannot answer it). The heat map
     /// does not: the hours cuboid keeps the weekday in its key.
     pub fn needs_days(self) -> bool {
