@@ -384,18 +384,32 @@ pub async fn statistics(
     q: &StatQuery,
     today: Date,
 ) -> Result<Grouped, StoreError> {
-    Ok(statistics_by(store, ctx, centres, q, &[(q.cuboid, q.by)], today).await?.pop().unwrap_or_default())
+    let span = StatSpan { from: q.from, to: q.to, filter: q.filter.clone(), durations: q.durations };
+    Ok(statistics_by(store, ctx, centres, &span, &[(q.cuboid, q.by)], today).await?.pop().unwrap_or_default())
 }
 
-/// The figures of [`statistics`] for each of `wants` — a cuboid and a grouping, answered in their
-/// order; `q.cuboid` and `q.by` are not used — with one read of the cells per cuboid (and per kind:
+/// The days, cells and durations [`statistics_by`] reads for every grouping it is asked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatSpan {
+    /// The first local day counted.
+    pub from: Date,
+    /// The last local day counted.
+    pub to: Date,
+    /// Which cells count.
+    pub filter: Filter,
+    /// Whether waits and service times are wanted ([`StatRead::durations`]).
+    pub durations: bool,
+}
+
+/// The figures of [`statistics`] over `q` for each of `wants` — a cuboid and a grouping, answered in
+/// their order — with one read of the cells per cuboid (and per kind:
 /// month cells, or every day's) and one read of each raw day for all of them: a dashboard's tables
 /// by centre, provider, service and origin, or the Index's four inputs, cost one read each.
 pub async fn statistics_by(
     store: &dyn MonitoringStore,
     ctx: &Context,
     centres: &[String],
-    q: &StatQuery,
+    q: &StatSpan,
     wants: &[(Cuboid, GroupBy)],
     today: Date,
 ) -> Result<Vec<Grouped>, StoreError> {

@@ -19,7 +19,7 @@ use onestop_domain::queue::ticket::{
 };
 use onestop_store::cases::{ApplicationChange, NewApplication, NewBill, NewPayment};
 use onestop_store::feedback::{RatingFilter, TicketRating};
-use onestop_store::monitoring::{StatQuery, catch_up, statistics, statistics_by};
+use onestop_store::monitoring::{StatQuery, StatSpan, catch_up, statistics, statistics_by};
 use onestop_store::queue::{NewTicket, TicketRecord};
 use onestop_store::{Store, StoreError};
 use std::collections::BTreeMap;
@@ -712,7 +712,8 @@ async fn check_all(
             .into_iter()
             .flat_map(|c| GroupBy::ALL.into_iter().filter(move |b| c.groups_by(*b)).map(move |b| (c, b)))
             .collect();
-        let got = statistics_by(store.as_ref(), &ctx, &centres, &q, &wants, today).await.unwrap();
+        let span = StatSpan { from: q.from, to: q.to, filter: q.filter.clone(), durations: q.durations };
+        let got = statistics_by(store.as_ref(), &ctx, &centres, &span, &wants, today).await.unwrap();
         assert_eq!(got.len(), wants.len());
         for ((cuboid, by), got) in wants.iter().zip(got) {
             let got: BTreeMap<String, Figures> =

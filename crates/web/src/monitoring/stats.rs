@@ -10,7 +10,7 @@ use jiff::civil::Date;
 use onestop_domain::catalogue::Catalogue;
 use onestop_domain::identity::Permission;
 use onestop_domain::monitoring::{Cuboid, Filter, GroupBy, Grouped, Period, Tally};
-use onestop_store::monitoring::{ComplaintTally, StatQuery};
+use onestop_store::monitoring::{ComplaintTally, StatSpan};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -250,13 +250,10 @@ pub async fn grouped(
     c: &Catalogue,
     cuboid: Cuboid,
     by: GroupBy,
-    (from, to): (Date, Date),
+    span: (Date, Date),
     filter: &Filter,
 ) -> Result<Grouped, ApiError> {
-    let (ctx, centres) = context(c);
-    let q = StatQuery { cuboid, from, to, filter: filter.clone(), by, durations: true };
-    Ok(onestop_store::monitoring::statistics(state.store.as_ref(), &ctx, &centres, &q, today(state, c))
-        .await?)
+    Ok(read(state, c, &[(cuboid, by)], span, filter, true).await?.pop().unwrap_or_default())
 }
 
 /// Counts of `cuboid` over `[from, to]` admitted by `filter`, grouped `by`, without waits and
@@ -266,13 +263,10 @@ pub async fn counted(
     c: &Catalogue,
     cuboid: Cuboid,
     by: GroupBy,
-    (from, to): (Date, Date),
+    span: (Date, Date),
     filter: &Filter,
 ) -> Result<Grouped, ApiError> {
-    let (ctx, centres) = context(c);
-    let q = StatQuery { cuboid, from, to, filter: filter.clone(), by, durations: false };
-    Ok(onestop_store::monitoring::statistics(state.store.as_ref(), &ctx, &centres, &q, today(state, c))
-        .await?)
+    Ok(read(state, c, &[(cuboid, by)], span, filter, false).await?.pop().unwrap_or_default())
 }
 
 /// Figures over `[from, to]` admitted by `filter` for each of `wants` (a cuboid and a grouping, in
@@ -281,18 +275,23 @@ pub async fn grouped_by(
     state: &AppState,
     c: &Catalogue,
     wants: &[(Cuboid, GroupBy)],
-    (from, to): (Date, Date),
+    span: (Date, Date),
     filter: &Filter,
 ) -> Result<Vec<Grouped>, ApiError> {
+    read(state, c, wants, span, filter, true).await
+}
+
+/// [`onestop_store::monitoring::statistics_by`] with the registry's centres and today's date.
+async fn read(
+    state: &AppState,
+    c: &Catalogue,
+    wants: &[(Cuboid, GroupBy)],
+    (from, to): (Date, Date),
+    filter: &Filter,
+    durations: bool,
+) -> Result<Vec<Grouped>, ApiError> {
     let (ctx, centres) = context(c);
-    let q = StatQuery {
-        cuboid: Cuboid::Flow,
-        from,
-        to,
-        filter: filter.clone(),
-        by: GroupBy::Total,
-        durations: true,
-    };
+    let q = StatSpan { from, to, filter: filter.clone(), durations };
     let today = today(state, c);
     Ok(onestop_store::monitoring::statistics_by(state.store.as_ref(), &ctx, &centres, &q, wants, today)
         .await?)
