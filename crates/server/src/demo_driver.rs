@@ -90,6 +90,21 @@ pub struct Counters {
     pub paid: AtomicU64,
     /// Requests that failed.
     pub failed: AtomicU64,
+    /// How many counts were added in all, announced to subscribers.
+    changes: tokio::sync::watch::Sender<u64>,
+}
+
+impl Counters {
+    /// Adds one to `counter` (one of these counters) and announces the change.
+    fn add(&self, counter: &AtomicU64) {
+        counter.fetch_add(1, Ordering::Relaxed);
+        self.changes.send_modify(|n| *n += 1);
+    }
+
+    /// A receiver woken by every count added from now on: something to await instead of polling.
+    pub fn subscribe(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.changes.subscribe()
+    }
 }
 
 /// A running driver.
@@ -130,13 +145,13 @@ impl Http {
                 let status = response.status().as_u16();
                 let body = response.json::<Value>().await.unwrap_or(Value::Null);
                 if status >= 400 {
-                    self.counters.failed.fetch_add(1, Ordering::Relaxed);
+                    self.counters.add(&self.counters.failed);
                     tracing::debug!(status, %body, "demo driver: request refused");
                 }
                 Some((status, body))
             }
             Err(e) => {
-                self.counters.failed.fetch_add(1, Ordering::Relaxed);
+                self.counters.add(&self.counters.failed);
                 tracing::debug!(error = %e, "demo driver: request failed");
                 None
             }
@@ -478,7 +493,7 @@ pub async fn start(store: Arc<dyn Store>, base: String, settings: DemoSettings) 
                     http.post(&desk, &path).json(&body)
                 };
                 if let Some((201, _)) = http.json(request).await {
-                    http.counters.issued.fetch_add(1, Ordering::Relaxed);
+                    http.counters.add(&http.counters.issued);
                 }
             }
         }));
@@ -493,7 +508,7 @@ pub async fn start(store: Arc<dyn Store>, base: String, settings: DemoSettings) 
                 // The citizen walks to the bank section.
                 pause(1.0 + rng.uniform() * 3.0).await;
                 if pay_bill(&http, &mut rng, &teller, &terminal, &reference, due).await {
-                    http.counters.paid.fetch_add(1, Ordering::Relaxed);
+                    http.counters.add(&http.counters.paid);
                 }
             }
         }));
@@ -527,7 +542,7 @@ pub async fn start(store: Arc<dyn Store>, base: String, settings: DemoSettings) 
                     pause(1.5 + rng.uniform()).await;
                     continue;
                 };
-                http.counters.called.fetch_add(1, Ordering::Relaxed);
+                http.counters.add(&http.counters.called);
                 // The citizen walks to the window.
                 pause(1.0 + rng.uniform() * 2.0).await;
                 if !returning && rng.chance(0.04) {
@@ -545,7 +560,7 @@ pub async fn start(store: Arc<dyn Store>, base: String, settings: DemoSettings) 
                     let accepted =
                         http.post(&session, &format!("/api/v1/tickets/{id}/application")).json(&body);
                     if let Some((201, a)) = http.json(accepted).await {
-                        http.counters.accepted.fetch_add(1, Ordering::Relaxed);
+                        http.counters.add(&http.counters.accepted);
                         let tracking = a["tracking"].as_str().unwrap_or_default().to_owned();
                         let bill = &a["bills"][0];
                         let due = bill["due"].as_i64().unwrap_or(0);
@@ -570,7 +585,7 @@ pub async fn start(store: Arc<dyn Store>, base: String, settings: DemoSettings) 
                 pause(rng.log_normal(mean, 0.5)).await;
                 let finished = http.json(step("finish", json!({"ticket": id, "outcome": "served"}))).await;
                 if matches!(finished, Some((200, _))) {
-                    http.counters.served.fetch_add(1, Ordering::Relaxed);
+                    http.counters.add(&http.counters.served);
                     if rng.chance(0.7) {
                         let score = [5, 5, 5, 4, 4, 3, 2][rng.below(7)];
                         let rating = http
@@ -579,7 +594,7 @@ pub async fn start(store: Arc<dyn Store>, base: String, settings: DemoSettings) 
                             .bearer_auth(&tablet)
                             .json(&json!({"score": score}));
                         if let Some((201, _)) = http.json(rating).await {
-                            http.counters.rated.fetch_add(1, Ordering::Relaxed);
+                            http.counters.add(&http.counters.rated);
                         }
                     }
                 }
@@ -634,7 +649,7 @@ pub async fn start(store: Arc<dyn Store>, base: String, settings: DemoSettings) 
                     .post(http.url(&format!("/api/v1/appointments/{reference}/confirm")))
                     .json(&json!({"code": one_time}));
                 if let Some((200, _)) = http.json(confirm).await {
-                    http.counters.booked.fetch_add(1, Ordering::Relaxed);
+                    http.counters.add(&http.counters.booked);
                 }
             }
         }));
@@ -680,26 +695,20 @@ fn six_digits(text: &str) -> Option<String> {
     })
 }
 
-/// A driver started once the server answers, and stopped at shutdown.
+/// A driver started beside the server, and stopped at shutdown.
 pub struct Handle {
     slot: Arc<Mutex<Option<Driver>>>,
     starter: Mutex<Option<JoinHandle<()>>>,
 }
 
 impl Handle {
-    /// Starts a driver on `base` as soon as its `/readyz` answers (within 60 s), in the
-    /// background; a driver that cannot start logs why and leaves the server as it is.
-    pub fn start_when_ready(store: Arc<dyn Store>, base: String, settings: DemoSettings) -> Handle {
+    /// Starts a driver on `base` in the background. Call it once the server's listener is bound:
+    /// the driver's first requests then wait in the listener's queue until the server serves them.
+    /// A driver that cannot start logs why and leaves the server as it is.
+    pub fn spawn(store: Arc<dyn Store>, base: String, settings: DemoSettings) -> Handle {
         let slot: Arc<Mutex<Option<Driver>>> = Arc::default();
         let filled = Arc::clone(&slot);
         let starter = tokio::spawn(async move {
-            let client = reqwest::Client::builder().no_proxy().build().unwrap_or_default();
-            for _ in 0..600 {
-                if client.get(format!("{base}/readyz")).send().await.is_ok_and(|r| r.status().is_success()) {
-                    break;
-                }
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
             match start(store, base, settings).await {
                 Ok(driver) => *filled.lock().await = Some(driver),
                 Err(e) => tracing::warn!(error = %e, "demo driver not started"),

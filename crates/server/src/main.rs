@@ -297,11 +297,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
                             speed: *drive_speed,
                             ..demo_driver::DemoSettings::default()
                         };
-                        Some(demo_driver::Handle::start_when_ready(
-                            std::sync::Arc::clone(&store),
-                            base,
-                            settings,
-                        ))
+                        Some(demo_driver::Handle::spawn(std::sync::Arc::clone(&store), base, settings))
                     }
                     _ => None,
                 };

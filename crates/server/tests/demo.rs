@@ -37,7 +37,9 @@ async fn the_driver_moves_the_queue_through_the_api(db: &onestop_store_tests::Te
     let driver = demo_driver::start(Arc::clone(&app.store), app.base.clone(), settings).await.unwrap();
     assert!(driver.display_token.starts_with("ost_"));
 
-    // Poll the public statistics and the store until enough happened, within a deadline.
+    // Check the public statistics and the store after each thing the driver does, within a
+    // deadline: everything checked is written before the driver counts it.
+    let mut changes = driver.counters.subscribe();
     let progress = async {
         loop {
             let served = served_today(&app).await;
@@ -49,7 +51,7 @@ async fn the_driver_moves_the_queue_through_the_api(db: &onestop_store_tests::Te
             if served >= 5 && rated >= 1 && booked >= 1 && paid >= 1 {
                 return (served, rated, booked);
             }
-            tokio::time::sleep(Duration::from_millis(200)).await;
+            changes.changed().await.expect("the driver runs until stopped");
         }
     };
     let reached = tokio::time::timeout(Duration::from_secs(60), progress).await;
