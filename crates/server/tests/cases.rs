@@ -640,7 +640,7 @@ async fn the_pages_follow_an_application_and_take_its_payment(db: &TestDb) {
         .unwrap();
     let location = accepted.headers()["location"].to_str().unwrap().to_owned();
     assert_eq!(location, format!("/staff/applications/{}", a.tracking));
-    let page = officer.get(&app, &location).send().await.unwrap().text().await.unwrap();
+    let page = officer.page(&app, &location).await;
     assert!(page.contains(&a.tracking), "{page}");
     // Under 16: the state fee is waived by the service's rule, with its reason.
     assert_eq!((a.bills[0].total, a.state.as_str()), (0, "accepted"));
@@ -671,7 +671,7 @@ async fn the_pages_follow_an_application_and_take_its_payment(db: &TestDb) {
         .unwrap();
     assert_eq!(taken.status(), 303);
     let location = taken.headers()["location"].to_str().unwrap().to_owned();
-    let taken = teller.get(&app, &location).send().await.unwrap().text().await.unwrap();
+    let taken = teller.page(&app, &location).await;
     assert!(taken.contains(r#"id="paid-message""#), "{taken}");
     assert_eq!(bill(&app, &reference).await["status"], "paid");
 
@@ -700,14 +700,7 @@ async fn the_pages_follow_an_application_and_take_its_payment(db: &TestDb) {
     assert!(html.contains("Nothing to do now"), "{html}");
     // The reconciliation page balances.
     let manager = staff(&app, "mira", Role::CentreManager, None).await;
-    let rec = manager
-        .get(&app, "/staff/reconciliation?date=2026-11-28&lang=en")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let rec = manager.page(&app, "/staff/reconciliation?date=2026-11-28&lang=en").await;
     assert!(rec.contains("Balanced"), "{rec}");
     app.stop().await;
 }

@@ -148,7 +148,7 @@ async fn statistics_appraisals_index_and_reports_follow_the_recorded_events(db: 
     ] {
         assert!(page.contains(needle), "the dashboard lacks {needle}");
     }
-    let live = analyst.get(&app, "/monitoring/live").send().await.unwrap().text().await.unwrap();
+    let live = analyst.page(&app, "/monitoring/live").await;
     assert!(live.contains(r#"href="/monitoring?centre=BAKU-1""#), "{live}");
 
     // A complaint about the officer, upheld by the department.
@@ -189,14 +189,7 @@ async fn statistics_appraisals_index_and_reports_follow_the_recorded_events(db: 
     assert_eq!(detail["comments"][0]["body"], "Yaxşı iş — good work");
     assert_eq!(detail["history"].as_array().unwrap().len(), 18, "12 months, 4 quarters, 2 years");
     assert_eq!(detail["current"]["served"], 3);
-    let csv = analyst
-        .get(&app, "/api/v1/appraisals?period=2026-11&format=csv")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let csv = analyst.page(&app, "/api/v1/appraisals?period=2026-11&format=csv").await;
     assert!(csv.lines().any(|l| l.starts_with("rashad,")), "{csv}");
 
     // The Index of the quarter, computed and stored for every demo service with its breakdown.

@@ -45,16 +45,14 @@ async fn a_manager_sees_recommended_against_current_windows(db: &TestDb) {
     }
 
     // The manager's staff home links the page, which offers their centre only.
-    let home = manager.get(&app, "/staff?lang=en").send().await.unwrap().text().await.unwrap();
+    let home = manager.page(&app, "/staff?lang=en").await;
     assert!(home.contains("href=\"&#x2f;staff&#x2f;staffing\""), "{home}");
-    let pick = manager.get(&app, "/staff/staffing?lang=en").send().await.unwrap().text().await.unwrap();
+    let pick = manager.page(&app, "/staff/staffing?lang=en").await;
     assert!(pick.contains("&#x2f;staff&#x2f;centres&#x2f;BAKU-1&#x2f;staffing"), "{pick}");
     assert!(!pick.contains("BAKU-2"), "{pick}");
 
     // The test clock: Saturday 28 November 2026, 13:00 in Baku (open 10:00-17:00).
-    let page = manager.get(&app, "/staff/centres/BAKU-1/staffing?lang=en").send().await.unwrap();
-    assert_eq!(page.status(), 200);
-    let html = page.text().await.unwrap();
+    let html = manager.page(&app, "/staff/centres/BAKU-1/staffing?lang=en").await;
     assert!(html.contains("Staffing plan"), "{html}");
     assert!(html.contains("assumed profile"));
     // Windows 1-4 render ID cards and passports; at 13:00 one of them (window 2) works.
@@ -69,41 +67,30 @@ async fn a_manager_sees_recommended_against_current_windows(db: &TestDb) {
         .collect();
     assert!(recommended.iter().all(|n| (1..=4).contains(n)), "{recommended:?}");
 
-    // Every language has the page.
+    // Every language has the page, with the same window groups.
     for lang in ["az", "ru"] {
-        let r =
-            manager.get(&app, &format!("/staff/centres/BAKU-1/staffing?lang={lang}")).send().await.unwrap();
-        assert_eq!(r.status(), 200);
+        let page = manager.page(&app, &format!("/staff/centres/BAKU-1/staffing?lang={lang}")).await;
+        assert!(page.contains(&format!("<html lang=\"{lang}\">")), "{page}");
+        assert!(!page.contains("Staffing plan"), "{lang}: {page}");
+        assert!(page.contains("<strong>1-4</strong>"), "{page}");
     }
     // A stricter target asks for at least as many windows.
-    let strict = manager
-        .get(&app, "/staff/centres/BAKU-1/staffing?share=95&minutes=5&lang=en")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let strict = manager.page(&app, "/staff/centres/BAKU-1/staffing?share=95&minutes=5&lang=en").await;
     assert!(strict.contains("95 % called within 5 minutes"), "{strict}");
     // Bad input is refused naming the field; a closed day says so.
-    let bad = manager.get(&app, "/staff/centres/BAKU-1/staffing?share=120").send().await.unwrap();
+    let bad = manager.get(&app, "/staff/centres/BAKU-1/staffing?share=120&lang=en").send().await.unwrap();
     assert_eq!(bad.status(), 422);
-    let closed = manager
-        .get(&app, "/staff/centres/BAKU-1/staffing?date=2026-03-20&lang=en")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let bad = bad.text().await.unwrap();
+    assert!(bad.contains("share must be a number from 1 to 99.9"), "{bad}");
+    let closed = manager.page(&app, "/staff/centres/BAKU-1/staffing?date=2026-03-20&lang=en").await;
     assert!(closed.contains("closed on 2026-03-20"), "{closed}");
 
     // An agency administrator plans any centre.
     app.staff("admin", Role::AgencyAdmin, None, None).await;
     let admin = app.sign_in("admin").await;
-    let r = admin.get(&app, "/staff/centres/BAKU-1/staffing").send().await.unwrap();
-    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
-    let pick = admin.get(&app, "/staff/staffing").send().await.unwrap().text().await.unwrap();
+    let plan = admin.page(&app, "/staff/centres/BAKU-1/staffing").await;
+    assert!(plan.contains("<strong>1-4</strong>"), "{plan}");
+    let pick = admin.page(&app, "/staff/staffing").await;
     assert!(pick.contains("&#x2f;staff&#x2f;centres&#x2f;BAKU-2&#x2f;staffing"));
 
     // Another centre's manager and an officer are refused.

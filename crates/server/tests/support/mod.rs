@@ -206,6 +206,15 @@ impl Session {
         app.client().get(app.url(path)).header("cookie", &self.cookie)
     }
 
+    /// The page at `path`, which must answer 200: its HTML.
+    pub async fn page(&self, app: &TestApp, path: &str) -> String {
+        let response = self.get(app, path).send().await.unwrap();
+        let status = response.status();
+        let body = response.text().await.unwrap();
+        assert_eq!(status, 200, "{path}: {body}");
+        body
+    }
+
     /// A POST with the cookie and the CSRF header.
     pub fn post(&self, app: &TestApp, path: &str) -> reqwest::RequestBuilder {
         app.client().post(app.url(path)).header("cookie", &self.cookie).header("x-csrf-token", &self.csrf)
