@@ -416,10 +416,7 @@ async fn monitoring(
         let url = format!("sqlite://{}", file.display());
         progress(&format!("SQLite at {}", file.display()));
         let s = measure(&url, tickets, first, days, runs, month, centre).await?;
-        progress(&format!(
-            "SQLite: fold {:.1} s ({} days), network figures {:.3} s, whole report {:.3} s, rendering {:.3} s, dashboard {:.3} s",
-            s.fold_secs, s.fold_days, s.network_secs, s.report_secs, s.render_secs, s.dashboard_secs
-        ));
+        progress(&measured_line("SQLite", &s));
         std::fs::write(&saved, serde_json::to_vec(&s.figures).map_err(|e| e.to_string())?)
             .map_err(|e| e.to_string())?;
         Some(s)
@@ -452,19 +449,18 @@ async fn monitoring(
     };
     let pg = if on.postgres {
         progress("PostgreSQL");
-        let throwaway = match &on.postgres_url {
-            Some(_) => None,
+        // A throwaway database lives as long as `_throwaway`.
+        let (url, _throwaway) = match &on.postgres_url {
+            Some(url) => (url.clone(), None),
             None => {
                 onestop_store_tests::durable_postgres();
-                Some(onestop_store_tests::TestDb::postgres().await.ok_or("PostgreSQL is not available")?)
+                let db =
+                    onestop_store_tests::TestDb::postgres().await.ok_or("PostgreSQL is not available")?;
+                (db.url.clone(), Some(db))
             }
         };
-        let url = on.postgres_url.clone().or(throwaway.as_ref().map(|db| db.url.clone())).unwrap_or_default();
         let p = measure(&url, tickets, first, days, runs, month, centre).await?;
-        progress(&format!(
-            "PostgreSQL: fold {:.1} s ({} days), network figures {:.3} s, whole report {:.3} s, rendering {:.3} s, dashboard {:.3} s",
-            p.fold_secs, p.fold_days, p.network_secs, p.report_secs, p.render_secs, p.dashboard_secs
-        ));
+        progress(&measured_line("PostgreSQL", &p));
         Some(p)
     } else {
         None
@@ -562,6 +558,14 @@ async fn monitoring(
         println!("DuckDB {}", d["duckdb"].as_str().unwrap_or("?"));
     }
     Ok(())
+}
+
+/// One line of what a monitoring run measured on `name`.
+fn measured_line(name: &str, m: &onestop_bench::monitoring::Measured) -> String {
+    format!(
+        "{name}: fold {:.1} s ({} days), network figures {:.3} s, whole report {:.3} s, rendering {:.3} s, dashboard {:.3} s",
+        m.fold_secs, m.fold_days, m.network_secs, m.report_secs, m.render_secs, m.dashboard_secs
+    )
 }
 
 /// Which engines a monitoring run measures.
