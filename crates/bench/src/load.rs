@@ -196,6 +196,14 @@ pub async fn closed_loop(
                 }
                 turn += 1;
             }
+            // Finish the visits under way, unmeasured, so that no ticket is left waiting or at a
+            // window to weigh on the next run (a centre's open tickets are read with each issue).
+            let mut unmeasured = Samples::default();
+            for (slot, w) in mine.iter().enumerate() {
+                while !matches!(steps[slot], Step::Issue) {
+                    steps[slot] = step(&api, &network, *w, steps[slot], &mut unmeasured).await;
+                }
+            }
             samples
         }));
     }

@@ -23,8 +23,9 @@ use onestop_domain::queue::ticket::{
 };
 use onestop_store::StoreError;
 use onestop_store::queue::{
-    ActError, ActWith, Acted, Called, DayClosed, EventKind, Holder, NewTicket, QueueEvent, QueueStore,
-    SERVICE_TIME_HISTORY, ServiceTimes, StateColumns, TicketRecord, WindowSession, about_ticket, to_micros,
+    ActError, ActWith, Acted, Called, DayClosed, EventKind, Holder, IN_LINE, NewTicket, QueueEvent,
+    QueueStore, SERVICE_TIME_HISTORY, ServiceTimes, StateColumns, TicketRecord, WindowSession, about_ticket,
+    to_micros,
 };
 use sqlx::postgres::{PgListener, PgRow};
 use sqlx::{PgConnection, Row};
@@ -236,6 +237,26 @@ pub(crate) async fn day_records(
         steps.entry(row.get("ticket_id")).or_default().push(step(row)?);
     }
     rows.iter().map(|row| record(row, steps.remove(&row.get::<i64, _>("id")).unwrap_or_default())).collect()
+}
+
+/// The tickets of `centre` on `day` in the states [`IN_LINE`], oldest first, without steps.
+async fn line_records(
+    conn: &mut PgConnection,
+    centre: &CentreCode,
+    day: Date,
+) -> Result<Vec<Ticket>, StoreError> {
+    let states: Vec<&str> = IN_LINE.iter().map(|s| s.as_str()).collect();
+    let rows = sqlx::query(&format!(
+        "SELECT {TICKET_COLUMNS} FROM tickets t WHERE t.centre = $1 AND t.day = $2 AND t.state = ANY($3)
+         ORDER BY t.id"
+    ))
+    .bind(centre.as_str())
+    .bind(date(day))
+    .bind(&states)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(db)?;
+    rows.iter().map(|row| record(row, Vec::new()).map(|r| r.ticket)).collect()
 }
 
 /// Inserts a new ticket (its steps must be empty) and answers its id.
@@ -685,6 +706,11 @@ impl QueueStore for PgStore {
     async fn open_tickets(&self, centre: &CentreCode, day: Date) -> Result<Vec<TicketRecord>, StoreError> {
         let mut conn = self.pool.acquire().await.map_err(db)?;
         day_records(&mut conn, centre, day, true).await
+    }
+
+    async fn line_tickets(&self, centre: &CentreCode, day: Date) -> Result<Vec<Ticket>, StoreError> {
+        let mut conn = self.pool.acquire().await.map_err(db)?;
+        line_records(&mut conn, centre, day).await
     }
 
     async fn service_times(

@@ -24,8 +24,9 @@ use onestop_domain::queue::ticket::{
 };
 use onestop_store::StoreError;
 use onestop_store::queue::{
-    ActError, ActWith, Acted, Called, DayClosed, EventKind, Holder, NewTicket, QueueEvent, QueueStore,
-    SERVICE_TIME_HISTORY, ServiceTimes, StateColumns, TicketRecord, WindowSession, about_ticket, to_micros,
+    ActError, ActWith, Acted, Called, DayClosed, EventKind, Holder, IN_LINE, NewTicket, QueueEvent,
+    QueueStore, SERVICE_TIME_HISTORY, ServiceTimes, StateColumns, TicketRecord, WindowSession, about_ticket,
+    to_micros,
 };
 use rusqlite::{Connection, Row, params};
 use std::collections::{BTreeMap, HashMap};
@@ -223,6 +224,17 @@ pub(crate) fn day_records(
         rec.ticket.steps = steps.remove(&rec.ticket.id.0).unwrap_or_default();
     }
     Ok(records)
+}
+
+/// The tickets of `centre` on `day` in the states [`IN_LINE`], oldest first, without steps.
+fn line_records(conn: &Connection, centre: &CentreCode, day: Date) -> Result<Vec<Ticket>, StoreError> {
+    let states = IN_LINE.map(|s| format!("'{}'", s.as_str())).join(", ");
+    let sql = format!(
+        "SELECT {TICKET_COLUMNS} FROM tickets t WHERE t.centre = ? AND t.day = ? AND t.state IN ({states})
+         ORDER BY t.id"
+    );
+    let records = all(conn, &sql, params![centre.as_str(), day.to_string()], record)?;
+    Ok(records.into_iter().map(|r| r.ticket).collect())
 }
 
 /// Inserts a new ticket (its steps must be empty) and answers its id.
@@ -730,6 +742,10 @@ impl QueueStore for SqliteStore {
 
     async fn open_tickets(&self, centre: &CentreCode, day: Date) -> Result<Vec<TicketRecord>, StoreError> {
         self.engine.read(|conn| day_records(conn, centre, day, true))
+    }
+
+    async fn line_tickets(&self, centre: &CentreCode, day: Date) -> Result<Vec<Ticket>, StoreError> {
+        self.engine.read(|conn| line_records(conn, centre, day))
     }
 
     async fn service_times(

@@ -13,7 +13,7 @@ use onestop_domain::queue::calling::{CallRule, CallingRules, WindowContext};
 use onestop_domain::queue::predict::{CallEnd, RecentCall};
 use onestop_domain::queue::ticket::{
     Action, ActionName, Origin, Outcome as TicketOutcome, ParkReason, PriorityGroup, QueueError,
-    ServiceResult, StateName, TicketId, TicketRules, TicketState, TransferTarget, WindowNumber,
+    ServiceResult, StateName, Ticket, TicketId, TicketRules, TicketState, TransferTarget, WindowNumber,
 };
 use onestop_domain::session::SessionTimes;
 use onestop_domain::throttle::Throttle;
@@ -1192,6 +1192,47 @@ pub async fn transfers_make_a_follow_on_ticket(db: &TestDb) {
         .map(|r| r.ticket.follows)
         .collect();
     assert_eq!(same, [None, Some(id), Some(next.ticket.id)]);
+}
+
+/// The line is the open tickets waiting, called or being served, without their steps; a parked
+/// ticket and a finished one are not in it.
+pub async fn the_line_is_the_open_tickets_without_steps(db: &TestDb) {
+    let store = db.store().await;
+    let mut ids = Vec::new();
+    for minute in 0..5 {
+        ids.push(
+            store.issue_ticket(id_card(), clock(9, minute), event("ticket.issue")).await.unwrap().ticket.id,
+        );
+    }
+    let w = |n| window(n, &[ID_CARD]);
+    // The first is served and finished, the second parked, the third served now, the fourth called.
+    for (n, id) in (1..=4).zip(&ids) {
+        assert_eq!(call(&store, &w(n), clock(10, 0)).await.unwrap().ticket.ticket.id, *id);
+    }
+    let park = Action::Park { reason: ParkReason::Payment };
+    let served = Action::Finish { result: ServiceResult::Served };
+    for (id, n, action) in [(ids[0], 1, Action::Start), (ids[0], 1, served), (ids[1], 2, Action::Start)] {
+        act(&store, id, Some(n), action, clock(10, 1)).await.unwrap();
+    }
+    act(&store, ids[1], Some(2), park, clock(10, 2)).await.unwrap();
+    act(&store, ids[2], Some(3), Action::Start, clock(10, 2)).await.unwrap();
+
+    let line = store.line_tickets(&centre(BAKU), day()).await.unwrap();
+    let expected: Vec<Ticket> = store
+        .open_tickets(&centre(BAKU), day())
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| Ticket { steps: Vec::new(), ..r.ticket })
+        .filter(|t| !matches!(t.state, TicketState::Parked { .. }))
+        .collect();
+    assert_eq!(line, expected);
+    let states: Vec<_> = line.iter().map(|t| (t.id, t.state.name())).collect();
+    assert_eq!(
+        states,
+        [(ids[2], StateName::Serving), (ids[3], StateName::Called), (ids[4], StateName::Waiting)]
+    );
+    assert!(store.line_tickets(&centre(BAKU), day().tomorrow().unwrap()).await.unwrap().is_empty());
 }
 
 /// Closing the day ends every open ticket, once, and the counts add up to the tickets issued;

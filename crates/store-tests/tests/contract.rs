@@ -30,6 +30,7 @@ onestop_store_tests::contract_tests!(
     windows_calling_at_once_never_share_a_ticket,
     refused_actions_write_nothing,
     transfers_make_a_follow_on_ticket,
+    the_line_is_the_open_tickets_without_steps,
     closing_the_day_reconciles,
     service_times_are_the_newest_first,
     service_times_keep_a_bounded_history,

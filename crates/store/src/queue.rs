@@ -18,7 +18,7 @@ use onestop_domain::pii::Fin;
 use onestop_domain::queue::calling::{CallRule, WindowContext};
 use onestop_domain::queue::predict::{CallEnd, RecentCall};
 use onestop_domain::queue::ticket::{
-    Action, ActionName, Origin, Outcome, PriorityGroup, QueueError, Ticket, TicketId, TicketRules,
+    Action, ActionName, Origin, Outcome, PriorityGroup, QueueError, StateName, Ticket, TicketId, TicketRules,
     TicketState, TransferTarget, WindowNumber,
 };
 
@@ -374,6 +374,9 @@ pub fn to_micros(at: Timestamp) -> Timestamp {
     Timestamp::from_microsecond(at.as_microsecond()).unwrap_or(at)
 }
 
+/// The states of the tickets [`QueueStore::line_tickets`] reads: in line, or at a window.
+pub const IN_LINE: [StateName; 3] = [StateName::Waiting, StateName::Called, StateName::Serving];
+
 /// How many of the newest calls of each service at a centre are kept for
 /// [`QueueStore::service_times`].
 pub const SERVICE_TIME_HISTORY: u32 = 100;
@@ -450,6 +453,12 @@ pub trait QueueStore: Send + Sync {
     /// parked), oldest first, with their steps: what a ticket's place in line and a window's state
     /// need, read in time proportional to the queue, not to the day.
     async fn open_tickets(&self, centre: &CentreCode, day: Date) -> Result<Vec<TicketRecord>, StoreError>;
+
+    /// The tickets of `centre` issued on `day` in line or at a window ([`IN_LINE`]: waiting,
+    /// called, serving), oldest first, **without** their steps: what a waiting ticket's place in
+    /// line and predicted wait need (`onestop_domain::queue::stats::CentreDay::ticket`), read at
+    /// less cost than [`QueueStore::open_tickets`].
+    async fn line_tickets(&self, centre: &CentreCode, day: Date) -> Result<Vec<Ticket>, StoreError>;
 
     /// Up to `limit` (at most [`SERVICE_TIME_HISTORY`]) most recent calls that ended of each
     /// service at `centre` — or of the `only` one — newest first: served or not served with the

@@ -434,6 +434,10 @@ fn service_model(times: &[ServiceTimes], service: &Service) -> ServiceModel {
     ServiceModel::from_history(recent, service.handling_minutes, DEFAULT_MIN_SAMPLES)
 }
 
+fn tickets_of(records: Vec<TicketRecord>) -> Vec<Ticket> {
+    records.into_iter().map(|r| r.ticket).collect()
+}
+
 /// Which of the day's tickets a [`Scene`] reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Part {
@@ -442,6 +446,9 @@ pub enum Part {
     /// Only the tickets not ended: enough for places in line, predicted waits and windows, and
     /// read in time proportional to the queue rather than to the day.
     Open,
+    /// Only the tickets in line or at a window, without their steps: enough for one waiting
+    /// ticket's place and predicted wait, and the cheapest to read.
+    Line,
 }
 
 /// The queue of one centre today as read from the store: what statistics and waits need.
@@ -469,11 +476,11 @@ impl Scene {
     ) -> Result<Scene, ApiError> {
         let day = local_day(catalogue, centre, now)?;
         let store = state.store.as_ref();
-        let records = match part {
-            Part::WholeDay => store.day_tickets(&centre.code, day).await?,
-            Part::Open => store.open_tickets(&centre.code, day).await?,
+        let tickets = match part {
+            Part::WholeDay => tickets_of(store.day_tickets(&centre.code, day).await?),
+            Part::Open => tickets_of(store.open_tickets(&centre.code, day).await?),
+            Part::Line => store.line_tickets(&centre.code, day).await?,
         };
-        let tickets = records.into_iter().map(|r| r.ticket).collect();
         let sessions = store.open_windows(&centre.code).await?;
         let times = store.service_times(&centre.code, only, SERVICE_TIME_SAMPLES).await?;
         Ok(Scene { tickets, sessions, times, now })
@@ -573,9 +580,9 @@ impl Viewer<'_> {
     pub async fn view_read(&self, record: &TicketRecord, now: Timestamp) -> Result<TicketView, ApiError> {
         let centre = centre(self.catalogue, record.ticket.centre.as_str())?;
         let scene = if record.ticket.state == TicketState::Waiting {
-            // The ticket's prediction needs its own service's times only.
+            // The ticket's prediction needs its own service's times and the line only.
             let only = Some(&record.ticket.service);
-            Some(Scene::read(self.state, self.catalogue, centre, now, Part::Open, only).await?)
+            Some(Scene::read(self.state, self.catalogue, centre, now, Part::Line, only).await?)
         } else {
             None
         };
