@@ -313,7 +313,11 @@ async fn queue(
     let fan_officer = network.officers.split_off(centres * windows as usize).remove(0);
 
     progress("starting the server");
-    let server = Server::start(dir.path(), &url).await?;
+    let mut server = Server::start(dir.path(), &url).await?;
+    progress("waiting for the server's first monitoring report run (at most 300 s)");
+    if !server.reports_made(Duration::from_secs(300)).await {
+        progress("it did not say it ended; measuring anyway");
+    }
     let api = Api::new(&server.base);
     load::sign_in_all(&api, &network, 16).await?;
     api.sign_in(&fan_officer).await?;

@@ -16,11 +16,23 @@ fn listening_on(line: &str) -> Option<String> {
     Some(url.trim_end_matches('/').to_owned())
 }
 
+/// Whether `line` (JSON) says the server's monitoring report run ended: with reports made, or
+/// failed. (A run that made none says nothing.)
+fn reports_ended(line: &str) -> bool {
+    let Ok(entry) = serde_json::from_str::<serde_json::Value>(line) else { return false };
+    matches!(
+        entry["message"].as_str(),
+        Some("monitoring reports produced" | "the monitoring report job failed")
+    )
+}
+
 /// A running server.
 pub struct Server {
     child: Child,
     /// The base URL, e.g. `http://127.0.0.1:40123`.
     pub base: String,
+    /// Set once the server has said its monitoring report run ended.
+    reports: tokio::sync::watch::Receiver<bool>,
 }
 
 /// The `onestop` binary: `$ONESTOP_TEST_BIN`, else beside this program (both are built into the
@@ -86,12 +98,23 @@ impl Server {
         let base = tokio::time::timeout(Duration::from_secs(60), listening)
             .await
             .map_err(|_| "the server did not start listening within 60 s".to_owned())??;
+        let (ended, reports) = tokio::sync::watch::channel(false);
         tokio::spawn(async move {
             while let Ok(Some(line)) = lines.next_line().await {
+                if reports_ended(&line) {
+                    ended.send_replace(true);
+                }
                 eprintln!("{line}");
             }
         });
-        Ok(Server { child, base })
+        Ok(Server { child, base, reports })
+    }
+
+    /// Waits until the server says its first monitoring report run ended — at start it makes the
+    /// reports of the periods just closed, seconds of work on a large network that would weigh on
+    /// whatever is measured meanwhile — or until `most` has passed; answers whether it ended.
+    pub async fn reports_made(&mut self, most: Duration) -> bool {
+        tokio::time::timeout(most, self.reports.wait_for(|ended| *ended)).await.is_ok_and(|r| r.is_ok())
     }
 
     /// Stops the server with SIGTERM and waits for it to exit.
@@ -122,5 +145,14 @@ mod tests {
         assert_eq!(listening_on(line).as_deref(), Some("http://127.0.0.1:39191"));
         assert_eq!(listening_on(r#"{"message":"database closed; onestop stopped"}"#), None);
         assert_eq!(listening_on("not json"), None);
+    }
+
+    #[test]
+    fn the_end_of_a_report_run_is_recognised() {
+        let made = r#"{"timestamp":"2026-11-29T08:22:49.769210Z","level":"INFO","message":"monitoring reports produced","reports":438,"target":"onestop_server::serve"}"#;
+        assert!(reports_ended(made));
+        assert!(reports_ended(r#"{"message":"the monitoring report job failed","error":"x"}"#));
+        assert!(!reports_ended(r#"{"message":"onestop is listening on http://127.0.0.1:1"}"#));
+        assert!(!reports_ended("monitoring reports produced"));
     }
 }
