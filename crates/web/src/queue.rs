@@ -453,7 +453,7 @@ pub enum Part {
 
 /// The queue of one centre today as read from the store: what statistics and waits need.
 pub struct Scene {
-    /// The tickets of the day (every one, or the open ones: see [`Part`]).
+    /// The tickets of the day (every one, the open ones, or those in line: see [`Part`]).
     pub tickets: Vec<Ticket>,
     /// Windows with an officer signed in.
     pub sessions: Vec<WindowSession>,
