@@ -1,6 +1,6 @@
 //! The storage contract of monitoring: the raw events of a centre's day, the rollups of folded
 //! days and months, and the watermark up to which each centre is folded — plus the two
-//! procedures every caller shares: [`catch_up`] (the fold job) and [`statistics`] (figures over any
+//! procedures every caller shares: [`catch_up`] (the fold job) and [`statistics_by`] (figures over any
 //! period from rollups and, for days not folded yet, from raw events).
 //!
 //! A centre's day is **folded** once it is over (past its local midnight and a grace period) and
@@ -357,37 +357,6 @@ async fn first_day(
     })
 }
 
-/// What figures to compute.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StatQuery {
-    /// From which rollup.
-    pub cuboid: Cuboid,
-    /// The first local day counted.
-    pub from: Date,
-    /// The last local day counted.
-    pub to: Date,
-    /// Which cells count.
-    pub filter: Filter,
-    /// How they are grouped.
-    pub by: GroupBy,
-    /// Whether waits and service times are wanted ([`StatRead::durations`]).
-    pub durations: bool,
-}
-
-/// Figures over `[from, to]`: rollup cells of folded days (whole months from month cells), and
-/// the raw events of each centre's days after its watermark up to `today`. `centres` are the
-/// centres whose raw days may count (the registry's; centres with a watermark count too).
-pub async fn statistics(
-    store: &dyn MonitoringStore,
-    ctx: &Context,
-    centres: &[String],
-    q: &StatQuery,
-    today: Date,
-) -> Result<Grouped, StoreError> {
-    let span = StatSpan { from: q.from, to: q.to, filter: q.filter.clone(), durations: q.durations };
-    Ok(statistics_by(store, ctx, centres, &span, &[(q.cuboid, q.by)], today).await?.pop().unwrap_or_default())
-}
-
 /// The days, cells and durations [`statistics_by`] reads for every grouping it is asked.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StatSpan {
@@ -401,10 +370,13 @@ pub struct StatSpan {
     pub durations: bool,
 }
 
-/// The figures of [`statistics`] over `q` for each of `wants` — a cuboid and a grouping, answered in
-/// their order — with one read of the cells per cuboid (and per kind:
-/// month cells, or every day's) and one read of each raw day for all of them: a dashboard's tables
-/// by centre, provider, service and origin, or the Index's four inputs, cost one read each.
+/// Figures over `q`'s days for each of `wants` — a cuboid and a grouping, answered in their
+/// order: rollup cells of folded days (whole months from month cells), and the raw events of each
+/// centre's days after its watermark up to `today`. `centres` are the centres whose raw days may
+/// count (the registry's; centres with a watermark count too). One read of the cells per cuboid
+/// (and per kind: month cells, or every day's) and one read of each raw day serve all of them: a
+/// dashboard's tables by centre, provider, service and origin, or the Index's four inputs, cost
+/// one read each.
 pub async fn statistics_by(
     store: &dyn MonitoringStore,
     ctx: &Context,
