@@ -189,6 +189,12 @@ fn load(conn: &Connection, id: TicketId) -> Result<Option<TicketRecord>, StoreEr
     Ok(Some(rec))
 }
 
+/// `IN ('waiting', ...)` for `states`: a literal list, which the index on (centre, day, state) seeks.
+fn states_in(states: impl IntoIterator<Item = StateName>) -> String {
+    let quoted: Vec<String> = states.into_iter().map(|s| format!("'{}'", s.as_str())).collect();
+    format!("IN ({})", quoted.join(", "))
+}
+
 /// The tickets of `centre` on `day` (only the open ones when `open_only`), oldest first, with steps.
 pub(crate) fn day_records(
     conn: &Connection,
@@ -198,13 +204,8 @@ pub(crate) fn day_records(
 ) -> Result<Vec<TicketRecord>, StoreError> {
     // The open states listed, so the index on (centre, day, state) seeks to them instead of
     // stepping over the day's finished tickets.
-    let open = StateName::ALL
-        .iter()
-        .filter(|s| **s != StateName::Finished)
-        .map(|s| format!("'{}'", s.as_str()))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let filter = if open_only { format!(" AND t.state IN ({open})") } else { String::new() };
+    let open = states_in(StateName::ALL.into_iter().filter(|s| *s != StateName::Finished));
+    let filter = if open_only { format!(" AND t.state {open}") } else { String::new() };
     let day = day.to_string();
     let sql = format!(
         "SELECT {TICKET_COLUMNS} FROM tickets t WHERE t.centre = ? AND t.day = ?{filter} ORDER BY t.id"
@@ -228,10 +229,10 @@ pub(crate) fn day_records(
 
 /// The tickets of `centre` on `day` in the states [`IN_LINE`], oldest first, without steps.
 fn line_records(conn: &Connection, centre: &CentreCode, day: Date) -> Result<Vec<Ticket>, StoreError> {
-    let states = IN_LINE.map(|s| format!("'{}'", s.as_str())).join(", ");
     let sql = format!(
-        "SELECT {TICKET_COLUMNS} FROM tickets t WHERE t.centre = ? AND t.day = ? AND t.state IN ({states})
-         ORDER BY t.id"
+        "SELECT {TICKET_COLUMNS} FROM tickets t WHERE t.centre = ? AND t.day = ? AND t.state {}
+         ORDER BY t.id",
+        states_in(IN_LINE)
     );
     let records = all(conn, &sql, params![centre.as_str(), day.to_string()], record)?;
     Ok(records.into_iter().map(|r| r.ticket).collect())
