@@ -6,18 +6,23 @@ use async_trait::async_trait;
 use onestop_domain::audit::{AuditEntry, AuditEvent, AuditSignature, ChainHead, Outcome, seal};
 use onestop_store::{AuditFilter, AuditStore, StoreError};
 use sqlx::postgres::PgRow;
-use sqlx::{PgConnection, Postgres, QueryBuilder, Row};
+use sqlx::{Column, PgConnection, Postgres, QueryBuilder, Row};
 
 const ENTRY_COLUMNS: &str = "seq, at, actor, role, origin, action, record, summary, outcome, prev_hash, hash";
+
+/// The newest entry of the chain.
+const HEAD: &str = "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1";
 
 /// The advisory lock that serialises appends to the chain.
 const CHAIN_LOCK: i64 = 0x6f6e_6573_746f_7001;
 
 /// Appends `event` to the chain within the open transaction on `conn`. A transaction-scoped advisory
-/// lock serialises appends, so two transactions never read the same head and fork the chain.
+/// lock serialises appends, so two transactions never read the same head and fork the chain. The
+/// lock is held until the transaction ends, so every append of the whole system waits for the
+/// commit of the one before: callers append last, just before they commit, and keep what they
+/// can (such as `pg_notify`) before it.
 pub(crate) async fn append(conn: &mut PgConnection, event: AuditEvent) -> Result<AuditEntry, StoreError> {
-    sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(CHAIN_LOCK).execute(&mut *conn).await.map_err(db)?;
-    let head = head(conn).await?;
+    let head = locked_head(conn).await?;
     let entry = seal(head.as_ref(), event);
     let e = &entry.event;
     sqlx::query(
@@ -41,12 +46,25 @@ pub(crate) async fn append(conn: &mut PgConnection, event: AuditEvent) -> Result
     Ok(entry)
 }
 
+/// The newest entry of the chain, if any.
 async fn head(conn: &mut PgConnection) -> Result<Option<ChainHead>, StoreError> {
-    let row = sqlx::query("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
-        .fetch_optional(&mut *conn)
-        .await
-        .map_err(db)?;
-    Ok(row.map(|r| ChainHead { seq: r.get("seq"), hash: r.get("hash") }))
+    let row = sqlx::query(HEAD).fetch_optional(&mut *conn).await.map_err(db)?;
+    row.as_ref().map(chain_head).transpose()
+}
+
+/// Takes the chain's lock and reads its head, in one round trip: the two statements go together
+/// (the simple query protocol), and under `READ COMMITTED` the second takes its snapshot once the
+/// first holds the lock, so it sees the head that the lock's previous holder committed.
+async fn locked_head(conn: &mut PgConnection) -> Result<Option<ChainHead>, StoreError> {
+    let sql = format!("SELECT pg_advisory_xact_lock({CHAIN_LOCK}); {HEAD}");
+    // A query without arguments goes by the simple query protocol, which allows several statements.
+    let rows = sqlx::Executor::fetch_all(&mut *conn, sql.as_str()).await.map_err(db)?;
+    // The lock's row has no `seq`; the head's row, when the chain has one, does.
+    rows.iter().find(|r| r.columns().iter().any(|c| c.name() == "seq")).map(chain_head).transpose()
+}
+
+fn chain_head(row: &PgRow) -> Result<ChainHead, StoreError> {
+    Ok(ChainHead { seq: row.try_get("seq").map_err(db)?, hash: row.try_get("hash").map_err(db)? })
 }
 
 fn entry(row: &PgRow) -> Result<AuditEntry, StoreError> {

@@ -568,8 +568,8 @@ impl QueueStore for PgStore {
         let mut tx = self.begin_queue(&new.centre).await?;
         let rec = issue_in(&mut tx, new.clone(), now).await?;
         let number = rec.ticket.number;
-        append(&mut tx, about_ticket(audit, rec.ticket.id, &format!("ticket {number}"))).await?;
         notify(&mut tx, &new.centre).await?;
+        append(&mut tx, about_ticket(audit, rec.ticket.id, &format!("ticket {number}"))).await?;
         tx.commit().await.map_err(db)?;
         Ok(rec)
     }
@@ -636,8 +636,8 @@ impl QueueStore for PgStore {
             window.number,
             chosen.rule.as_str()
         );
-        append(&mut tx, about_ticket(audit, rec.ticket.id, &detail)).await?;
         notify(&mut tx, centre).await?;
+        append(&mut tx, about_ticket(audit, rec.ticket.id, &detail)).await?;
         tx.commit().await.map_err(db)?;
         Ok(Some(Called { ticket: rec, rule: chosen.rule }))
     }
@@ -689,11 +689,11 @@ impl QueueStore for PgStore {
             event(&mut tx, centre, now, EventKind::Issued, Some(&next.ticket), reserved, Some(count)).await?;
             detail = format!("{detail}, follow-on ticket {}", next.ticket.id);
         }
-        append(&mut tx, about_ticket(audit, id, &detail)).await?;
         if let Some(message) = &with.notify {
             crate::outbox::enqueue(&mut tx, message, now).await?;
         }
         notify(&mut tx, centre).await?;
+        append(&mut tx, about_ticket(audit, id, &detail)).await?;
         tx.commit().await.map_err(db)?;
         Ok(Acted { ticket: rec, follow_on })
     }
@@ -803,8 +803,8 @@ impl QueueStore for PgStore {
         let mut audit = audit;
         audit.record.get_or_insert_with(|| format!("queue:{centre}:{day}"));
         audit.summary = format!("{} ({closed_now} of {issued} tickets closed)", audit.summary);
-        append(&mut tx, audit).await?;
         notify(&mut tx, centre).await?;
+        append(&mut tx, audit).await?;
         tx.commit().await.map_err(db)?;
         Ok(DayClosed { issued, closed_now, by_outcome })
     }
@@ -916,8 +916,8 @@ impl QueueStore for PgStore {
         event(&mut tx, centre, now, EventKind::WindowOpened, None, Some(window), None).await?;
         let mut audit = audit;
         audit.record.get_or_insert_with(|| format!("window:{centre}:{window}"));
-        append(&mut tx, audit).await?;
         notify(&mut tx, centre).await?;
+        append(&mut tx, audit).await?;
         tx.commit().await.map_err(db)?;
         Ok(WindowSession { centre: centre.clone(), window, staff_id, login: login.to_owned(), since: now })
     }
@@ -945,8 +945,8 @@ impl QueueStore for PgStore {
         event(&mut tx, centre, now, EventKind::WindowClosed, None, Some(window), None).await?;
         let mut audit = audit;
         audit.record.get_or_insert_with(|| format!("window:{centre}:{window}"));
-        append(&mut tx, audit).await?;
         notify(&mut tx, centre).await?;
+        append(&mut tx, audit).await?;
         tx.commit().await.map_err(db)?;
         Ok(Some(window))
     }
