@@ -1194,45 +1194,67 @@ pub async fn transfers_make_a_follow_on_ticket(db: &TestDb) {
     assert_eq!(same, [None, Some(id), Some(next.ticket.id)]);
 }
 
-/// The line is the open tickets waiting, called or being served, without their steps; a parked
-/// ticket and a finished one are not in it.
+/// The line is the centre's open tickets that are not parked, without steps — read after every
+/// kind of write (issue, call, start, finish, park, a refused act, return, transfer, day close).
 pub async fn the_line_is_the_open_tickets_without_steps(db: &TestDb) {
     let store = db.store().await;
+    let line_is_current = || async {
+        let line = store.line_tickets(&centre(BAKU), day()).await.unwrap();
+        let expected: Vec<Ticket> = store
+            .open_tickets(&centre(BAKU), day())
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|r| Ticket { steps: Vec::new(), ..r.ticket })
+            .filter(|t| !matches!(t.state, TicketState::Parked { .. }))
+            .collect();
+        assert_eq!(line, expected);
+        line
+    };
+    assert!(line_is_current().await.is_empty());
     let mut ids = Vec::new();
     for minute in 0..5 {
         ids.push(
             store.issue_ticket(id_card(), clock(9, minute), event("ticket.issue")).await.unwrap().ticket.id,
         );
+        assert_eq!(line_is_current().await.len(), ids.len());
     }
     let w = |n| window(n, &[ID_CARD]);
     // The first is served and finished, the second parked, the third served now, the fourth called.
     for (n, id) in (1..=4).zip(&ids) {
         assert_eq!(call(&store, &w(n), clock(10, 0)).await.unwrap().ticket.ticket.id, *id);
+        line_is_current().await;
     }
     let park = Action::Park { reason: ParkReason::Payment };
     let served = Action::Finish { result: ServiceResult::Served };
     for (id, n, action) in [(ids[0], 1, Action::Start), (ids[0], 1, served), (ids[1], 2, Action::Start)] {
         act(&store, id, Some(n), action, clock(10, 1)).await.unwrap();
+        line_is_current().await;
     }
     act(&store, ids[1], Some(2), park, clock(10, 2)).await.unwrap();
+    line_is_current().await;
+    // A refused write changes nothing.
+    assert!(act(&store, ids[2], Some(9), Action::Start, clock(10, 2)).await.is_err());
+    line_is_current().await;
     act(&store, ids[2], Some(3), Action::Start, clock(10, 2)).await.unwrap();
 
-    let line = store.line_tickets(&centre(BAKU), day()).await.unwrap();
-    let expected: Vec<Ticket> = store
-        .open_tickets(&centre(BAKU), day())
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|r| Ticket { steps: Vec::new(), ..r.ticket })
-        .filter(|t| !matches!(t.state, TicketState::Parked { .. }))
-        .collect();
-    assert_eq!(line, expected);
+    let line = line_is_current().await;
     let states: Vec<_> = line.iter().map(|t| (t.id, t.state.name())).collect();
     assert_eq!(
         states,
         [(ids[2], StateName::Serving), (ids[3], StateName::Called), (ids[4], StateName::Waiting)]
     );
     assert!(store.line_tickets(&centre(BAKU), day().tomorrow().unwrap()).await.unwrap().is_empty());
+    // Returned from the bank, the parked ticket is in line again; a transfer ends the ticket
+    // served now and puts its follow-on in line.
+    act(&store, ids[1], None, Action::Return, clock(10, 3)).await.unwrap();
+    assert_eq!(line_is_current().await.len(), 4);
+    let to = TransferTarget::Service(ServiceCode::new(PASSPORT));
+    let acted = act(&store, ids[2], Some(3), Action::Transfer { to }, clock(10, 4)).await.unwrap();
+    let follow_on = acted.follow_on.unwrap().ticket.id;
+    assert!(line_is_current().await.iter().any(|t| t.id == follow_on));
+    store.close_day(&centre(BAKU), day(), clock(19, 0), event("queue.close_day")).await.unwrap();
+    assert!(line_is_current().await.is_empty());
 }
 
 /// Closing the day ends every open ticket, once, and the counts add up to the tickets issued;
