@@ -19,8 +19,8 @@ const CHAIN_LOCK: i64 = 0x6f6e_6573_746f_7001;
 /// Appends `event` to the chain within the open transaction on `conn`. A transaction-scoped advisory
 /// lock serialises appends, so two transactions never read the same head and fork the chain. The
 /// lock is held until the transaction ends, so every append of the whole system waits for the
-/// commit of the one before: callers append last, just before they commit, and keep what they
-/// can (such as `pg_notify`) before it.
+/// commit of the one before: the busiest callers (the queue's writes) append last, just before
+/// they commit, with what they can (such as `pg_notify`) before it.
 pub(crate) async fn append(conn: &mut PgConnection, event: AuditEvent) -> Result<AuditEntry, StoreError> {
     let head = locked_head(conn).await?;
     let entry = seal(head.as_ref(), event);
