@@ -89,9 +89,7 @@ impl Engine {
             .spawn(move || {
                 // Ends when the writer thread (the sender) does.
                 while checkpoints.recv().is_ok() {
-                    // Best effort: a checkpoint that cannot finish now (a reader holds old pages)
-                    // is taken up by the next one, and the log stays correct meanwhile.
-                    let _ = checkpointer.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
+                    checkpoint(&checkpointer);
                     told.store(true, Ordering::Release);
                 }
             })
@@ -283,6 +281,13 @@ fn open(file: &Path, busy_timeout: Duration) -> Result<Connection, StoreError> {
     Ok(conn)
 }
 
+/// Copies what it can of the write-ahead log into the database without waiting for anyone
+/// (`PASSIVE`). Best effort: pages a reader still holds are copied by a later checkpoint, and the
+/// log stays correct meanwhile.
+fn checkpoint(conn: &Connection) {
+    let _ = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
+}
+
 /// The writer's side of the checkpointer thread.
 struct Checkpoints {
     /// Asks for a checkpoint (a full channel means one is asked for already).
@@ -305,7 +310,7 @@ fn write_loop(
             // The checkpointer copied the log up to where it began; copy what came since, so that
             // this transaction finds the whole log copied and starts it again from its beginning
             // (only a write that begins then may; otherwise the log would grow for ever).
-            let _ = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
+            checkpoint(conn);
         }
         let _writer = lock.blocking_lock();
         if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE").map_err(db) {
