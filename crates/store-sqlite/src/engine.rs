@@ -519,19 +519,23 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let engine = engine(&dir).await;
         let (release, gate) = std::sync::mpsc::channel::<()>();
+        let (running, started) = tokio::sync::oneshot::channel::<()>();
         let (commits_before, sent_before) = engine.counts();
-        // The first write holds the writer until the others are queued behind it.
+        // The first write holds the writer until the others are queued behind it; they are sent
+        // only once it runs, so none of them can begin a batch of its own before it.
         let first = {
             let engine = Arc::clone(&engine);
             tokio::spawn(async move {
                 engine
                     .write(move |c| {
+                        running.send(()).unwrap();
                         gate.recv().unwrap();
                         exec(c, "INSERT INTO t (n) VALUES (0)", [])
                     })
                     .await
             })
         };
+        started.await.unwrap();
         let rest: Vec<_> = (1..=50_i64)
             .map(|n| {
                 let engine = Arc::clone(&engine);
