@@ -273,7 +273,7 @@ fn open(file: &Path, busy_timeout: Duration) -> Result<Connection, StoreError> {
     conn.busy_timeout(busy_timeout).map_err(db)?;
     conn.execute_batch(
         "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;
-         PRAGMA mmap_size = 268435456; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -65536;
+         PRAGMA temp_store = MEMORY; PRAGMA cache_size = -65536;
          PRAGMA wal_autocheckpoint = 0;",
     )
     .map_err(db)?;

@@ -37,6 +37,54 @@ const TICKET_COLUMNS: &str = "t.id, t.centre, t.service, t.grp, t.day, t.number,
     t.park_reason, t.park_note, t.outcome, t.outcome_reason, t.transfer_service, t.transfer_window,
     t.holder_fin, t.holder_name";
 
+/// The columns [`TICKET_COLUMNS`] selects, in its order: a ticket row is read by position, as reading
+/// a column by name compares the names of the columns before it on every read, and a centre's line
+/// is read with every ticket issued.
+#[derive(Debug, Clone, Copy)]
+enum Tc {
+    Id,
+    Centre,
+    Service,
+    Grp,
+    Day,
+    Number,
+    Origin,
+    AppointmentAt,
+    Priority,
+    IssuedAt,
+    ReservedFor,
+    Follows,
+    State,
+    WindowNumber,
+    StateAt,
+    Recalls,
+    ParkReason,
+    ParkNote,
+    Outcome,
+    OutcomeReason,
+    TransferService,
+    TransferWindow,
+    HolderFin,
+    HolderName,
+}
+
+impl Tc {
+    /// Column `self` of a ticket row.
+    fn of<T: rusqlite::types::FromSql>(self, row: &Row) -> Result<T, StoreError> {
+        row.get(self as usize).map_err(crate::engine::db)
+    }
+
+    /// Timestamp column `self` of a ticket row.
+    fn at(self, row: &Row) -> Result<Timestamp, StoreError> {
+        onestop_store::parse_timestamp(&self.of::<String>(row)?)
+    }
+
+    /// Nullable timestamp column `self` of a ticket row.
+    fn opt_at(self, row: &Row) -> Result<Option<Timestamp>, StoreError> {
+        self.of::<Option<String>>(row)?.as_deref().map(onestop_store::parse_timestamp).transpose()
+    }
+}
+
 const STEP_COLUMNS: &str = "s.ticket_id, s.at, s.action, s.from_state, s.to_state, s.window_number";
 
 const EVENT_COLUMNS: &str = "id, centre, at, kind, ticket_id, number, service, window_number, waiting";
@@ -67,14 +115,14 @@ pub(crate) fn step(row: &Row) -> Result<Step, StoreError> {
 }
 
 fn state(row: &Row) -> Result<TicketState, StoreError> {
-    let name: String = col(row, "state")?;
-    let window = window_of(col(row, "window_number")?)?;
-    let at = at(row, "state_at")?;
+    let name: String = Tc::State.of(row)?;
+    let window = window_of(Tc::WindowNumber.of(row)?)?;
+    let at = Tc::StateAt.at(row)?;
     let need_window = || window.ok_or_else(|| StoreError::invalid("ticket window", "NULL"));
     Ok(match StateName::parse(&name).ok_or_else(|| StoreError::invalid("state", &name))? {
         StateName::Waiting => TicketState::Waiting,
         StateName::Called => {
-            let recalls: i64 = col(row, "recalls")?;
+            let recalls: i64 = Tc::Recalls.of(row)?;
             TicketState::Called {
                 window: need_window()?,
                 at,
@@ -84,24 +132,24 @@ fn state(row: &Row) -> Result<TicketState, StoreError> {
         }
         StateName::Serving => TicketState::Serving { window: need_window()?, since: at },
         StateName::Parked => {
-            let kind: String = col::<Option<String>>(row, "park_reason")?.unwrap_or_default();
+            let kind: String = Tc::ParkReason.of::<Option<String>>(row)?.unwrap_or_default();
             TicketState::Parked {
                 window: need_window()?,
-                reason: ParkReason::from_kind(&kind, col(row, "park_note")?)
+                reason: ParkReason::from_kind(&kind, Tc::ParkNote.of(row)?)
                     .ok_or_else(|| StoreError::invalid("park reason", &kind))?,
             }
         }
         StateName::Finished => {
-            let kind: String = col::<Option<String>>(row, "outcome")?.unwrap_or_default();
-            let reason: Option<String> = col(row, "outcome_reason")?;
+            let kind: String = Tc::Outcome.of::<Option<String>>(row)?.unwrap_or_default();
+            let reason: Option<String> = Tc::OutcomeReason.of(row)?;
             let outcome = match kind.as_str() {
                 "served" => Outcome::Served,
                 "not_served" => Outcome::NotServed { reason: reason.unwrap_or_default() },
                 "no_show" => Outcome::NoShow,
                 "centre_closed" => Outcome::CentreClosed,
                 "transferred" => {
-                    let service: Option<String> = col(row, "transfer_service")?;
-                    let to = match (service, window_of(col(row, "transfer_window")?)?) {
+                    let service: Option<String> = Tc::TransferService.of(row)?;
+                    let to = match (service, window_of(Tc::TransferWindow.of(row)?)?) {
                         (Some(service), _) => TransferTarget::Service(ServiceCode::new(service)),
                         (None, Some(window)) => TransferTarget::Window(window),
                         (None, None) => return Err(StoreError::invalid("transfer target", "NULL")),
@@ -117,36 +165,36 @@ fn state(row: &Row) -> Result<TicketState, StoreError> {
 
 /// A ticket row (selected with [`TICKET_COLUMNS`]), without its steps.
 fn record(row: &Row) -> Result<TicketRecord, StoreError> {
-    let number: String = col(row, "number")?;
-    let origin: String = col(row, "origin")?;
-    let priority: Option<String> = col(row, "priority")?;
-    let day: String = col(row, "day")?;
-    let fin: Option<String> = col(row, "holder_fin")?;
+    let number: String = Tc::Number.of(row)?;
+    let origin: String = Tc::Origin.of(row)?;
+    let priority: Option<String> = Tc::Priority.of(row)?;
+    let day: String = Tc::Day.of(row)?;
+    let fin: Option<String> = Tc::HolderFin.of(row)?;
     let ticket = Ticket {
-        id: TicketId(col(row, "id")?),
+        id: TicketId(Tc::Id.of(row)?),
         number: TicketNumber::parse(&number).map_err(|_| StoreError::invalid("ticket number", &number))?,
-        centre: CentreCode::new(col::<String>(row, "centre")?),
-        service: ServiceCode::new(col::<String>(row, "service")?),
-        origin: Origin::from_kind(&origin, opt_at(row, "appointment_at")?)
+        centre: CentreCode::new(Tc::Centre.of::<String>(row)?),
+        service: ServiceCode::new(Tc::Service.of::<String>(row)?),
+        origin: Origin::from_kind(&origin, Tc::AppointmentAt.opt_at(row)?)
             .ok_or_else(|| StoreError::invalid("origin", &origin))?,
         priority: priority
             .map(|p| PriorityGroup::parse(&p).ok_or_else(|| StoreError::invalid("priority", &p)))
             .transpose()?,
-        issued_at: at(row, "issued_at")?,
-        reserved_for: window_of(col(row, "reserved_for")?)?,
-        follows: col::<Option<i64>>(row, "follows")?.map(TicketId),
+        issued_at: Tc::IssuedAt.at(row)?,
+        reserved_for: window_of(Tc::ReservedFor.of(row)?)?,
+        follows: Tc::Follows.of::<Option<i64>>(row)?.map(TicketId),
         state: state(row)?,
         steps: Vec::new(),
     };
     Ok(TicketRecord {
         ticket,
         day: day.parse::<Date>().map_err(|_| StoreError::invalid("day", &day))?,
-        group: GroupCode::new(col::<String>(row, "grp")?),
+        group: GroupCode::new(Tc::Grp.of::<String>(row)?),
         holder: fin
             .map(|f| {
                 Ok::<_, StoreError>(Holder {
                     fin: Fin::parse(&f).map_err(|_| StoreError::invalid("FIN", "…"))?,
-                    name: col(row, "holder_name")?,
+                    name: Tc::HolderName.of(row)?,
                 })
             })
             .transpose()?,
@@ -906,5 +954,57 @@ impl QueueStore for SqliteStore {
         })
         })?;
         Ok(sessions.as_ref().clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_ticket_column_is_read_at_its_place_in_the_select() {
+        let every = [
+            Tc::Id,
+            Tc::Centre,
+            Tc::Service,
+            Tc::Grp,
+            Tc::Day,
+            Tc::Number,
+            Tc::Origin,
+            Tc::AppointmentAt,
+            Tc::Priority,
+            Tc::IssuedAt,
+            Tc::ReservedFor,
+            Tc::Follows,
+            Tc::State,
+            Tc::WindowNumber,
+            Tc::StateAt,
+            Tc::Recalls,
+            Tc::ParkReason,
+            Tc::ParkNote,
+            Tc::Outcome,
+            Tc::OutcomeReason,
+            Tc::TransferService,
+            Tc::TransferWindow,
+            Tc::HolderFin,
+            Tc::HolderName,
+        ];
+        let selected: Vec<&str> = TICKET_COLUMNS.split(',').map(str::trim).collect();
+        assert_eq!(selected.len(), every.len(), "one position per selected column");
+        for column in every {
+            let name: String = format!("{column:?}")
+                .chars()
+                .enumerate()
+                .flat_map(|(i, c)| {
+                    let gap = (i > 0 && c.is_uppercase()).then_some('_');
+                    gap.into_iter().chain(c.to_lowercase())
+                })
+                .collect();
+            assert_eq!(
+                selected[column as usize],
+                format!("t.{name}"),
+                "{column:?} is read at the wrong place"
+            );
+        }
     }
 }
