@@ -265,7 +265,11 @@ pub(crate) fn db(error: rusqlite::Error) -> StoreError {
 }
 
 /// A connection with the store's settings (see [`crate::connect_options`]): WAL, `synchronous =
-/// FULL`, the busy timeout, foreign keys.
+/// FULL`, the busy timeout, foreign keys. No memory map (SQLite's default): a reader that finds
+/// the database changed since its last read drops its page cache and unmaps its whole map, so
+/// under a stream of commits a map costs an `munmap`, a new map and page faults on nearly every
+/// read, more than the `pread`s it saves (see docs/benchmarks.md, "the round of 29 November,
+/// afternoon").
 fn open(file: &Path, busy_timeout: Duration) -> Result<Connection, StoreError> {
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let conn = Connection::open_with_flags(file, flags)
