@@ -163,7 +163,8 @@ fn state(row: &Row) -> Result<TicketState, StoreError> {
     })
 }
 
-/// A ticket row (selected with [`TICKET_COLUMNS`]), without its steps.
+/// A ticket row, selected with [`TICKET_COLUMNS`] first and read by position ([`Tc`]), without its
+/// steps.
 fn record(row: &Row) -> Result<TicketRecord, StoreError> {
     let number: String = Tc::Number.of(row)?;
     let origin: String = Tc::Origin.of(row)?;
