@@ -376,9 +376,13 @@ fn run(conn: &Connection, job: Job) -> Option<Deliver> {
     }
 }
 
-/// Column `name` of `row`.
-pub(crate) fn col<T: rusqlite::types::FromSql>(row: &rusqlite::Row, name: &str) -> Result<T, StoreError> {
-    row.get(name).map_err(db)
+/// Column `column` of `row`: by name, or by position where a hot read knows it (reading by name
+/// compares the names of the columns before it).
+pub(crate) fn col<T: rusqlite::types::FromSql>(
+    row: &rusqlite::Row,
+    column: impl rusqlite::RowIndex,
+) -> Result<T, StoreError> {
+    row.get(column).map_err(db)
 }
 
 /// Timestamp column `name` of `row` (stored as canonical text).

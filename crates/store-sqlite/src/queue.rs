@@ -71,7 +71,7 @@ enum Tc {
 impl Tc {
     /// Column `self` of a ticket row.
     fn of<T: rusqlite::types::FromSql>(self, row: &Row) -> Result<T, StoreError> {
-        row.get(self as usize).map_err(crate::engine::db)
+        col(row, self as usize)
     }
 
     /// Timestamp column `self` of a ticket row.
