@@ -441,12 +441,19 @@ fn record_service_time(conn: &Connection, ticket: &Ticket, now: Timestamp) -> Re
             waited_ms
         ],
     )?;
+    prune_service_times(conn, ticket.centre.as_str(), ticket.service.as_str())
+}
+
+/// Deletes the service times of `service` at `centre` past the newest [`SERVICE_TIME_HISTORY`]:
+/// walks the covering index from the newest entry and deletes what lies past the bound (one row
+/// after each new one), instead of building the set of the newest to keep.
+fn prune_service_times(conn: &Connection, centre: &str, service: &str) -> Result<(), StoreError> {
     exec(
         conn,
-        "DELETE FROM recent_service_times WHERE centre = ?1 AND service = ?2 AND ticket_id NOT IN (
+        "DELETE FROM recent_service_times WHERE ticket_id IN (
              SELECT ticket_id FROM recent_service_times WHERE centre = ?1 AND service = ?2
-             ORDER BY finished_at DESC, ticket_id DESC LIMIT ?3)",
-        params![ticket.centre.as_str(), ticket.service.as_str(), i64::from(SERVICE_TIME_HISTORY)],
+             ORDER BY finished_at DESC, ticket_id DESC LIMIT -1 OFFSET ?3)",
+        params![centre, service, i64::from(SERVICE_TIME_HISTORY)],
     )?;
     Ok(())
 }
@@ -961,6 +968,58 @@ impl QueueStore for SqliteStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// An in-memory database with every migration of the store applied.
+    fn migrated() -> Connection {
+        let conn = Connection::open_in_memory().unwrap();
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/migrations");
+        let mut files: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+        files.sort();
+        for file in files {
+            conn.execute_batch(&std::fs::read_to_string(&file).unwrap()).unwrap();
+        }
+        conn
+    }
+
+    #[test]
+    fn pruning_keeps_the_newest_service_times_of_that_service_only() {
+        let conn = migrated();
+        // The history's rows stand alone here, without the tickets they were taken from.
+        conn.execute_batch("PRAGMA foreign_keys = OFF").unwrap();
+        let add = |id: i64, service: &str, minute: i64| {
+            let at = format!("2026-11-29T{:02}:{:02}:00.000000Z", 9 + minute / 60, minute % 60);
+            conn.execute(
+                "INSERT INTO recent_service_times (ticket_id, centre, service, finished_at, duration_ms)
+                 VALUES (?, 'SAB', ?, ?, 60000)",
+                params![id, service, at],
+            )
+            .unwrap();
+        };
+        let total = i64::from(SERVICE_TIME_HISTORY) + 5;
+        // Ids out of the order of time, so that the bound follows the time, not the id; two
+        // entries share the oldest kept minute, which the id then orders.
+        for minute in 0..total {
+            add(1000 - minute, "MIA-ID-CARD", minute);
+        }
+        add(2000, "MIA-ID-CARD", 5);
+        for minute in 0..3 {
+            add(3000 + minute, "ASAN-PAY", minute);
+        }
+        prune_service_times(&conn, "SAB", "MIA-ID-CARD").unwrap();
+        let kept = |service: &str| -> Vec<i64> {
+            let mut stmt = conn
+                .prepare("SELECT ticket_id FROM recent_service_times WHERE service = ? ORDER BY ticket_id")
+                .unwrap();
+            stmt.query_map([service], |r| r.get(0)).unwrap().map(Result::unwrap).collect()
+        };
+        // The newest 100: minutes 6..=104 (ids 996 down to 896) and, of the two at minute 5, the
+        // one with the higher id (2000).
+        let mut newest: Vec<i64> = (6..total).map(|minute| 1000 - minute).collect();
+        newest.push(2000);
+        newest.sort();
+        assert_eq!(kept("MIA-ID-CARD"), newest);
+        assert_eq!(kept("ASAN-PAY"), vec![3000, 3001, 3002], "another service's history is untouched");
+    }
 
     #[test]
     fn each_ticket_column_is_read_at_its_place_in_the_select() {
