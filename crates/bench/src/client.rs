@@ -1,6 +1,8 @@
 //! The ticket operations of the benchmark, as real HTTP calls of the queue API.
 
 use crate::setup::{Devices, Officer};
+use serde::Deserialize;
+use serde::de::{DeserializeOwned, IgnoredAny};
 use serde_json::{Value, json};
 
 /// A ticket operation.
@@ -41,13 +43,30 @@ pub struct Api {
     base: String,
 }
 
-async fn json_of(response: reqwest::Response, what: &str) -> Result<Value, String> {
+/// The parts of a ticket the load reads from an answer (the rest of the JSON is checked to be
+/// well formed, not kept: building the whole document would load the load generator, which shares
+/// the machine with the server).
+#[derive(Debug, Deserialize)]
+struct TicketRef {
+    id: i64,
+    #[serde(default)]
+    number: String,
+}
+
+/// The answer of `call-next`: the ticket called, if one was waiting.
+#[derive(Debug, Deserialize)]
+struct Called {
+    ticket: Option<TicketRef>,
+}
+
+/// A successful answer's JSON body read as `T`; an error naming `what` for any other answer.
+async fn json_of<T: DeserializeOwned>(response: reqwest::Response, what: &str) -> Result<T, String> {
     let status = response.status();
-    let body = response.text().await.map_err(|e| format!("{what}: {e}"))?;
+    let body = response.bytes().await.map_err(|e| format!("{what}: {e}"))?;
     if !status.is_success() {
-        return Err(format!("{what}: {status}: {body}"));
+        return Err(format!("{what}: {status}: {}", String::from_utf8_lossy(&body)));
     }
-    serde_json::from_str(&body).map_err(|e| format!("{what}: {e}: {body}"))
+    serde_json::from_slice(&body).map_err(|e| format!("{what}: {e}: {}", String::from_utf8_lossy(&body)))
 }
 
 impl Api {
@@ -80,11 +99,15 @@ impl Api {
             .send()
             .await
             .map_err(|e| format!("issue: {e}"))?;
-        let ticket = json_of(response, "issue").await?;
-        ticket["id"].as_i64().ok_or_else(|| format!("issue: no id in {ticket}"))
+        json_of::<TicketRef>(response, "issue").await.map(|ticket| ticket.id)
     }
 
-    async fn window_post(&self, officer: &Officer, action: &str, body: &Value) -> Result<Value, String> {
+    async fn window_post<T: DeserializeOwned>(
+        &self,
+        officer: &Officer,
+        action: &str,
+        body: &Value,
+    ) -> Result<T, String> {
         let response = self
             .client
             .post(format!("{}/api/v1/windows/{}/{action}", self.base, officer.window_id()))
@@ -99,29 +122,24 @@ impl Api {
 
     /// Signs the officer in to their window.
     pub async fn sign_in(&self, officer: &Officer) -> Result<(), String> {
-        self.window_post(officer, "sign-in", &json!({})).await.map(drop)
+        self.window_post::<IgnoredAny>(officer, "sign-in", &json!({})).await.map(drop)
     }
 
     /// Calls the next ticket at the officer's window; answers its id and number, if one was waiting.
     pub async fn call_next(&self, officer: &Officer) -> Result<Option<(i64, String)>, String> {
-        let answer = self.window_post(officer, "call-next", &json!({})).await?;
-        let ticket = &answer["ticket"];
-        if ticket.is_null() {
-            return Ok(None);
-        }
-        let id = ticket["id"].as_i64().ok_or_else(|| format!("call-next: no id in {answer}"))?;
-        let number = ticket["number"].as_str().unwrap_or_default().to_owned();
-        Ok(Some((id, number)))
+        let answer: Called = self.window_post(officer, "call-next", &json!({})).await?;
+        Ok(answer.ticket.map(|t| (t.id, t.number)))
     }
 
     /// Starts serving ticket `id` at the officer's window.
     pub async fn start(&self, officer: &Officer, id: i64) -> Result<(), String> {
-        self.window_post(officer, "start", &json!({"ticket": id})).await.map(drop)
+        self.window_post::<IgnoredAny>(officer, "start", &json!({"ticket": id})).await.map(drop)
     }
 
     /// Finishes ticket `id` at the officer's window as served.
     pub async fn finish(&self, officer: &Officer, id: i64) -> Result<(), String> {
-        self.window_post(officer, "finish", &json!({"ticket": id, "outcome": "served"})).await.map(drop)
+        let body = json!({"ticket": id, "outcome": "served"});
+        self.window_post::<IgnoredAny>(officer, "finish", &body).await.map(drop)
     }
 
     /// The public view of ticket `id`, or `None` when there is no such ticket.

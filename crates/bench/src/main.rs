@@ -13,6 +13,11 @@ use onestop_bench::stats::{median, ms, percentile};
 use onestop_bench::{booking, raw, screens, setup};
 use std::time::Duration;
 
+/// mimalloc, as in the server: the load generator shares the machine's cores with the server, so
+/// every cycle it spends in the C library's allocator is one the server under test does not get.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(name = "onestop-bench", about = "Benchmarks of onestop")]
 struct Cli {
