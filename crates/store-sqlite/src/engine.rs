@@ -177,9 +177,9 @@ impl Engine {
         op: impl FnOnce(&Connection) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
         let conn = self.take_reader()?;
-        let result = conn.execute_batch("BEGIN").map_err(db).and_then(|()| {
+        let result = statement(&conn, "BEGIN").and_then(|()| {
             let value = op(&conn);
-            let ended = conn.execute_batch("COMMIT").map_err(db);
+            let ended = statement(&conn, "COMMIT");
             let value = value?;
             ended.map(|()| value)
         });
@@ -237,6 +237,13 @@ impl Engine {
             idle.push(conn);
         }
     }
+}
+
+/// Runs `sql`, one statement without parameters or rows, through the connection's cache of
+/// prepared statements: the transaction and savepoint statements of every read and write are
+/// parsed once per connection, not at each use.
+fn statement(conn: &Connection, sql: &str) -> Result<(), StoreError> {
+    conn.prepare_cached(sql).and_then(|mut s| s.execute([])).map(drop).map_err(db)
 }
 
 fn closed() -> StoreError {
@@ -317,7 +324,7 @@ fn write_loop(
             checkpoint(conn);
         }
         let _writer = lock.blocking_lock();
-        if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE").map_err(db) {
+        if let Err(e) = statement(conn, "BEGIN IMMEDIATE") {
             first(Err(e));
             continue;
         }
@@ -332,7 +339,7 @@ fn write_loop(
                 next = queue.try_recv().ok();
             }
         }
-        let committed = conn.execute_batch("COMMIT").map_err(db);
+        let committed = statement(conn, "COMMIT");
         commits.fetch_add(1, Ordering::Relaxed);
         if committed.is_err() {
             // The commit failed: nothing of the batch is kept.
@@ -353,14 +360,14 @@ fn write_loop(
 /// Runs one job in its own savepoint: released when it succeeds, rolled back when it fails or
 /// panics (a panicking job's writer hears that its write was aborted).
 fn run(conn: &Connection, job: Job) -> Option<Deliver> {
-    if let Err(e) = conn.execute_batch("SAVEPOINT job").map_err(db) {
+    if let Err(e) = statement(conn, "SAVEPOINT job") {
         job(Err(e));
         return None;
     }
     let outcome = catch_unwind(AssertUnwindSafe(|| job(Ok(conn)))).ok().flatten();
     let undo = "ROLLBACK TO job; RELEASE job";
     match outcome {
-        Some(deliver) => match conn.execute_batch("RELEASE job").map_err(db) {
+        Some(deliver) => match statement(conn, "RELEASE job") {
             Ok(()) => Some(deliver),
             Err(e) => {
                 // Not kept after all: undo it and tell its writer.
