@@ -43,9 +43,9 @@ pub struct Api {
     base: String,
 }
 
-/// The parts of a ticket the load reads from an answer (the rest of the JSON is checked to be
-/// well formed, not kept: building the whole document would load the load generator, which shares
-/// the machine with the server).
+/// The parts of a ticket the load reads from an answer. The rest of the JSON is checked to be well
+/// formed, not kept: building the whole document costs the load generator CPU that it shares with
+/// the server under test.
 #[derive(Debug, Deserialize)]
 struct TicketRef {
     id: i64,

@@ -1012,7 +1012,7 @@ mod tests {
                 .unwrap();
             stmt.query_map([service], |r| r.get(0)).unwrap().map(Result::unwrap).collect()
         };
-        // The newest 100: minutes 6..=104 (ids 996 down to 896) and, of the two at minute 5, the
+        // The newest 100: minutes 6..=104 (ids 994 down to 896) and, of the two at minute 5, the
         // one with the higher id (2000).
         let mut newest: Vec<i64> = (6..total).map(|minute| 1000 - minute).collect();
         newest.push(2000);
