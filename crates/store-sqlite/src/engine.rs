@@ -177,9 +177,9 @@ impl Engine {
         op: impl FnOnce(&Connection) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
         let conn = self.take_reader()?;
-        let result = statement(&conn, "BEGIN").and_then(|()| {
+        let result = exec(&conn, "BEGIN", []).map(drop).and_then(|()| {
             let value = op(&conn);
-            let ended = statement(&conn, "COMMIT");
+            let ended = exec(&conn, "COMMIT", []).map(drop);
             let value = value?;
             ended.map(|()| value)
         });
@@ -237,13 +237,6 @@ impl Engine {
             idle.push(conn);
         }
     }
-}
-
-/// Runs `sql`, one statement without parameters or rows, through the connection's cache of
-/// prepared statements: the transaction and savepoint statements of every read and write are
-/// parsed once per connection, not at each use.
-fn statement(conn: &Connection, sql: &str) -> Result<(), StoreError> {
-    conn.prepare_cached(sql).and_then(|mut s| s.execute([])).map(drop).map_err(db)
 }
 
 fn closed() -> StoreError {
@@ -324,7 +317,7 @@ fn write_loop(
             checkpoint(conn);
         }
         let _writer = lock.blocking_lock();
-        if let Err(e) = statement(conn, "BEGIN IMMEDIATE") {
+        if let Err(e) = exec(conn, "BEGIN IMMEDIATE", []) {
             first(Err(e));
             continue;
         }
@@ -339,7 +332,7 @@ fn write_loop(
                 next = queue.try_recv().ok();
             }
         }
-        let committed = statement(conn, "COMMIT");
+        let committed = exec(conn, "COMMIT", []).map(drop);
         commits.fetch_add(1, Ordering::Relaxed);
         if committed.is_err() {
             // The commit failed: nothing of the batch is kept.
@@ -360,14 +353,14 @@ fn write_loop(
 /// Runs one job in its own savepoint: released when it succeeds, rolled back when it fails or
 /// panics (a panicking job's writer hears that its write was aborted).
 fn run(conn: &Connection, job: Job) -> Option<Deliver> {
-    if let Err(e) = statement(conn, "SAVEPOINT job") {
+    if let Err(e) = exec(conn, "SAVEPOINT job", []) {
         job(Err(e));
         return None;
     }
     let outcome = catch_unwind(AssertUnwindSafe(|| job(Ok(conn)))).ok().flatten();
     let undo = "ROLLBACK TO job; RELEASE job";
     match outcome {
-        Some(deliver) => match statement(conn, "RELEASE job") {
+        Some(deliver) => match exec(conn, "RELEASE job", []).map(drop) {
             Ok(()) => Some(deliver),
             Err(e) => {
                 // Not kept after all: undo it and tell its writer.

@@ -969,14 +969,11 @@ impl QueueStore for SqliteStore {
 mod tests {
     use super::*;
 
-    /// An in-memory database with every migration of the store applied.
+    /// An in-memory database with every migration of the store ([`crate::MIGRATOR`]) applied.
     fn migrated() -> Connection {
         let conn = Connection::open_in_memory().unwrap();
-        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/migrations");
-        let mut files: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
-        files.sort();
-        for file in files {
-            conn.execute_batch(&std::fs::read_to_string(&file).unwrap()).unwrap();
+        for migration in crate::MIGRATOR.iter() {
+            conn.execute_batch(&migration.sql).unwrap();
         }
         conn
     }
