@@ -19,6 +19,17 @@ const STAFF_SELECT: &str = "SELECT s.id, s.login, p.full_name, p.fin, p.phone, s
         s.provider_code, s.active, s.must_change_password, s.created_at, s.password_hash
     FROM staff s JOIN persons p ON p.id = s.person_id";
 
+/// The session holding the token hash bound first, with its staff account's columns, in one
+/// statement (every signed-in request reads it); the session's own are renamed where the names
+/// meet.
+fn session_select() -> String {
+    format!(
+        "SELECT st.*, se.id AS session_id, se.csrf_token, se.created_at AS session_created_at,
+            se.last_seen_at, se.expires_at, se.revoked_at
+         FROM sessions se JOIN ({STAFF_SELECT}) st ON st.id = se.staff_id WHERE se.token_hash = $1"
+    )
+}
+
 const DEVICE_SELECT: &str =
     "SELECT id, kind, centre_code, window_code, label, created_at, revoked_at FROM device_tokens";
 
@@ -304,26 +315,15 @@ impl IdentityStore for PgStore {
     }
 
     async fn session_by_token(&self, token_hash: &str) -> Result<Option<SessionRecord>, StoreError> {
-        let row = sqlx::query(
-            "SELECT id, staff_id, csrf_token, created_at, last_seen_at, expires_at, revoked_at
-             FROM sessions WHERE token_hash = $1",
-        )
-        .bind(token_hash)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(db)?;
+        let row =
+            sqlx::query(&session_select()).bind(token_hash).fetch_optional(&self.pool).await.map_err(db)?;
         let Some(row) = row else { return Ok(None) };
-        let staff_row = sqlx::query(&format!("{STAFF_SELECT} WHERE s.id = $1"))
-            .bind(row.get::<i64, _>("staff_id"))
-            .fetch_one(&self.pool)
-            .await
-            .map_err(db)?;
         Ok(Some(SessionRecord {
-            id: row.get("id"),
-            staff: staff(&staff_row)?,
+            id: row.get("session_id"),
+            staff: staff(&row)?,
             csrf_token: row.get("csrf_token"),
             times: SessionTimes {
-                created_at: read_ts(&row, "created_at")?,
+                created_at: read_ts(&row, "session_created_at")?,
                 last_seen_at: read_ts(&row, "last_seen_at")?,
                 expires_at: read_ts(&row, "expires_at")?,
                 revoked_at: opt_ts(&row, "revoked_at")?,

@@ -20,6 +20,16 @@ const STAFF_SELECT: &str = "SELECT s.id, s.login, p.full_name, p.fin, p.phone, s
         s.provider_code, s.active, s.must_change_password, s.created_at, s.password_hash
     FROM staff s JOIN persons p ON p.id = s.person_id";
 
+/// The session holding the token hash bound first, with its staff account's columns; the
+/// session's own are renamed where the names meet.
+fn session_select() -> String {
+    format!(
+        "SELECT st.*, se.id AS session_id, se.csrf_token, se.created_at AS session_created_at,
+            se.last_seen_at, se.expires_at, se.revoked_at
+         FROM sessions se JOIN ({STAFF_SELECT}) st ON st.id = se.staff_id WHERE se.token_hash = ?"
+    )
+}
+
 const DEVICE_SELECT: &str =
     "SELECT id, kind, centre_code, window_code, label, created_at, revoked_at FROM device_tokens";
 
@@ -61,31 +71,22 @@ fn device(row: &impl Columns) -> Result<DeviceRecord, StoreError> {
     })
 }
 
-/// The session holding token `token_hash`, with its staff account.
+/// The session holding token `token_hash`, with its staff account, in one statement (every
+/// signed-in request reads it).
 fn session_by_token(conn: &Connection, token_hash: &str) -> Result<Option<SessionRecord>, StoreError> {
-    let found = one(
-        conn,
-        "SELECT id, staff_id, csrf_token, created_at, last_seen_at, expires_at, revoked_at
-         FROM sessions WHERE token_hash = ?",
-        [token_hash],
-        |row| {
-            Ok((
-                row.value::<i64>("staff_id")?,
-                row.value::<i64>("id")?,
-                row.value::<String>("csrf_token")?,
-                SessionTimes {
-                    created_at: at(row, "created_at")?,
-                    last_seen_at: at(row, "last_seen_at")?,
-                    expires_at: at(row, "expires_at")?,
-                    revoked_at: opt_at(row, "revoked_at")?,
-                },
-            ))
-        },
-    )?;
-    let Some((staff_id, id, csrf_token, times)) = found else { return Ok(None) };
-    let staff = one(conn, &format!("{STAFF_SELECT} WHERE s.id = ?"), [staff_id], |row| staff(row))?
-        .ok_or_else(|| StoreError::Other(format!("session {id} has no staff account")))?;
-    Ok(Some(SessionRecord { id, staff, csrf_token, times }))
+    one(conn, &session_select(), [token_hash], |row| {
+        Ok(SessionRecord {
+            id: row.value("session_id")?,
+            staff: staff(row)?,
+            csrf_token: row.value("csrf_token")?,
+            times: SessionTimes {
+                created_at: at(row, "session_created_at")?,
+                last_seen_at: at(row, "last_seen_at")?,
+                expires_at: at(row, "expires_at")?,
+                revoked_at: opt_at(row, "revoked_at")?,
+            },
+        })
+    })
 }
 
 async fn staff_in(conn: &mut SqliteConnection, login: &str) -> Result<StaffRecord, StoreError> {
