@@ -3,7 +3,7 @@
 use crate::config::Config;
 use onestop_domain::idempotency::RETENTION;
 use onestop_store::Store;
-use onestop_web::{AppState, HttpLimits};
+use onestop_web::{AppState, HttpLimits, Shared};
 use std::future::{Future, IntoFuture};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -35,20 +35,21 @@ pub async fn run(
         request_timeout: Duration::from_secs(config.server.request_timeout_secs),
         body_limit_bytes: usize::try_from(config.server.body_limit_bytes).unwrap_or(usize::MAX),
     };
-    let mut state = AppState::new(Arc::clone(&store), Arc::new(crate::clock::now))
-        .with_booking(config.booking_settings());
-    state.secure_cookies = config.server.secure_cookies;
-    state.monitoring = config.monitoring_settings();
-    state.feedback = onestop_web::FeedbackSettings {
+    let mut shared =
+        Shared::new(Arc::clone(&store), Arc::new(crate::clock::now)).with_booking(config.booking_settings());
+    shared.secure_cookies = config.server.secure_cookies;
+    shared.monitoring = config.monitoring_settings();
+    shared.feedback = onestop_web::FeedbackSettings {
         reopen_days: config.feedback.reopen_days,
         open311_jurisdiction: config.feedback.open311_jurisdiction.clone(),
     };
-    state.cases = crate::config::cases_settings(&config.cases)?;
-    state.public_url = if config.server.public_url.ends_with('/') {
+    shared.cases = crate::config::cases_settings(&config.cases)?;
+    shared.public_url = if config.server.public_url.ends_with('/') {
         config.server.public_url.clone()
     } else {
         format!("{}/", config.server.public_url)
     };
+    let state = AppState::from(shared);
     let registry = Arc::clone(&state.registry);
     let catalog = Arc::clone(&state.templates.catalog);
     let transports = crate::outbox_worker::Transports::from_config(&config.notify)?;

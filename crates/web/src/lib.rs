@@ -56,9 +56,35 @@ pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// The time of day, read at the server edge and handed to handlers as a value.
 pub type Clock = Arc<dyn Fn() -> Timestamp + Send + Sync>;
 
-/// What every handler can reach.
+/// What every handler can reach: a handle on [`Shared`], cloned for each request by the router,
+/// the middleware and the extractors, so its clone is one reference count.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+impl From<Shared> for AppState {
+    fn from(shared: Shared) -> Self {
+        AppState(Arc::new(shared))
+    }
+}
+
+impl AppState {
+    /// State over `store` reading time from `clock`, with fresh metrics and default settings
+    /// (see [`Shared::new`] to change them first).
+    pub fn new(store: Arc<dyn Store>, clock: Clock) -> Self {
+        Shared::new(store, clock).into()
+    }
+}
+
+/// The settings and services every handler reaches through an [`AppState`].
+pub struct Shared {
     /// The database.
     pub store: Arc<dyn Store>,
     /// The Prometheus metrics of this process.
@@ -100,8 +126,8 @@ impl Default for FeedbackSettings {
     }
 }
 
-impl AppState {
-    /// State over `store` reading time from `clock`, with fresh metrics.
+impl Shared {
+    /// State over `store` reading time from `clock`, with fresh metrics and default settings.
     pub fn new(store: Arc<dyn Store>, clock: Clock) -> Self {
         Self {
             store,

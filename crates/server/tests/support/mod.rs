@@ -9,7 +9,7 @@ use onestop_domain::password;
 use onestop_domain::pii::{Fin, Phone};
 use onestop_store::{NewStaff, Store};
 use onestop_store_tests::TestDb;
-use onestop_web::{AppState, HttpLimits};
+use onestop_web::{AppState, HttpLimits, Shared};
 use serde_json::Value;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -56,8 +56,9 @@ impl TestApp {
         let store = db.store().await;
         let now = Arc::new(Mutex::new("2026-11-28T09:00:00Z".parse::<Timestamp>().unwrap()));
         let clock_now = Arc::clone(&now);
-        let state = AppState::new(Arc::clone(&store), Arc::new(move || *clock_now.lock().unwrap()))
-            .with_booking(settings);
+        let state: AppState = Shared::new(Arc::clone(&store), Arc::new(move || *clock_now.lock().unwrap()))
+            .with_booking(settings)
+            .into();
         let live = onestop_web::live::start(&state).await.unwrap();
         let hub = Arc::clone(&state.live);
         let limits = HttpLimits::default();
