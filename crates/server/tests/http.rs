@@ -114,8 +114,11 @@ async fn metrics_count_requests_by_route(db: &TestDb) {
         let text = app.get("/metrics").await.text().await.unwrap();
         let after = app.store.pool_stats().group_commit.unwrap();
         assert!(after.writes > before.writes && after.commits > before.commits, "{before:?} {after:?}");
+        // The refusal was answered after a sync of the log, as every acknowledged write is.
+        assert!(after.syncs > before.syncs && after.syncs <= after.commits, "{before:?} {after:?}");
         assert!(text.contains(&format!("onestop_db_group_commits {}", after.commits)), "{text}");
         assert!(text.contains(&format!("onestop_db_group_commit_writes {}", after.writes)), "{text}");
+        assert!(text.contains(&format!("onestop_db_log_syncs {}", after.syncs)), "{text}");
     } else {
         // PostgreSQL commits each transaction itself: the writer's counts stay zero.
         assert!(text.contains("onestop_db_group_commits 0\n"), "{text}");

@@ -7,10 +7,13 @@
 //! (`BEGIN IMMEDIATE`, under this process's writer lock shared with [`crate::SqliteStore`]'s other
 //! writes), runs the first closure in a savepoint, then every closure that queued meanwhile — each
 //! in its own savepoint, so one that fails is rolled back alone — and commits them all with one
-//! `COMMIT`, which is one sync of the write-ahead log (`synchronous = FULL`; SQLite is built to
-//! sync with `fdatasync`, see `.cargo/config.toml`). Only then is each
-//! writer answered: an acknowledged write is on disk. Under load the batch grows by itself (what
-//! queued during one commit goes into the next); alone, a write commits at once.
+//! `COMMIT`. The commit writes the write-ahead log without syncing it (`synchronous = NORMAL` on
+//! the writer's connection) and the writer goes on to its next batch, while a syncer thread syncs
+//! the log (`fdatasync`) — one sync for every commit that came meanwhile — and only then answers
+//! their writers, in commit order: an acknowledged write is on disk. A sync covers every frame of
+//! the log written before it, so a crash keeps a prefix of the commits, and never loses one that
+//! was answered. Under load the batch grows by itself (what queued during one commit goes into the
+//! next); alone, a write commits at once.
 //!
 //! **Checkpoints.** SQLite's automatic checkpoint runs inside the `COMMIT` that crosses its
 //! threshold, so the writers of that batch — and every write queued behind it — would wait for it.
@@ -59,6 +62,8 @@ pub(crate) struct Engine {
     sent: Arc<AtomicU64>,
     /// Batches committed so far.
     commits: Arc<AtomicU64>,
+    /// Syncs of the log so far.
+    syncs: Arc<AtomicU64>,
     readers: Mutex<Vec<Connection>>,
     /// Set by [`Engine::close`]: no more reads or writes.
     closed: AtomicBool,
@@ -77,7 +82,19 @@ impl Engine {
         lock: Arc<tokio::sync::Mutex<()>>,
     ) -> Result<Self, StoreError> {
         let conn = open(file, busy_timeout)?;
+        // The writer's commits write the log without syncing it; the syncer thread syncs it.
+        conn.execute_batch("PRAGMA synchronous = NORMAL;").map_err(db)?;
         let checkpointer = open(file, busy_timeout)?;
+        let (synced, to_sync) = std::sync::mpsc::channel::<Vec<Deliver>>();
+        let mut log = file.as_os_str().to_owned();
+        log.push("-wal");
+        let log = PathBuf::from(log);
+        let syncs = Arc::new(AtomicU64::new(0));
+        let synced_so_far = Arc::clone(&syncs);
+        std::thread::Builder::new()
+            .name("onestop-sqlite-syncer".into())
+            .spawn(move || sync_loop(&log, &to_sync, &synced_so_far))
+            .map_err(|e| StoreError::Other(format!("cannot start the SQLite syncer: {e}")))?;
         let (jobs, queue) = std::sync::mpsc::channel::<Job>();
         let (due, checkpoints) = std::sync::mpsc::sync_channel::<()>(1);
         let backfilled = Arc::new(AtomicBool::new(false));
@@ -97,12 +114,13 @@ impl Engine {
         let checkpoints = Checkpoints { due, backfilled };
         std::thread::Builder::new()
             .name("onestop-sqlite-writer".into())
-            .spawn(move || write_loop(&conn, &queue, &lock, &counted, &checkpoints))
+            .spawn(move || write_loop(&conn, &queue, &lock, &counted, &checkpoints, &synced))
             .map_err(|e| StoreError::Other(format!("cannot start the SQLite writer: {e}")))?;
         Ok(Self {
             jobs,
             sent: Arc::default(),
             commits,
+            syncs,
             readers: Mutex::default(),
             closed: Default::default(),
             reading: tokio::sync::Semaphore::new(READERS),
@@ -124,8 +142,8 @@ impl Engine {
         self.write_then(op, |_| {}).await
     }
 
-    /// [`Engine::write`], running `after` with `op`'s result on the writer thread once its change
-    /// is committed —
+    /// [`Engine::write`], running `after` with `op`'s result on the syncer thread once its change
+    /// is committed and durable —
     /// even when the caller has stopped waiting (a dropped request), so that what must follow a
     /// commit, such as forgetting a remembered read, always does.
     pub(crate) async fn write_then<T, E>(
@@ -204,10 +222,12 @@ impl Engine {
         read
     }
 
-    /// How many batches the writer has committed (or tried to), and how many writes were handed to
-    /// it: their ratio is the size of the groups.
-    pub(crate) fn counts(&self) -> (u64, u64) {
-        (self.commits.load(Ordering::Relaxed), self.sent.load(Ordering::Relaxed))
+    /// How many batches the writer has committed (or tried to), how many writes were handed to it
+    /// (their ratio is the size of the groups), and how many syncs of the log the syncer has made
+    /// (or tried to).
+    pub(crate) fn counts(&self) -> (u64, u64, u64) {
+        let load = |n: &AtomicU64| n.load(Ordering::Relaxed);
+        (load(&self.commits), load(&self.sent), load(&self.syncs))
     }
 
     /// Refuses further reads and writes and closes the idle reader connections (the writer
@@ -307,6 +327,7 @@ fn write_loop(
     lock: &tokio::sync::Mutex<()>,
     commits: &AtomicU64,
     checkpoints: &Checkpoints,
+    synced: &Sender<Vec<Deliver>>,
 ) {
     let mut since_checkpoint = 0;
     while let Ok(first) = queue.recv() {
@@ -339,8 +360,20 @@ fn write_loop(
             let _ = conn.execute_batch("ROLLBACK");
         }
         since_checkpoint += done.len();
-        for deliver in done {
-            deliver(committed.clone());
+        match committed {
+            // Answered once the syncer has synced the log past this commit.
+            Ok(()) => {
+                if let Err(unsent) = synced.send(done) {
+                    for deliver in unsent.0 {
+                        deliver(Err(StoreError::Other("the SQLite syncer has stopped".into())));
+                    }
+                }
+            }
+            Err(e) => {
+                for deliver in done {
+                    deliver(Err(e.clone()));
+                }
+            }
         }
         if since_checkpoint >= CHECKPOINT_AFTER {
             // Already due and not yet taken up: this one adds nothing.
@@ -348,6 +381,32 @@ fn write_loop(
             since_checkpoint = 0;
         }
     }
+}
+
+/// The syncer thread: syncs the write-ahead log after each commit of the writer (those that came
+/// meanwhile share the sync) and only then answers their writers, in commit order.
+fn sync_loop(log: &Path, batches: &Receiver<Vec<Deliver>>, syncs: &AtomicU64) {
+    let mut file: Option<std::fs::File> = None;
+    while let Ok(first) = batches.recv() {
+        let mut ready = vec![first];
+        ready.extend(batches.try_iter());
+        let synced = sync(&mut file, log);
+        syncs.fetch_add(1, Ordering::Relaxed);
+        for deliver in ready.into_iter().flatten() {
+            deliver(synced.clone());
+        }
+    }
+}
+
+/// `fdatasync`s the log at `path` through `file`, opened at the first sync.
+fn sync(file: &mut Option<std::fs::File>, path: &Path) -> Result<(), StoreError> {
+    let failed = |e: std::io::Error| {
+        StoreError::Other(format!("the write-ahead log could not be synced ({e}): the write may not be kept"))
+    };
+    if file.is_none() {
+        *file = Some(std::fs::OpenOptions::new().write(true).open(path).map_err(failed)?);
+    }
+    file.as_ref().map_or(Ok(()), |f| f.sync_data().map_err(failed))
 }
 
 /// Runs one job in its own savepoint: released when it succeeds, rolled back when it fails or
@@ -523,12 +582,40 @@ mod tests {
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_write_is_answered_only_after_a_sync_of_the_log_that_follows_its_commit() {
+        let dir = tempfile::tempdir().unwrap();
+        let engine = engine(&dir).await;
+        for n in 0..20_i64 {
+            let (commits_before, _, syncs_before) = engine.counts();
+            engine.write(move |c| exec(c, "INSERT INTO t (n) VALUES (?)", [n])).await.unwrap();
+            let (commits, _, syncs) = engine.counts();
+            // Alone, the write had a commit of its own, and a sync began after that commit.
+            assert_eq!(commits, commits_before + 1, "write {n}");
+            assert!(syncs > syncs_before, "write {n} was answered before the log was synced");
+        }
+        // Concurrent writes: every one answered, and no more syncs than commits.
+        let writes: Vec<_> = (100..400_i64)
+            .map(|n| {
+                let engine = Arc::clone(&engine);
+                tokio::spawn(async move {
+                    engine.write(move |c| exec(c, "INSERT INTO t (n) VALUES (?)", [n])).await
+                })
+            })
+            .collect();
+        for write in writes {
+            assert_eq!(write.await.unwrap().unwrap(), 1);
+        }
+        let (commits, _, syncs) = engine.counts();
+        assert!(syncs <= commits, "{syncs} syncs for {commits} commits");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn writes_that_queue_during_a_commit_share_the_next_one() {
         let dir = tempfile::tempdir().unwrap();
         let engine = engine(&dir).await;
         let (release, gate) = std::sync::mpsc::channel::<()>();
         let (running, started) = tokio::sync::oneshot::channel::<()>();
-        let (commits_before, sent_before) = engine.counts();
+        let (commits_before, sent_before, _) = engine.counts();
         // The first write holds the writer until the others are queued behind it; they are sent
         // only once it runs, so none of them can begin a batch of its own before it.
         let first = {

@@ -174,8 +174,8 @@ impl SystemStore for SqliteStore {
             idle: u32::try_from(self.pool.num_idle()).unwrap_or(u32::MAX),
             max: self.pool.options().get_max_connections(),
             group_commit: Some({
-                let (commits, writes) = self.engine.counts();
-                GroupCommit { commits, writes }
+                let (commits, writes, syncs) = self.engine.counts();
+                GroupCommit { commits, writes, syncs }
             }),
         }
     }

@@ -63,7 +63,10 @@ pub async fn migrations_are_applied(db: &TestDb) {
     match store.backend() {
         // The migrations ran on the pool; the writer has carried nothing yet.
         onestop_store::Backend::Sqlite => {
-            assert_eq!(stats.group_commit, Some(onestop_store::GroupCommit { commits: 0, writes: 0 }))
+            assert_eq!(
+                stats.group_commit,
+                Some(onestop_store::GroupCommit { commits: 0, writes: 0, syncs: 0 })
+            )
         }
         onestop_store::Backend::Postgres => assert_eq!(stats.group_commit, None),
     }

@@ -80,10 +80,13 @@ pub struct PoolStats {
 /// Counts of a group-committing writer: writes per commit is their ratio.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct GroupCommit {
-    /// Commits (each one `fsync`) so far.
+    /// Commits so far.
     pub commits: u64,
     /// Writes handed to the writer so far.
     pub writes: u64,
+    /// Syncs of the write-ahead log that made those commits durable (commits made during one
+    /// sync share the next).
+    pub syncs: u64,
 }
 
 /// The store's own upkeep: liveness, schema, pool, and the portable dump.

@@ -43,6 +43,7 @@ pub struct Metrics {
     pool_max: Gauge,
     commits: Gauge,
     commit_writes: Gauge,
+    log_syncs: Gauge,
 }
 
 impl Default for Metrics {
@@ -83,7 +84,7 @@ impl Metrics {
         let commit_writes = Gauge::default();
         registry.register(
             "db_group_commits",
-            "Commits of the group-committing writer (SQLite) so far, one fsync each",
+            "Commits of the group-committing writer (SQLite) so far",
             commits.clone(),
         );
         registry.register(
@@ -91,7 +92,23 @@ impl Metrics {
             "Writes the group-committing writer (SQLite) has carried so far",
             commit_writes.clone(),
         );
-        Self { registry, requests, latency, pool_connections, pool_idle, pool_max, commits, commit_writes }
+        let log_syncs = Gauge::default();
+        registry.register(
+            "db_log_syncs",
+            "Syncs of the write-ahead log that made the group-committing writer's commits durable (SQLite)",
+            log_syncs.clone(),
+        );
+        Self {
+            registry,
+            requests,
+            latency,
+            pool_connections,
+            pool_idle,
+            pool_max,
+            commits,
+            commit_writes,
+            log_syncs,
+        }
     }
 
     fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {
@@ -134,6 +151,7 @@ pub async fn render(State(state): State<AppState>) -> Response {
     if let Some(group) = pool.group_commit {
         state.metrics.commits.set(i64::try_from(group.commits).unwrap_or(i64::MAX));
         state.metrics.commit_writes.set(i64::try_from(group.writes).unwrap_or(i64::MAX));
+        state.metrics.log_syncs.set(i64::try_from(group.syncs).unwrap_or(i64::MAX));
     }
     let mut response = state.metrics.encode().into_response();
     response
