@@ -5,8 +5,9 @@
 //! a busy timeout and foreign keys on. Every write transaction
 //! begins `IMMEDIATE`, so it takes the single writer lock up front and never fails half-way on a
 //! snapshot upgrade; transactions are kept short. The hot paths (the queue, audit appends) run
-//! through [`engine`]: a writer thread that commits concurrent writes in groups, one `fsync` each. Timestamps are stored as canonical RFC 3339 text
-//! (see [`onestop_store::canonical_timestamp`]).
+//! through [`engine`]: a writer thread that commits concurrent writes in groups, and a syncer
+//! thread that syncs the log after them and only then acknowledges them. Timestamps are stored as
+//! canonical RFC 3339 text (see [`onestop_store::canonical_timestamp`]).
 
 mod audit;
 mod booking;
