@@ -353,26 +353,24 @@ fn write_loop(
                 next = queue.try_recv().ok();
             }
         }
-        let committed = exec(conn, "COMMIT", []).map(drop);
+        let committed = exec(conn, "COMMIT", []);
         commits.fetch_add(1, Ordering::Relaxed);
-        if committed.is_err() {
-            // The commit failed: nothing of the batch is kept.
-            let _ = conn.execute_batch("ROLLBACK");
-        }
         since_checkpoint += done.len();
-        match committed {
-            // Answered once the syncer has synced the log past this commit.
-            Ok(()) => {
-                if let Err(unsent) = synced.send(done) {
-                    for deliver in unsent.0 {
-                        deliver(Err(StoreError::Other("the SQLite syncer has stopped".into())));
-                    }
-                }
-            }
+        // Committed: answered by the syncer once the log is synced past this commit. Otherwise
+        // (nothing of the batch is kept, or nobody is left to sync) answered here, with why.
+        let refused = match committed {
+            Ok(_) => synced
+                .send(done)
+                .err()
+                .map(|unsent| (unsent.0, StoreError::Other("the SQLite syncer has stopped".into()))),
             Err(e) => {
-                for deliver in done {
-                    deliver(Err(e.clone()));
-                }
+                let _ = conn.execute_batch("ROLLBACK");
+                Some((done, e))
+            }
+        };
+        if let Some((done, why)) = refused {
+            for deliver in done {
+                deliver(Err(why.clone()));
             }
         }
         if since_checkpoint >= CHECKPOINT_AFTER {
@@ -403,10 +401,11 @@ fn sync(file: &mut Option<std::fs::File>, path: &Path) -> Result<(), StoreError>
     let failed = |e: std::io::Error| {
         StoreError::Other(format!("the write-ahead log could not be synced ({e}): the write may not be kept"))
     };
-    if file.is_none() {
-        *file = Some(std::fs::OpenOptions::new().write(true).open(path).map_err(failed)?);
-    }
-    file.as_ref().map_or(Ok(()), |f| f.sync_data().map_err(failed))
+    let log = match file {
+        Some(log) => log,
+        None => file.insert(std::fs::OpenOptions::new().write(true).open(path).map_err(failed)?),
+    };
+    log.sync_data().map_err(failed)
 }
 
 /// Runs one job in its own savepoint: released when it succeeds, rolled back when it fails or
