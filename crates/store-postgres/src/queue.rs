@@ -207,6 +207,11 @@ async fn load(conn: &mut PgConnection, id: TicketId) -> Result<Option<TicketReco
     record(&row, steps).map(Some)
 }
 
+/// The condition of the partial index `tickets_open` (the tickets not finished). PostgreSQL infers
+/// it from `state = 'waiting'` but not from `state = ANY($n)`, so the queries that should use that
+/// index name it.
+const OPEN_TICKET: &str = "state <> 'finished'";
+
 /// The tickets of `centre` on `day` (only the open ones when `open_only`), oldest first, with steps.
 pub(crate) async fn day_records(
     conn: &mut PgConnection,
@@ -214,7 +219,7 @@ pub(crate) async fn day_records(
     day: Date,
     open_only: bool,
 ) -> Result<Vec<TicketRecord>, StoreError> {
-    let filter = if open_only { " AND t.state <> 'finished'" } else { "" };
+    let filter = if open_only { format!(" AND t.{OPEN_TICKET}") } else { String::new() };
     let rows = sqlx::query(&format!(
         "SELECT {TICKET_COLUMNS} FROM tickets t WHERE t.centre = $1 AND t.day = $2{filter} ORDER BY t.id"
     ))
@@ -247,8 +252,8 @@ async fn line_records(
 ) -> Result<Vec<Ticket>, StoreError> {
     let states: Vec<&str> = IN_LINE.iter().map(|s| s.as_str()).collect();
     let rows = sqlx::query(&format!(
-        "SELECT {TICKET_COLUMNS} FROM tickets t WHERE t.centre = $1 AND t.day = $2 AND t.state = ANY($3)
-         ORDER BY t.id"
+        "SELECT {TICKET_COLUMNS} FROM tickets t
+         WHERE t.centre = $1 AND t.day = $2 AND t.{OPEN_TICKET} AND t.state = ANY($3) ORDER BY t.id"
     ))
     .bind(centre.as_str())
     .bind(date(day))

@@ -5,7 +5,7 @@
 
 use crate::audit::append_on;
 use crate::engine::{all, at, col, exec, one};
-use crate::queue::day_records;
+use crate::queue::{OPEN_TICKET, day_records};
 use crate::{SqliteStore, ts};
 use async_trait::async_trait;
 use jiff::Timestamp;
@@ -323,8 +323,10 @@ impl MonitoringStore for SqliteStore {
         self.engine.read(|conn| {
             one(
                 conn,
-                "SELECT 1 AS x FROM tickets WHERE centre = ? AND day = ?
-                     AND state IN ('waiting', 'called', 'serving', 'parked') LIMIT 1",
+                &format!(
+                    "SELECT 1 AS x FROM tickets INDEXED BY tickets_open
+                     WHERE centre = ? AND day = ? AND {OPEN_TICKET} LIMIT 1"
+                ),
                 params![centre, day.to_string()],
                 |_| Ok(()),
             )
