@@ -20,6 +20,7 @@ pub mod screens;
 pub mod server;
 pub mod setup;
 pub mod stats;
+pub mod syncs;
 
 /// The monotonic clock of the load generator: measuring latency is this crate's purpose, so it
 /// reads the clock itself rather than through the server's edge.

@@ -10,6 +10,7 @@ use onestop_bench::client::{Api, Op};
 use onestop_bench::load::{self, Samples};
 use onestop_bench::server::Server;
 use onestop_bench::stats::{median, ms, percentile};
+use onestop_bench::syncs::SyncHistogram;
 use onestop_bench::{booking, raw, screens, setup};
 use std::time::Duration;
 
@@ -351,7 +352,9 @@ async fn queue(
     }
 
     progress(&format!("open loop at {rate} operations/s, {seconds} s"));
+    let syncs_before = SyncHistogram::read(&api).await?;
     let open = load::open_loop(&api, &network, rate, phase).await;
+    let open_syncs = SyncHistogram::read(&api).await?.since(&syncs_before);
     progress(&format!("fan-out: {screens} hall screens, {calls} calls"));
     let (mut delays, missing) =
         screens::fan_out(&api, &fan_devices, &fan_officer, screens, calls, Duration::from_millis(100))
@@ -380,6 +383,18 @@ async fn queue(
         "| open loop: operations skipped (all windows busy) / failed | {} / {} |",
         open.skipped, open.errors
     );
+    if open_syncs.is_kept() {
+        let longest = match open_syncs.longest() {
+            Some((lower, upper)) if upper.is_infinite() => format!("> {:.0}", lower * 1e3),
+            Some((lower, upper)) => format!("{}–{}", lower * 1e3, upper * 1e3),
+            None => "—".to_owned(),
+        };
+        println!(
+            "| open loop: syncs of the log / over 10 ms / the longest, ms | {} / {} / {longest} |",
+            open_syncs.count(),
+            open_syncs.over(0.01)
+        );
+    }
     println!(
         "| call → {screens} hall screens over SSE, p50 / p99 ms | {:.2} / {:.2} |",
         ms(percentile(&mut delays, 50.0)),

@@ -119,6 +119,14 @@ async fn metrics_count_requests_by_route(db: &TestDb) {
         assert!(text.contains(&format!("onestop_db_group_commits {}", after.commits)), "{text}");
         assert!(text.contains(&format!("onestop_db_group_commit_writes {}", after.writes)), "{text}");
         assert!(text.contains(&format!("onestop_db_log_syncs {}", after.syncs)), "{text}");
+        // Every sync was timed: the histogram counts them all, the longest bucket (+Inf) included.
+        assert!(text.contains("# TYPE onestop_db_log_sync_seconds histogram"), "{text}");
+        assert!(text.contains(&format!("onestop_db_log_sync_seconds_count {}", after.syncs)), "{text}");
+        assert!(
+            text.contains(&format!("onestop_db_log_sync_seconds_bucket{{le=\"+Inf\"}} {}", after.syncs)),
+            "{text}"
+        );
+        assert!(text.contains("onestop_db_log_sync_seconds_bucket{le=\"0.01\"}"), "{text}");
     } else {
         // PostgreSQL commits each transaction itself: the writer's counts stay zero.
         assert!(text.contains("onestop_db_group_commits 0\n"), "{text}");

@@ -23,14 +23,14 @@
 //! that is done, the writer copies the few pages committed meanwhile itself before its next batch:
 //! SQLite starts the log again from its beginning only in a write that finds it wholly copied.
 
-use onestop_store::StoreError;
+use onestop_store::{GroupCommit, SYNC_BOUNDS_MICROS, StoreError, SyncTimes};
 use rusqlite::{Connection, OpenFlags};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, Sender, SyncSender};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Most writes one commit carries: bounds the wait of the first writer of a batch.
 const MOST_PER_COMMIT: usize = 256;
@@ -62,8 +62,8 @@ pub(crate) struct Engine {
     sent: Arc<AtomicU64>,
     /// Batches committed so far.
     commits: Arc<AtomicU64>,
-    /// Syncs of the log so far.
-    syncs: Arc<AtomicU64>,
+    /// Syncs of the log so far, and how long they took.
+    syncs: Arc<SyncRecord>,
     readers: Mutex<Vec<Connection>>,
     /// Set by [`Engine::close`]: no more reads or writes.
     closed: AtomicBool,
@@ -89,7 +89,7 @@ impl Engine {
         let mut log = file.as_os_str().to_owned();
         log.push("-wal");
         let log = PathBuf::from(log);
-        let syncs = Arc::new(AtomicU64::new(0));
+        let syncs = Arc::new(SyncRecord::default());
         let synced_so_far = Arc::clone(&syncs);
         std::thread::Builder::new()
             .name("onestop-sqlite-syncer".into())
@@ -224,10 +224,15 @@ impl Engine {
 
     /// How many batches the writer has committed (or tried to), how many writes were handed to it
     /// (their ratio is the size of the groups), and how many syncs of the log the syncer has made
-    /// (or tried to).
-    pub(crate) fn counts(&self) -> (u64, u64, u64) {
-        let load = |n: &AtomicU64| n.load(Ordering::Relaxed);
-        (load(&self.commits), load(&self.sent), load(&self.syncs))
+    /// (or tried to), and how long they took.
+    pub(crate) fn counts(&self) -> GroupCommit {
+        let sync_times = self.syncs.times();
+        GroupCommit {
+            commits: self.commits.load(Ordering::Relaxed),
+            writes: self.sent.load(Ordering::Relaxed),
+            syncs: sync_times.buckets.iter().sum(),
+            sync_times,
+        }
     }
 
     /// Refuses further reads and writes and closes the idle reader connections (the writer
@@ -383,15 +388,42 @@ fn write_loop(
 
 /// The syncer thread: syncs the write-ahead log after each commit of the writer (those that came
 /// meanwhile share the sync) and only then answers their writers, in commit order.
-fn sync_loop(log: &Path, batches: &Receiver<Vec<Deliver>>, syncs: &AtomicU64) {
+fn sync_loop(log: &Path, batches: &Receiver<Vec<Deliver>>, syncs: &SyncRecord) {
     let mut file: Option<std::fs::File> = None;
     while let Ok(first) = batches.recv() {
         let mut ready = vec![first];
         ready.extend(batches.try_iter());
-        let synced = sync(&mut file, log);
-        syncs.fetch_add(1, Ordering::Relaxed);
+        let synced = syncs.timed(|| sync(&mut file, log));
         for deliver in ready.into_iter().flatten() {
             deliver(synced.clone());
+        }
+    }
+}
+
+/// The syncer's count of its syncs, in the buckets of time of [`SyncTimes`].
+#[derive(Debug, Default)]
+struct SyncRecord {
+    buckets: [AtomicU64; SYNC_BOUNDS_MICROS.len() + 1],
+    micros: AtomicU64,
+}
+
+impl SyncRecord {
+    /// Runs `sync` and counts how long it took. A duration of the disk's, for `/metrics`, on the
+    /// monotonic clock; no rule reads it.
+    #[allow(clippy::disallowed_methods)]
+    fn timed<T>(&self, sync: impl FnOnce() -> T) -> T {
+        let started = Instant::now();
+        let result = sync();
+        let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+        self.buckets[SyncTimes::bucket_of(micros)].fetch_add(1, Ordering::Relaxed);
+        self.micros.fetch_add(micros, Ordering::Relaxed);
+        result
+    }
+
+    fn times(&self) -> SyncTimes {
+        SyncTimes {
+            buckets: self.buckets.each_ref().map(|n| n.load(Ordering::Relaxed)),
+            micros: self.micros.load(Ordering::Relaxed),
         }
     }
 }
@@ -585,12 +617,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let engine = engine(&dir).await;
         for n in 0..20_i64 {
-            let (commits_before, _, syncs_before) = engine.counts();
+            let before = engine.counts();
             engine.write(move |c| exec(c, "INSERT INTO t (n) VALUES (?)", [n])).await.unwrap();
-            let (commits, _, syncs) = engine.counts();
+            let after = engine.counts();
             // Alone, the write had a commit of its own, and a sync began after that commit.
-            assert_eq!(commits, commits_before + 1, "write {n}");
-            assert!(syncs > syncs_before, "write {n} was answered before the log was synced");
+            assert_eq!(after.commits, before.commits + 1, "write {n}");
+            assert!(after.syncs > before.syncs, "write {n} was answered before the log was synced");
         }
         // Concurrent writes: every one answered, and no more syncs than commits.
         let writes: Vec<_> = (100..400_i64)
@@ -604,8 +636,11 @@ mod tests {
         for write in writes {
             assert_eq!(write.await.unwrap().unwrap(), 1);
         }
-        let (commits, _, syncs) = engine.counts();
+        let GroupCommit { commits, syncs, sync_times, .. } = engine.counts();
         assert!(syncs <= commits, "{syncs} syncs for {commits} commits");
+        // Every sync was timed, in one bucket, and took some time.
+        assert_eq!(sync_times.buckets.iter().sum::<u64>(), syncs);
+        assert!(sync_times.micros > 0, "{sync_times:?}");
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -614,7 +649,7 @@ mod tests {
         let engine = engine(&dir).await;
         let (release, gate) = std::sync::mpsc::channel::<()>();
         let (running, started) = tokio::sync::oneshot::channel::<()>();
-        let (commits_before, sent_before, _) = engine.counts();
+        let GroupCommit { commits: commits_before, writes: sent_before, .. } = engine.counts();
         // The first write holds the writer until the others are queued behind it; they are sent
         // only once it runs, so none of them can begin a batch of its own before it.
         let first = {
@@ -638,7 +673,7 @@ mod tests {
                 })
             })
             .collect();
-        while engine.counts().1 < sent_before + 51 {
+        while engine.counts().writes < sent_before + 51 {
             tokio::task::yield_now().await;
         }
         release.send(()).unwrap();
@@ -647,7 +682,7 @@ mod tests {
             assert_eq!(write.await.unwrap().unwrap(), 1);
         }
         // The first write's batch took the 50 that had queued: one commit for all 51 writes.
-        assert_eq!(engine.counts().0 - commits_before, 1);
+        assert_eq!(engine.counts().commits - commits_before, 1);
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -29,7 +29,7 @@ mod surveys;
 use async_trait::async_trait;
 use jiff::Timestamp;
 use onestop_store::dump::{DumpError, DumpSummary};
-use onestop_store::{Backend, GroupCommit, PoolStats, StoreError, SystemStore};
+use onestop_store::{Backend, PoolStats, StoreError, SystemStore};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
@@ -174,10 +174,7 @@ impl SystemStore for SqliteStore {
             size: self.pool.size(),
             idle: u32::try_from(self.pool.num_idle()).unwrap_or(u32::MAX),
             max: self.pool.options().get_max_connections(),
-            group_commit: Some({
-                let (commits, writes, syncs) = self.engine.counts();
-                GroupCommit { commits, writes, syncs }
-            }),
+            group_commit: Some(self.engine.counts()),
         }
     }
 

@@ -87,6 +87,30 @@ pub struct GroupCommit {
     /// Syncs of the write-ahead log that made those commits durable (commits made during one
     /// sync share the next).
     pub syncs: u64,
+    /// How long those syncs took.
+    pub sync_times: SyncTimes,
+}
+
+/// Upper bounds, in microseconds, of the buckets [`SyncTimes`] counts syncs in (the disk's own
+/// latency: a write is answered only after the sync that follows its commit).
+pub const SYNC_BOUNDS_MICROS: [u64; 12] =
+    [250, 500, 1_000, 2_000, 5_000, 10_000, 20_000, 50_000, 100_000, 200_000, 500_000, 1_000_000];
+
+/// How long a writer's syncs of its log took, counted in the buckets of [`SYNC_BOUNDS_MICROS`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SyncTimes {
+    /// Syncs per bucket: `buckets[i]` counts those that took at most `SYNC_BOUNDS_MICROS[i]` and
+    /// more than the bound before it; the last counts those longer than every bound.
+    pub buckets: [u64; SYNC_BOUNDS_MICROS.len() + 1],
+    /// Their total time, in microseconds.
+    pub micros: u64,
+}
+
+impl SyncTimes {
+    /// The bucket a sync that took `micros` falls in.
+    pub fn bucket_of(micros: u64) -> usize {
+        SYNC_BOUNDS_MICROS.partition_point(|bound| *bound < micros)
+    }
 }
 
 /// The store's own upkeep: liveness, schema, pool, and the portable dump.
@@ -220,5 +244,15 @@ mod tests {
             parse_timestamp("2026-01-02T03:04:05.123456Z").unwrap().as_microsecond(),
             ts.as_microsecond()
         );
+    }
+
+    #[test]
+    fn a_sync_falls_in_the_first_bucket_whose_bound_it_does_not_pass() {
+        assert_eq!(SyncTimes::bucket_of(0), 0);
+        assert_eq!(SyncTimes::bucket_of(250), 0);
+        assert_eq!(SyncTimes::bucket_of(251), 1);
+        assert_eq!(SyncTimes::bucket_of(10_000), 5);
+        assert_eq!(SyncTimes::bucket_of(1_000_000), SYNC_BOUNDS_MICROS.len() - 1);
+        assert_eq!(SyncTimes::bucket_of(1_000_001), SYNC_BOUNDS_MICROS.len());
     }
 }

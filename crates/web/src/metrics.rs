@@ -5,13 +5,15 @@ use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use prometheus_client::encoding::EncodeLabelSet;
+use onestop_store::{SYNC_BOUNDS_MICROS, SyncTimes};
+use prometheus_client::encoding::{EncodeLabelSet, EncodeMetric, MetricEncoder, NoLabelSet};
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::metrics::{MetricType, TypedMetric};
 use prometheus_client::registry::Registry;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 /// The labels of a finished request.
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -33,6 +35,30 @@ fn latency_histogram() -> Histogram {
     Histogram::new(exponential_buckets(0.001, 2.0, 15))
 }
 
+/// How long the store's syncs of its log took, as counted by the store and copied in at each scrape:
+/// a histogram whose buckets are the store's ([`SYNC_BOUNDS_MICROS`]).
+#[derive(Debug, Clone, Default)]
+struct SyncHistogram(Arc<Mutex<SyncTimes>>);
+
+impl TypedMetric for SyncHistogram {
+    const TYPE: MetricType = MetricType::Histogram;
+}
+
+impl EncodeMetric for SyncHistogram {
+    fn encode(&self, mut encoder: MetricEncoder) -> std::fmt::Result {
+        let times = *self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        // Seconds; the encoder writes the last bound, f64::MAX, as +Inf.
+        let bounds = SYNC_BOUNDS_MICROS.map(|micros| micros as f64 / 1e6).into_iter().chain([f64::MAX]);
+        let buckets: Vec<(f64, u64)> = bounds.zip(times.buckets).collect();
+        let count = times.buckets.iter().sum();
+        encoder.encode_histogram::<NoLabelSet>(times.micros as f64 / 1e6, count, &buckets, None)
+    }
+
+    fn metric_type(&self) -> MetricType {
+        Self::TYPE
+    }
+}
+
 /// The metrics of one server process.
 pub struct Metrics {
     registry: Registry,
@@ -44,6 +70,7 @@ pub struct Metrics {
     commits: Gauge,
     commit_writes: Gauge,
     log_syncs: Gauge,
+    log_sync_seconds: SyncHistogram,
 }
 
 impl Default for Metrics {
@@ -98,6 +125,12 @@ impl Metrics {
             "Syncs of the write-ahead log that made the group-committing writer's commits durable (SQLite)",
             log_syncs.clone(),
         );
+        let log_sync_seconds = SyncHistogram::default();
+        registry.register(
+            "db_log_sync_seconds",
+            "How long the syncs of the write-ahead log took: the disk's latency, which every write waits for (SQLite)",
+            log_sync_seconds.clone(),
+        );
         Self {
             registry,
             requests,
@@ -108,6 +141,7 @@ impl Metrics {
             commits,
             commit_writes,
             log_syncs,
+            log_sync_seconds,
         }
     }
 
@@ -152,6 +186,8 @@ pub async fn render(State(state): State<AppState>) -> Response {
         state.metrics.commits.set(i64::try_from(group.commits).unwrap_or(i64::MAX));
         state.metrics.commit_writes.set(i64::try_from(group.writes).unwrap_or(i64::MAX));
         state.metrics.log_syncs.set(i64::try_from(group.syncs).unwrap_or(i64::MAX));
+        *state.metrics.log_sync_seconds.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) =
+            group.sync_times;
     }
     let mut response = state.metrics.encode().into_response();
     response
