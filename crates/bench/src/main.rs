@@ -383,11 +383,11 @@ async fn queue(
         "| open loop: operations skipped (all windows busy) / failed | {} / {} |",
         open.skipped, open.errors
     );
-    if open_syncs.is_kept() {
-        let longest = match open_syncs.longest() {
-            Some((lower, upper)) if upper.is_infinite() => format!("> {:.0}", lower * 1e3),
-            Some((lower, upper)) => format!("{}–{}", lower * 1e3, upper * 1e3),
-            None => "—".to_owned(),
+    // Only SQLite's writer syncs a log of its own (PostgreSQL's counts stay zero).
+    if let Some((lower, upper)) = open_syncs.longest() {
+        let longest = match upper.is_infinite() {
+            true => format!("> {}", lower * 1e3),
+            false => format!("{}–{}", lower * 1e3, upper * 1e3),
         };
         println!(
             "| open loop: syncs of the log / over 10 ms / the longest, ms | {} / {} / {longest} |",
