@@ -385,9 +385,10 @@ async fn queue(
     );
     // Only SQLite's writer syncs a log of its own (PostgreSQL's counts stay zero).
     if let Some((lower, upper)) = open_syncs.longest() {
-        let longest = match upper.is_infinite() {
-            true => format!("> {}", lower * 1e3),
-            false => format!("{}–{}", lower * 1e3, upper * 1e3),
+        let longest = if upper.is_infinite() {
+            format!("> {}", lower * 1e3)
+        } else {
+            format!("{}–{}", lower * 1e3, upper * 1e3)
         };
         println!(
             "| open loop: syncs of the log / over 10 ms / the longest, ms | {} / {} / {longest} |",

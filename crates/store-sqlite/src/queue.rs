@@ -258,9 +258,10 @@ pub(crate) fn day_records(
     open_only: bool,
 ) -> Result<Vec<TicketRecord>, StoreError> {
     // The open tickets through their own index; all of the day's through `tickets_day`.
-    let (index, filter) = match open_only {
-        true => (" INDEXED BY tickets_open", format!(" AND t.{OPEN_TICKET}")),
-        false => ("", String::new()),
+    let (index, filter) = if open_only {
+        (" INDEXED BY tickets_open", format!(" AND t.{OPEN_TICKET}"))
+    } else {
+        ("", String::new())
     };
     let day = day.to_string();
     let sql = format!(

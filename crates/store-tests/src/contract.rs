@@ -65,12 +65,7 @@ pub async fn migrations_are_applied(db: &TestDb) {
         onestop_store::Backend::Sqlite => {
             assert_eq!(
                 stats.group_commit,
-                Some(onestop_store::GroupCommit {
-                    commits: 0,
-                    writes: 0,
-                    syncs: 0,
-                    sync_times: Default::default()
-                })
+                Some(onestop_store::GroupCommit { commits: 0, writes: 0, sync_times: Default::default() })
             )
         }
         onestop_store::Backend::Postgres => assert_eq!(stats.group_commit, None),

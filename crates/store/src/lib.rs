@@ -84,10 +84,8 @@ pub struct GroupCommit {
     pub commits: u64,
     /// Writes handed to the writer so far.
     pub writes: u64,
-    /// Syncs of the write-ahead log that made those commits durable (commits made during one
-    /// sync share the next).
-    pub syncs: u64,
-    /// How long those syncs took.
+    /// The syncs of the write-ahead log that made those commits durable (commits made during one
+    /// sync share the next), and how long they took.
     pub sync_times: SyncTimes,
 }
 
@@ -107,6 +105,11 @@ pub struct SyncTimes {
 }
 
 impl SyncTimes {
+    /// How many syncs there were.
+    pub fn count(&self) -> u64 {
+        self.buckets.iter().sum()
+    }
+
     /// The bucket a sync that took `micros` falls in.
     pub fn bucket_of(micros: u64) -> usize {
         SYNC_BOUNDS_MICROS.partition_point(|bound| *bound < micros)

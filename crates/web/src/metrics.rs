@@ -50,8 +50,7 @@ impl EncodeMetric for SyncHistogram {
         // Seconds; the encoder writes the last bound, f64::MAX, as +Inf.
         let bounds = SYNC_BOUNDS_MICROS.map(|micros| micros as f64 / 1e6).into_iter().chain([f64::MAX]);
         let buckets: Vec<(f64, u64)> = bounds.zip(times.buckets).collect();
-        let count = times.buckets.iter().sum();
-        encoder.encode_histogram::<NoLabelSet>(times.micros as f64 / 1e6, count, &buckets, None)
+        encoder.encode_histogram::<NoLabelSet>(times.micros as f64 / 1e6, times.count(), &buckets, None)
     }
 
     fn metric_type(&self) -> MetricType {
@@ -185,7 +184,7 @@ pub async fn render(State(state): State<AppState>) -> Response {
     if let Some(group) = pool.group_commit {
         state.metrics.commits.set(i64::try_from(group.commits).unwrap_or(i64::MAX));
         state.metrics.commit_writes.set(i64::try_from(group.writes).unwrap_or(i64::MAX));
-        state.metrics.log_syncs.set(i64::try_from(group.syncs).unwrap_or(i64::MAX));
+        state.metrics.log_syncs.set(i64::try_from(group.sync_times.count()).unwrap_or(i64::MAX));
         *state.metrics.log_sync_seconds.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) =
             group.sync_times;
     }
