@@ -51,9 +51,10 @@ enum Command {
         /// Repetitions of the baseline and the closed loop; their medians are reported.
         #[arg(long, default_value_t = 3)]
         runs: usize,
-        /// Concurrent clients of the closed loop.
-        #[arg(long, default_value_t = 64)]
-        clients: usize,
+        /// Concurrent clients of the closed loop; by default one per window, each driving its own
+        /// window's visits as that window's officer and its centre's kiosk would.
+        #[arg(long)]
+        clients: Option<usize>,
         /// Operations per second of the open loop.
         #[arg(long, default_value_t = 1000.0)]
         rate: f64,
@@ -304,11 +305,12 @@ async fn queue(
     windows: u32,
     seconds: u64,
     runs: usize,
-    clients: usize,
+    clients: Option<usize>,
     rate: f64,
     screens: usize,
     calls: usize,
 ) -> Result<(), String> {
+    let clients = clients.unwrap_or(centres * windows as usize);
     let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
     let (url, _postgres) = database(backend, dir.path()).await?;
     progress(&format!("filling {} centres × {windows} windows (and one for the fan-out)", centres));
