@@ -47,11 +47,10 @@ const CACHE_KIB: i64 = 64 * 1024;
 
 /// The writer connection's page cache, in KiB: room for the leaves a stream of writes keeps
 /// touching — the tails of the indexes of some thousand windows and fifty centres — and small
-/// enough to walk quickly. SQLite walks the whole cache at the end of
-/// every transaction in which a B-tree page split renumbered pages (it renumbers through a page
-/// number past 1 GiB, and the walk ends the transaction by dropping pages past the end of the
-/// file), so with the [`CACHE_KIB`] of the other connections the writer spent some 7 % of its time
-/// there.
+/// enough to walk quickly. SQLite walks the whole cache at the end of every transaction in which a
+/// B-tree page split renumbered pages (it renumbers through a page number past 1 GiB, and the walk
+/// ends the transaction by dropping pages past the end of the file), so with the [`CACHE_KIB`] of
+/// the other connections the writer spent some 7 % of its time there.
 const WRITER_CACHE_KIB: i64 = 8 * 1024;
 
 /// Reader connections kept open between reads (opening one parses the schema, which costs more
