@@ -42,7 +42,8 @@ const CHECKPOINT_AFTER: usize = 256;
 /// Statements kept prepared per connection.
 const PREPARED: usize = 64;
 
-/// Each reader's and the checkpointer's page cache, in KiB (SQLite's negative `cache_size`).
+/// The page cache of every connection [`open`] opens, in KiB (SQLite's negative `cache_size`):
+/// the readers' and the checkpointer's; the writer's is then set to [`WRITER_CACHE_KIB`].
 const CACHE_KIB: i64 = 64 * 1024;
 
 /// The writer connection's page cache, in KiB: room for the leaves a stream of writes keeps
